@@ -1,0 +1,181 @@
+/* sv_internal.h: private to engine/supervisor. The supervisor and instance records, and
+ * the helpers shared between its files (sv__ prefix): process spawning and /proc
+ * inspection (sv_proc.c), file-tree copy/removal (sv_files.c), templates and the spare
+ * pool (sv_template.c), instance start/stop (sv_instance.c), monitoring and reconcile
+ * (sv_monitor.c).
+ *
+ * Locking: sv->mu protects the instance table, every sv_inst field except the paths and
+ * key (immutable after insert), the event ring and the background-thread flags. An
+ * operation on an instance sets inst->busy under sv->mu, works without the lock, then
+ * clears busy and broadcasts sv->cv; other operations on the same key wait for that. */
+#ifndef RDSLOCAL_SV_INTERNAL_H
+#define RDSLOCAL_SV_INTERNAL_H
+
+#include "rdslocal/supervisor.h"
+
+#include <pthread.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#define SV_PATH 1024
+#define SV_MAX_VERSIONS 16
+#define SV_EVENT_RING 256
+#define SV_ADMIN_USER "rdsadmin"
+#define SV_CRASH_WINDOW_MS 60000
+#define SV_CRASH_LIMIT 3
+#define SV_START_TIMEOUT_MS 60000
+#define SV_STOP_TIMEOUT_MS 30000
+
+typedef enum inst_state {
+    IS_STOPPED, /* no postmaster (never started, stopped on purpose, or crashed and waiting for a restart) */
+    IS_RUNNING, /* postmaster up: started by us (is_child) or adopted */
+    IS_FAILED   /* crash loop or failed restart: left stopped until started again */
+} inst_state;
+
+typedef struct sv_inst {
+    char key[64];
+    char major[8];
+    char dir[SV_PATH];   /* <state>/instances/<key> */
+    char data[SV_PATH];  /* <dir>/data */
+    char sock[SV_PATH];  /* unix socket dir: <dir>/sock, or the short fallback in /tmp */
+    int port, max_connections, shared_buffers_mb;
+    pid_t pid;           /* postmaster, 0 when none */
+    bool is_child;       /* we forked it: reap with waitpid(pid); else adopted: poll kill(pid, 0) */
+    inst_state state;
+    bool busy;           /* an operation is in flight; sv_poll skips the instance */
+    bool deleted;        /* removed from the table; freed by whoever clears busy */
+    int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
+    int ncrash;
+} sv_inst;
+
+typedef struct sv_major {
+    sv_engine_version v;
+    pthread_mutex_t build_mu; /* one builder per process; flock for other processes */
+    bool ready;               /* <template_dir>/<major> exists and is complete */
+} sv_major;
+
+struct sv_supervisor {
+    char state_dir[SV_PATH], template_dir[SV_PATH], instances_dir[SV_PATH], spare_dir[SV_PATH];
+    bool as_root;             /* children run as pg_uid/pg_gid and dirs are chowned to them */
+    uid_t pg_uid;
+    gid_t pg_gid;
+    int spare_pool;
+
+    sv_major majors[SV_MAX_VERSIONS];
+    sv_engine_version versions[SV_MAX_VERSIONS]; /* copy of majors[i].v for sv_engine_versions */
+    size_t nmajors;
+
+    pthread_mutex_t mu;
+    pthread_cond_t cv;        /* an instance's busy flag cleared; restart threads count changed */
+    sv_inst **insts;
+    size_t ninsts, cap;
+
+    sv_event ring[SV_EVENT_RING];
+    size_t ring_head, ring_len;
+
+    pthread_t bg;
+    bool bg_started;
+    pthread_cond_t bg_cv;     /* wakes the background thread */
+    bool bg_kick;             /* a spare was taken or a template is wanted */
+    volatile bool closing;    /* read without the lock by long copies to abort early */
+    int restarts_in_flight;   /* detached restart threads still running */
+    unsigned spare_seq;
+};
+
+/* ---- sv_proc.c ---- */
+/* Forks and execs argv (argv[0] an absolute path). stdout+stderr go to out_path (appended,
+ * created 0600) or /dev/null; stdin from in_fd or /dev/null. The child gets a new session,
+ * default signals, no inherited fds, cwd "/", and runs as pg_uid when sv->as_root. */
+pid_t sv__spawn(const sv_supervisor *sv, char *const argv[], const char *out_path, int in_fd,
+                rds_error *err);
+/* sv__spawn then waitpid; *status is the raw wait status. */
+int sv__run(const sv_supervisor *sv, char *const argv[], const char *out_path, int in_fd,
+            int *status, rds_error *err);
+/* Runs argv and captures up to n-1 bytes of its stdout into buf. 0 if it exited 0. */
+int sv__capture(const sv_supervisor *sv, char *const argv[], char *buf, size_t n, rds_error *err);
+/* "exit status 1" / "signal 9 (Killed)" into buf. */
+const char *sv__status_str(int status, char *buf, size_t n);
+/* Exists and is not a zombie. */
+bool sv__pid_alive(pid_t pid);
+/* Children of ppid from /proc (unsorted). Returns count written. */
+int sv__proc_children(pid_t ppid, int *out, int max);
+/* Processes whose cwd is dir or under it. Returns count written. */
+int sv__proc_by_cwd(const char *dir, int *out, int max);
+/* Waits until pid is gone; own children are reaped (status stored in *status, -1 if
+ * unknown). Returns true if gone before timeout_ms. */
+bool sv__wait_gone(pid_t pid, bool is_child, int timeout_ms, int *status);
+/* SIGKILLs every process whose cwd is under dir and waits (up to 5 s) for them to go. */
+void sv__kill_all_under(const char *dir);
+/* True if cfg's pg user can search (x) path: checked in a forked child running as it. */
+bool sv__pg_can_traverse(const sv_supervisor *sv, const char *path);
+void sv__sleep_ms(int ms);
+int64_t sv__mono_ms(void);
+
+/* ---- sv_files.c ---- */
+/* mkdir -p; directories it creates get mode and, if uid != (uid_t)-1, that owner. */
+int sv__mkdirs(const char *path, mode_t mode, uid_t uid, gid_t gid, rds_error *err);
+/* mkdir path (EEXIST ok), chmod mode, chown when uid != -1. */
+int sv__mkdir_owned(const char *path, mode_t mode, uid_t uid, gid_t gid, rds_error *err);
+/* Recursive copy (cp -a equivalent for regular files, dirs, symlinks), files chowned to
+ * uid when uid != -1. dst must not exist. Aborts (-1) when *abort becomes true. */
+int sv__copy_tree(const char *src, const char *dst, uid_t uid, gid_t gid, const volatile bool *abort,
+                  rds_error *err);
+/* rm -rf; missing path is success. */
+int sv__remove_tree(const char *path, rds_error *err);
+/* Writes content to path atomically (tmp + rename), mode, chown when uid != -1. */
+int sv__write_file(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid,
+                   rds_error *err);
+/* Reads up to n-1 bytes; -1 if missing/unreadable. */
+int sv__read_file(const char *path, char *buf, size_t n);
+bool sv__is_dir(const char *path);
+/* snprintf that reports truncation as an error. */
+int sv__path(char *buf, size_t n, rds_error *err, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+/* Last lines of a log file (at most n-1 bytes, newlines as " | ") for error details. */
+void sv__log_tail(const char *path, char *buf, size_t n);
+
+/* ---- sv_template.c ---- */
+int sv__find_versions(sv_supervisor *sv, const char *extra_dirs, rds_error *err);
+sv_major *sv__major(sv_supervisor *sv, const char *major);
+/* Builds <template_dir>/<major> if missing (blocks; safe across threads and processes). */
+int sv__template_ensure(sv_supervisor *sv, sv_major *m, rds_error *err);
+/* Moves a spare data dir for m to dst (rename) or clones the template there. */
+int sv__take_data_dir(sv_supervisor *sv, sv_major *m, const char *dst, rds_error *err);
+int sv__bg_start(sv_supervisor *sv, rds_error *err);
+void sv__bg_kick(sv_supervisor *sv);
+void sv__bg_stop(sv_supervisor *sv);
+
+/* ---- sv_instance.c ---- */
+/* Table lookups/changes; caller holds sv->mu. */
+sv_inst *sv__find(sv_supervisor *sv, const char *key);
+sv_inst *sv__insert(sv_supervisor *sv, const char *key);
+void sv__remove(sv_supervisor *sv, sv_inst *in);
+/* Clears busy (holding sv->mu), frees a deleted record, broadcasts. */
+void sv__release(sv_supervisor *sv, sv_inst *in);
+/* Fills paths of a fresh record from its key. */
+int sv__inst_paths(sv_supervisor *sv, sv_inst *in, rds_error *err);
+int sv__validate_spec(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+/* Writes conf and forks the postmaster (in->pid, is_child set). Caller owns busy. */
+int sv__inst_spawn(sv_supervisor *sv, sv_inst *in, rds_error *err);
+/* Polls readiness every 3 ms until accepting or the postmaster exits/timeout. */
+int sv__inst_wait_ready(sv_supervisor *sv, sv_inst *in, rds_error *err);
+/* Fast (SIGINT) or immediate (SIGQUIT) stop, escalating to SIGKILL of every process. */
+void sv__inst_kill(sv_supervisor *sv, sv_inst *in, bool immediate);
+/* Finds key (waiting while another operation holds it) or loads an instance directory
+ * of an earlier run (adopting its live postmaster), and marks it busy. NULL with
+ * DB_INSTANCE_NOT_FOUND if neither the table nor the disk has it. */
+sv_inst *sv__get_inst(sv_supervisor *sv, const char *key, rds_error *err);
+/* Copies major, port, max_connections and shared_buffers from spec. */
+void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec);
+/* Sets in->state under sv->mu (RUNNING also clears the crash history). */
+void sv__set_state(sv_supervisor *sv, sv_inst *in, inst_state st);
+/* sv__release under sv->mu. */
+void sv__release_locked(sv_supervisor *sv, sv_inst *in);
+/* Reads data/postmaster.pid: a live postgres on this data dir → *pid and *port. */
+bool sv__inst_find_running(sv_inst *in, pid_t *pid, int *port);
+
+/* ---- sv_monitor.c ---- */
+void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+#endif

@@ -1,0 +1,154 @@
+/* engine.h: the façade the server calls, one function per operation. Each runs
+ * check → decide (rules) → write (one store transaction) → process work (supervisor).
+ * Any HTTP thread may call these concurrently; each call uses the caller's arena for
+ * its results and a per-thread store connection. Errors are AWS errors (rds_error). */
+#ifndef RDSLOCAL_ENGINE_H
+#define RDSLOCAL_ENGINE_H
+
+#include "rdslocal/model.h"
+
+typedef struct engine engine;
+
+typedef struct engine_config {
+    const char *state_dir;        /* created if missing */
+    const char *default_region;   /* for requests without a credential scope */
+    const char *account_id;       /* 12 digits, in ARNs */
+    const char *endpoint_address; /* Endpoint.Address reported for instances ("localhost") */
+    int port_min, port_max;       /* range for instance ports when the user gives none or 5432 is taken */
+    bool no_engine;               /* API-only mode: no postgres processes */
+    const char *pg_user;          /* OS user for postgres when running as root */
+    const char *pg_bin_dirs;      /* extra postgres bin dirs (colon-separated) */
+    const char *template_dir;     /* initdb template cache */
+    int spare_pool;               /* pre-cloned data dirs per major */
+    int64_t realistic_timing_ms;  /* 0: statuses settle as soon as work is done; else transitional statuses last this long */
+} engine_config;
+
+int engine_open(engine **out, const engine_config *cfg, rds_error *err);
+/* Stops the worker and, cleanly, every instance process. NULL is a no-op. */
+void engine_close(engine *e);
+
+/* Per-request context: the engine, the caller's arena, and the request's region. */
+typedef struct engine_req {
+    engine *e;
+    arena *a;
+    const char *region;
+} engine_req;
+
+const engine_config *engine_get_config(const engine *e);
+
+/* Optional scalar inputs. */
+typedef struct opt_int { bool set; int64_t v; } opt_int;
+typedef struct opt_bool { bool set; bool v; } opt_bool;
+typedef struct str_list { const char **v; size_t n; } str_list;
+typedef struct tag_list { rds_tag *v; size_t n; } tag_list;
+
+typedef struct create_instance_in {
+    const char *id, *engine, *engine_version, *instance_class, *master_username,
+        *master_password, *db_name, *availability_zone, *subnet_group, *parameter_group,
+        *option_group, *backup_window, *maintenance_window, *storage_type, *kms_key_id,
+        *ca_certificate_id, *license_model, *network_type;
+    opt_int allocated_storage, max_allocated_storage, port, backup_retention, iops,
+        storage_throughput, monitoring_interval;
+    opt_bool multi_az, publicly_accessible, auto_minor_version_upgrade, deletion_protection,
+        copy_tags_to_snapshot, storage_encrypted, iam_auth, performance_insights,
+        manage_master_password;
+    str_list vpc_security_group_ids;
+    tag_list tags;
+} create_instance_in;
+
+typedef struct modify_instance_in {
+    const char *id, *new_id, *instance_class, *master_password, *backup_window,
+        *maintenance_window, *engine_version, *storage_type, *ca_certificate_id,
+        *parameter_group, *subnet_group;
+    opt_int allocated_storage, max_allocated_storage, port, backup_retention, iops,
+        storage_throughput, monitoring_interval;
+    opt_bool apply_immediately, multi_az, publicly_accessible, auto_minor_version_upgrade,
+        deletion_protection, copy_tags_to_snapshot, iam_auth, performance_insights,
+        allow_major_version_upgrade;
+    str_list vpc_security_group_ids;
+} modify_instance_in;
+
+typedef struct delete_instance_in {
+    const char *id, *final_snapshot_id;
+    opt_bool skip_final_snapshot, delete_automated_backups;
+} delete_instance_in;
+
+typedef struct describe_instances_in {
+    const char *id;            /* DBInstanceIdentifier (id or ARN) */
+    str_list f_instance_ids, f_resource_ids, f_engines, f_cluster_ids, f_domains;
+    const char *marker;
+    int max_records;           /* validated 20..100 by the caller; 0 = 100 */
+} describe_instances_in;
+
+/* An instance as shown to the client, with its tags. */
+typedef struct instance_view {
+    db_instance *inst;
+    const char *arn;
+    const char *status;        /* what DescribeDBInstances shows now */
+    rds_tag *tags;
+    size_t n_tags;
+    default_subnet subnets[DEFAULT_SUBNET_COUNT]; /* of its subnet group */
+    size_t n_subnets;
+    const char *vpc_id;
+    const char *subnet_group_description;
+} instance_view;
+
+int engine_create_instance(engine_req *r, const create_instance_in *in, instance_view *out, rds_error *err);
+int engine_describe_instances(engine_req *r, const describe_instances_in *in, instance_view **out,
+                              size_t *n_out, const char **next_marker, rds_error *err);
+int engine_modify_instance(engine_req *r, const modify_instance_in *in, instance_view *out, rds_error *err);
+int engine_delete_instance(engine_req *r, const delete_instance_in *in, instance_view *out, rds_error *err);
+int engine_reboot_instance(engine_req *r, const char *id, opt_bool force_failover, instance_view *out, rds_error *err);
+int engine_stop_instance(engine_req *r, const char *id, const char *snapshot_id, instance_view *out, rds_error *err);
+int engine_start_instance(engine_req *r, const char *id, instance_view *out, rds_error *err);
+
+/* Tags by ARN (arn:aws:rds:<region>:<account>:db:<id>, :subgrp:<name>). */
+int engine_tags_list(engine_req *r, const char *arn, rds_tag **out, size_t *n_out, rds_error *err);
+int engine_tags_add(engine_req *r, const char *arn, const tag_list *tags, rds_error *err);
+int engine_tags_remove(engine_req *r, const char *arn, const str_list *keys, rds_error *err);
+
+/* Subnet groups. */
+typedef struct subnet_group_view {
+    db_subnet_group *g;
+    const char *arn;
+    default_subnet subnets[DEFAULT_SUBNET_COUNT];
+    size_t n_subnets;
+} subnet_group_view;
+int engine_create_subnet_group(engine_req *r, const char *name, const char *description,
+                               const str_list *subnet_ids, const tag_list *tags,
+                               subnet_group_view *out, rds_error *err);
+int engine_modify_subnet_group(engine_req *r, const char *name, const char *description,
+                               const str_list *subnet_ids, subnet_group_view *out, rds_error *err);
+int engine_delete_subnet_group(engine_req *r, const char *name, rds_error *err);
+int engine_describe_subnet_groups(engine_req *r, const char *name, const char *marker, int max_records,
+                                  subnet_group_view **out, size_t *n_out, const char **next_marker,
+                                  rds_error *err);
+/* Fills a view for a group read from the store or for the built-in "default" group. */
+
+/* Engine versions / orderable options from the installed postgres majors. */
+typedef struct engine_version_view { const char *engine, *version, *major, *family; bool is_default; } engine_version_view;
+int engine_versions(engine_req *r, const char *engine_name, const char *version, const char *family,
+                    bool default_only, engine_version_view **out, size_t *n_out, rds_error *err);
+
+/* Events. */
+typedef struct describe_events_in {
+    const char *source_id, *source_type;
+    int64_t start_ms, end_ms;      /* resolved by the caller from StartTime/EndTime/Duration */
+    str_list categories;
+    const char *marker;
+    int max_records;
+} describe_events_in;
+int engine_describe_events(engine_req *r, const describe_events_in *in, rds_event ***out,
+                           size_t *n_out, const char **next_marker, rds_error *err);
+
+/* Admin. */
+int engine_reset(engine *e, rds_error *err);
+int engine_clock_advance(engine *e, int64_t by_ms, rds_error *err);
+/* Runs the time-based rules now (maintenance windows, 7-day stop, event retention). The
+ * worker calls it periodically; the clock admin call runs it at once. */
+void engine_tick(engine *e);
+
+/* ARN of an instance in the request's region. */
+const char *engine_instance_arn(engine_req *r, const char *id);
+
+#endif

@@ -1,0 +1,76 @@
+/* store.h: the model on disk. One SQLite file (WAL mode) in the state dir; the only
+ * code that includes sqlite3.h. A store handle is one connection and belongs to one
+ * thread; open one per thread. Every mutation of a request runs inside one
+ * store_begin/store_commit pair (BEGIN IMMEDIATE), so a failed request changes nothing.
+ * Errors: RDS_E_INTERNAL_FAILURE with the SQLite text in err->detail. */
+#ifndef RDSLOCAL_STORE_H
+#define RDSLOCAL_STORE_H
+
+#include "rdslocal/model.h"
+
+typedef struct store store;
+
+/* Opens (creating if needed) the database at path, applies migrations. */
+int store_open(store **out, const char *path, rds_error *err);
+void store_close(store *s); /* NULL is a no-op */
+
+int store_begin(store *s, rds_error *err);   /* BEGIN IMMEDIATE (waits for the write lock) */
+int store_commit(store *s, rds_error *err);
+void store_rollback(store *s);               /* no-op outside a transaction */
+
+/* A list filter on one column: column IN (values). Column names are fixed by code. */
+typedef struct store_filter {
+    const char *column;
+    const char *const *values;
+    size_t n_values;
+} store_filter;
+
+/* ---- DB instances ---- */
+/* *out = NULL (and 0 returned) when absent. Results live in arena a. */
+int store_instance_get(store *s, arena *a, const char *region, const char *id, db_instance **out,
+                       rds_error *err);
+/* Instances of a region ordered by id, id > after (NULL: from the start), at most limit
+ * (limit+1 are fetched by callers that need to know whether more exist). */
+int store_instance_list(store *s, arena *a, const char *region, const store_filter *filters,
+                        size_t n_filters, const char *after, int limit, db_instance ***out,
+                        size_t *n_out, rds_error *err);
+/* Every instance of every region (start-up reconcile, worker). */
+int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err);
+int store_instance_put(store *s, const db_instance *inst, rds_error *err); /* insert or replace */
+int store_instance_delete(store *s, const char *region, const char *id, rds_error *err);
+/* Is the TCP port used by any instance (any region)? */
+int store_port_used(store *s, int64_t port, bool *used, rds_error *err);
+
+/* ---- DB subnet groups ---- */
+int store_subnet_group_get(store *s, arena *a, const char *region, const char *name,
+                           db_subnet_group **out, rds_error *err);
+int store_subnet_group_list(store *s, arena *a, const char *region, const char *after, int limit,
+                            db_subnet_group ***out, size_t *n_out, rds_error *err);
+int store_subnet_group_put(store *s, const db_subnet_group *g, rds_error *err);
+int store_subnet_group_delete(store *s, const char *region, const char *name, rds_error *err);
+/* Number of instances of the region using the subnet group. */
+int store_subnet_group_users(store *s, const char *region, const char *name, int64_t *n, rds_error *err);
+
+/* ---- events ---- */
+int store_event_add(store *s, const rds_event *ev, rds_error *err);
+/* Events of a region with at_ms in [start_ms, end_ms], optional source type/id, ordered by
+ * time then insertion; after_seq/next_seq implement Marker paging (seq = row id). */
+int store_event_list(store *s, arena *a, const char *region, const char *source_type,
+                     const char *source_id, int64_t start_ms, int64_t end_ms, int64_t after_seq,
+                     int limit, rds_event ***out, int64_t **seqs, size_t *n_out, rds_error *err);
+int store_event_prune(store *s, int64_t before_ms, rds_error *err);
+
+/* ---- tags (by resource ARN) ---- */
+int store_tags_get(store *s, arena *a, const char *arn, rds_tag **out, size_t *n_out, rds_error *err);
+int store_tag_set(store *s, const char *arn, const char *key, const char *value, rds_error *err);
+int store_tag_remove(store *s, const char *arn, const char *key, rds_error *err);
+int store_tags_delete_all(store *s, const char *arn, rds_error *err);
+
+/* ---- meta (small settings that must survive restarts, e.g. the clock offset) ---- */
+int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *err); /* NULL if unset */
+int store_meta_set(store *s, const char *key, const char *value, rds_error *err);
+
+/* Removes every resource of every region (admin reset); meta is kept. */
+int store_reset(store *s, rds_error *err);
+
+#endif

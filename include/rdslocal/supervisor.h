@@ -1,0 +1,167 @@
+/* supervisor.h: the process supervisor. Every RDS DB instance is a real PostgreSQL
+ * server; this module builds initdb templates, clones data dirs, starts, stops,
+ * monitors, restarts and removes those servers, and adopts the ones left running by
+ * an earlier rdslocal process. It is the only code in rdslocal that forks, execs,
+ * signals or waits.
+ *
+ * On-disk layout (all under the caller's dirs):
+ *   <template_dir>/<major>/              clean initdb template (rds_superuser, pg_hba)
+ *   <state_dir>/instances/<key>/data/    the instance's PGDATA
+ *   <state_dir>/instances/<key>/log/error/postgresql.log.YYYY-MM-DD-HH  (RDS names)
+ *   <state_dir>/instances/<key>/sock/    private unix socket dir (mode 0700)
+ *   <state_dir>/instances/<key>/startup.log   postgres stdout/stderr before the
+ *                                        logging collector takes over
+ *   <state_dir>/spare/<major>/<name>/    pre-cloned data dirs (spare pool)
+ *
+ * Roles inside every instance, as on RDS: `rdsadmin` is the only superuser (it logs in
+ * over the private unix socket with trust auth); `rds_superuser` is a NOLOGIN role with
+ * CREATEDB, CREATEROLE and pg_monitor/pg_signal_backend/pg_checkpoint; the master user
+ * is a LOGIN role IN ROLE rds_superuser, never a superuser. TCP connections (127.0.0.1,
+ * ::1) always need scram-sha-256.
+ *
+ * When rdslocal runs as root, every postgres/initdb child runs as cfg->pg_user and the
+ * instance dirs are owned by that user.
+ *
+ * Threads: every function is thread-safe unless noted. Operations on different keys run
+ * in parallel; operations on the same key are serialised (a second caller waits).
+ * sv_poll is meant for one worker thread. Errors: RDS_E_INTERNAL_FAILURE for OS and
+ * postgres failures (errno / postgres text in err->detail), RDS_E_DB_INSTANCE_NOT_FOUND
+ * for an unknown key, RDS_E_DB_INSTANCE_ALREADY_EXISTS, RDS_E_INVALID_DB_INSTANCE_STATE
+ * and RDS_E_INVALID_PARAMETER_VALUE as documented per function. */
+#ifndef RDSLOCAL_SUPERVISOR_H
+#define RDSLOCAL_SUPERVISOR_H
+
+#include "rdslocal/base.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+
+typedef struct sv_supervisor sv_supervisor;
+
+typedef struct sv_config {
+    const char *state_dir;    /* instances under <state_dir>/instances/<key>/; created 0755 if missing */
+    const char *template_dir; /* cache of initdb templates, <template_dir>/<major>/; may be shared by
+                                 several state dirs and processes (built under an flock, renamed in) */
+    const char *pg_user;      /* OS user for postgres when running as root; NULL: "postgres" */
+    const char *pg_bin_dirs;  /* extra colon-separated dirs holding postgres binaries; NULL ok.
+                                 /usr/lib/postgresql/<N>/bin are always scanned */
+    int spare_pool;           /* pre-cloned data dirs kept ready per major; <0: default 2; 0 disables */
+} sv_config;
+
+typedef struct sv_engine_version {
+    char major[8];     /* "15" */
+    char version[24];  /* "15.18", from postgres --version */
+    char bin_dir[512]; /* holds postgres, initdb, pg_* */
+} sv_engine_version;
+
+/* Opens a supervisor on cfg->state_dir (strings are copied). Creates the state and
+ * template dirs (0755) if missing, finds the installed majors, checks (as root) that
+ * cfg->pg_user exists and can traverse both dirs, and starts a background thread that
+ * builds missing templates and fills the spare pool. Fast: no initdb on this path.
+ * Does not start or adopt any instance: call sv_reconcile for that.
+ * Errors: INTERNAL_FAILURE (no postgres installed, unknown pg_user, dir not traversable
+ * by pg_user, mkdir failed). */
+int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err);
+
+/* Stops the background work, then fast-shuts-down (SIGINT) every instance this
+ * supervisor runs or adopted, in parallel, and waits until they are gone (SIGQUIT then
+ * SIGKILL after 30 s). Frees sv. NULL is a no-op. Any thread, once, with no other call
+ * in flight. */
+void sv_close(sv_supervisor *sv);
+
+/* Installed majors, sorted ascending by number. *out is lent: it lives as long as sv. */
+size_t sv_engine_versions(const sv_supervisor *sv, const sv_engine_version **out);
+
+typedef struct sv_instance_spec {
+    const char *key;             /* stable directory name ([A-Za-z0-9_.-], 1-63 chars, not "." or ".."),
+                                    e.g. the DbiResourceId "db-ABCDEF..." */
+    const char *major;           /* "15": must be one of sv_engine_versions */
+    int port;                    /* listen on 127.0.0.1:port */
+    const char *master_username; /* create only */
+    const char *master_password; /* create only; never logged, sent to postgres pre-hashed (SCRAM) */
+    const char *db_name;         /* create only; NULL or "": no extra database */
+    int max_connections;         /* <=0: 20. Values below 14 shrink max_wal_senders to fit */
+    int shared_buffers_mb;       /* <=0: 16 */
+} sv_instance_spec;
+
+/* Creates and starts a new instance: takes a spare pre-cloned data dir (or clones the
+ * template), writes its config, starts postgres, creates the master role (member of
+ * rds_superuser) and db_name owned by it. Returns 0 only once the master user can
+ * connect over TCP and run a query. On failure nothing is left behind (process stopped,
+ * directory removed). Waits for the template if it is still being built (first use of a
+ * major takes ~1-2 s). Errors: INVALID_PARAMETER_VALUE (bad key, unknown major, missing
+ * master credentials, port in use), DB_INSTANCE_ALREADY_EXISTS (key known or its
+ * directory exists), INTERNAL_FAILURE. */
+int sv_instance_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+
+/* Starts an existing instance directory with the spec's port, max_connections and
+ * shared_buffers, and waits until it accepts connections (crash recovery included).
+ * Already running with the same port: no-op; with another port: restarted.
+ * Clears the crash history (an instance in the FAILED state may be started again).
+ * Errors: DB_INSTANCE_NOT_FOUND (no such directory), INVALID_PARAMETER_VALUE (port in
+ * use, unknown major), INTERNAL_FAILURE (postgres did not come up; startup log tail in
+ * detail). */
+int sv_instance_start(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+
+/* Fast shutdown (SIGINT) and wait until the postmaster is gone (SIGQUIT, then SIGKILL
+ * of every process of the instance after 30 s). Not running: no-op.
+ * Errors: DB_INSTANCE_NOT_FOUND. */
+int sv_instance_stop(sv_supervisor *sv, const char *key, rds_error *err);
+
+/* Stop then start with the spec's settings (reboot, port or class change). */
+int sv_instance_restart(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+
+/* Immediate stop (SIGQUIT; SIGKILL of every pid of the instance if it lingers) and
+ * removes <state_dir>/instances/<key> entirely. Unknown key whose directory does not
+ * exist: DB_INSTANCE_NOT_FOUND. */
+int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err);
+
+/* ALTER ROLE <username> PASSWORD on the running server (password hashed client side,
+ * so it never appears in postgres logs). Errors: DB_INSTANCE_NOT_FOUND,
+ * INVALID_DB_INSTANCE_STATE (not running), INTERNAL_FAILURE (e.g. no such role). */
+int sv_instance_set_master_password(sv_supervisor *sv, const char *key, const char *username,
+                                    const char *password, rds_error *err);
+
+/* True if the instance's postmaster is running (started or adopted by sv). */
+bool sv_instance_running(sv_supervisor *sv, const char *key);
+
+/* Writes up to max pids: the postmaster first, then its children (from /proc).
+ * Returns the number written; 0 if not running. */
+int sv_instance_pids(sv_supervisor *sv, const char *key, int *pids, int max);
+
+/* True if nothing listens on 127.0.0.1:port and it can be bound now. */
+bool sv_port_free(int port);
+
+/* Writes "<state_dir>/instances/<key>/log" into buf and returns buf (NULL if it does
+ * not fit). The postgres logs are in its "error" subdirectory. */
+const char *sv_instance_log_dir(sv_supervisor *sv, const char *key, char *buf, size_t n);
+
+/* Monitoring events. CRASHED: a running instance's postmaster exited without being
+ * asked to (detail: exit status or signal); a restart follows on a background thread.
+ * RECOVERED: that restart succeeded. FAILED: restarting stopped (3 unexpected exits
+ * within 60 s, or a restart failed); the instance stays stopped until started again. */
+typedef enum sv_event_kind { SV_EV_CRASHED, SV_EV_RECOVERED, SV_EV_FAILED } sv_event_kind;
+typedef struct sv_event {
+    sv_event_kind kind;
+    char key[80];
+    char detail[160];
+} sv_event;
+
+/* Checks every running, not busy instance (own children with waitpid(pid, WNOHANG),
+ * adopted ones with kill(pid, 0) and /proc), starts restarts, and copies up to max
+ * queued events into events (oldest first). Returns the number copied. Cheap (no
+ * blocking work); meant to be called by one worker thread every ~50 ms. Instances
+ * being started or stopped on purpose are never reported. */
+size_t sv_poll(sv_supervisor *sv, sv_event *events, size_t max);
+
+/* Start-up reconcile after rdslocal restarted or was killed. For each spec with
+ * should_run[i]: adopt the postmaster named by its postmaster.pid if it is a live
+ * postgres on that data dir listening on the spec's port (restart it if the port
+ * differs), else start it. For each spec with !should_run[i]: make sure it is stopped.
+ * Every directory under <state_dir>/instances/ whose key is not in specs: its processes
+ * are killed and the directory removed. Starts run in parallel. Processes every spec
+ * even if one fails; returns -1 with the first error. */
+int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *should_run,
+                 size_t n, rds_error *err);
+
+#endif

@@ -1,0 +1,136 @@
+/* dispatch.c: the request pipeline (see dispatch.h) and the one place errors are rendered. */
+#include "dispatch.h"
+
+#include "sigv4.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+action_fn *dispatch_find_handler(const char *name)
+{
+    size_t lo = 0, hi = dispatch_action_count;
+    while (lo < hi) {
+        size_t mid = (lo + hi) / 2;
+        int c = strcmp(name, dispatch_actions[mid].name);
+        if (c == 0)
+            return dispatch_actions[mid].handler;
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
+    return NULL;
+}
+
+static void render_error(dispatch_response *out, const rds_error *err)
+{
+    rds_errcode code = err->code == RDS_OK ? RDS_E_INTERNAL_FAILURE : err->code;
+    out->status = rds_error_http_status(code);
+    snprintf(out->error_code, sizeof out->error_code, "%s", rds_error_code_str(code));
+    out->body = xml_error_doc(rds_api.xml_namespace, rds_error_is_sender(code),
+                              rds_error_code_str(code), err->message, out->request_id,
+                              &out->body_len);
+    out->content_type = "text/xml";
+}
+
+/* Region and service from the request's SigV4 credential scope (header or presigned
+ * query). Without one, AWS answers MissingAuthenticationToken. */
+static int credential_scope(const dispatch_request_in *in, const form *f, sigv4_auth *auth,
+                            rds_error *err)
+{
+    const char *h = in->header(in->header_ctx, "Authorization");
+    if (h)
+        return sigv4_parse_authorization(auth, h, err);
+    const char *alg = query_form_get(f, "X-Amz-Algorithm");
+    if (alg)
+        return sigv4_parse_query(auth, alg, query_form_get(f, "X-Amz-Credential"),
+                                 query_form_get(f, "X-Amz-SignedHeaders"),
+                                 query_form_get(f, "X-Amz-Signature"), err);
+    return rds_fail(err, RDS_E_MISSING_AUTHENTICATION_TOKEN, "Request is missing Authentication Token");
+}
+
+void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispatch_response *out)
+{
+    memset(out, 0, sizeof *out);
+    rds_uuid(out->request_id);
+    out->action = "-";
+    rds_error err;
+    rds_error_clear(&err);
+    form f;
+
+    /* Form parameters come from the body (POST) and the query string (GET, presigned). */
+    const char *src = in->body_len ? in->body : in->query;
+    size_t src_len = in->body_len ? in->body_len : strlen(in->query ? in->query : "");
+    if (query_form_parse(&f, a, src ? src : "", src_len, &err)) {
+        render_error(out, &err);
+        return;
+    }
+    sigv4_auth auth;
+    if (credential_scope(in, &f, &auth, &err)) {
+        render_error(out, &err);
+        return;
+    }
+    if (strcmp(auth.service, rds_api.name) != 0) {
+        rds_fail(&err, RDS_E_UNRECOGNIZED_CLIENT_EXCEPTION,
+                 "The service '%s' is not offered by rdslocal.", auth.service);
+        render_error(out, &err);
+        return;
+    }
+    const char *action = query_form_get(&f, "Action");
+    if (!action || !*action) {
+        rds_fail(&err, RDS_E_MISSING_ACTION, "The request must contain the parameter Action");
+        render_error(out, &err);
+        return;
+    }
+    out->action = arena_strdup(a, action);
+    const api_operation *op = api_find_operation(&rds_api, action);
+    if (!op) {
+        rds_fail(&err, RDS_E_INVALID_ACTION, "The action %.64s is not valid for this web service.", action);
+        render_error(out, &err);
+        return;
+    }
+    const char *version = query_form_get(&f, "Version");
+    if (version && strcmp(version, rds_api.api_version) != 0) {
+        rds_fail(&err, RDS_E_INVALID_ACTION, "The action %s is not valid for version %.32s.", action, version);
+        render_error(out, &err);
+        return;
+    }
+    action_fn *handler = dispatch_find_handler(op->name);
+    if (!handler) {
+        /* The operation exists in AWS; rdslocal does not implement it (README coverage). */
+        rds_fail(&err, RDS_E_INVALID_ACTION,
+                 "The action %s is not implemented by rdslocal yet.", op->name);
+        render_error(out, &err);
+        return;
+    }
+    param *params;
+    if (query_decode(&params, a, &f, op->input, &err)) {
+        render_error(out, &err);
+        return;
+    }
+    req_ctx rq = { .er = { .e = e, .a = a, .region = arena_strdup(a, auth.region) },
+                   .request_id = out->request_id, .action = op->name, .op = op };
+    xml_out *x = xml_begin(op->name, op->result_wrapper, rds_api.xml_namespace);
+    if (handler(&rq, params, x, &err)) {
+        xml_abort(x);
+        render_error(out, &err);
+        return;
+    }
+    out->body = xml_finish(x, out->request_id, &out->body_len);
+    out->status = 200;
+    out->content_type = "text/xml";
+}
+
+void dispatch_print_coverage(FILE *f)
+{
+    size_t done = 0;
+    for (size_t i = 0; i < rds_api.n_ops; i++)
+        done += dispatch_find_handler(rds_api.ops[i].name) != NULL;
+    fprintf(f, "%zu of %zu RDS operations are implemented.\n\n", done, rds_api.n_ops);
+    fprintf(f, "| Operation | Status |\n|---|---|\n");
+    for (size_t i = 0; i < rds_api.n_ops; i++)
+        fprintf(f, "| %s | %s |\n", rds_api.ops[i].name,
+                dispatch_find_handler(rds_api.ops[i].name) ? "implemented" : "not implemented (InvalidAction)");
+}

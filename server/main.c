@@ -1,0 +1,192 @@
+/* main.c: rdslocal's entry point: settings (flags, then RDSLOCAL_* environment, then
+ * defaults), start-up order (engine → HTTP), and shutdown on SIGINT/SIGTERM (HTTP first,
+ * then the engine, which stops every instance cleanly). Signals are blocked in every
+ * thread and taken synchronously here with sigwait, so no handler runs async code. */
+#include "dispatch.h"
+#include "http.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+static void usage(FILE *f)
+{
+    fprintf(f,
+            "usage: rdslocal [options]\n"
+            "A local emulator of the Amazon RDS API; every DB instance is a real PostgreSQL server.\n\n"
+            "  --listen HOST:PORT     where to listen (default 127.0.0.1:4566)       RDSLOCAL_LISTEN\n"
+            "  --state-dir DIR        model and instance data (default: see README) RDSLOCAL_STATE_DIR\n"
+            "  --region REGION        region for requests without one (us-east-1)   RDSLOCAL_REGION\n"
+            "  --account-id ID        account id in ARNs (000000000000)            RDSLOCAL_ACCOUNT_ID\n"
+            "  --endpoint-address H   Endpoint.Address of instances (localhost)    RDSLOCAL_ENDPOINT_ADDRESS\n"
+            "  --port-range LO-HI     instance ports when none is given (15432-16431) RDSLOCAL_PORT_RANGE\n"
+            "  --no-engine            API only: no postgres processes              RDSLOCAL_NO_ENGINE=1\n"
+            "  --pg-user USER         OS user for postgres when run as root (postgres) RDSLOCAL_PG_USER\n"
+            "  --pg-bin-dirs DIRS     extra postgres bin dirs, colon-separated     RDSLOCAL_PG_BIN_DIRS\n"
+            "  --template-dir DIR     initdb template cache (see README)           RDSLOCAL_TEMPLATE_DIR\n"
+            "  --spare-pool N         pre-cloned data dirs kept ready (2)          RDSLOCAL_SPARE_POOL\n"
+            "  --realistic-timing S   keep transitional statuses for S seconds (0) RDSLOCAL_REALISTIC_TIMING\n"
+            "  --log-level LEVEL      debug, info, warn, error (info)              RDSLOCAL_LOG_LEVEL\n"
+            "  --coverage-table       print the API coverage table (markdown) and exit\n"
+            "  --help, --version\n");
+}
+
+static const char *env_or(const char *name, const char *dflt)
+{
+    const char *v = getenv(name);
+    return v && *v ? v : dflt;
+}
+
+static char *default_dir(const char *root_dir, const char *xdg_var, const char *home_rel, const char *leaf)
+{
+    char buf[4096];
+    if (geteuid() == 0) {
+        snprintf(buf, sizeof buf, "%s", root_dir);
+    } else if (getenv(xdg_var) && *getenv(xdg_var)) {
+        snprintf(buf, sizeof buf, "%s/%s", getenv(xdg_var), leaf);
+    } else {
+        snprintf(buf, sizeof buf, "%s/%s/%s", env_or("HOME", "/tmp"), home_rel, leaf);
+    }
+    return strdup(buf);
+}
+
+int main(int argc, char **argv)
+{
+    const char *listen = env_or("RDSLOCAL_LISTEN", "127.0.0.1:4566");
+    const char *state_dir = env_or("RDSLOCAL_STATE_DIR", NULL);
+    const char *template_dir = env_or("RDSLOCAL_TEMPLATE_DIR", NULL);
+    const char *port_range = env_or("RDSLOCAL_PORT_RANGE", "15432-16431");
+    const char *level_name = env_or("RDSLOCAL_LOG_LEVEL", "info");
+    const char *timing = env_or("RDSLOCAL_REALISTIC_TIMING", "0");
+    const char *spare = env_or("RDSLOCAL_SPARE_POOL", "2");
+    engine_config cfg = {
+        .default_region = env_or("RDSLOCAL_REGION", "us-east-1"),
+        .account_id = env_or("RDSLOCAL_ACCOUNT_ID", "000000000000"),
+        .endpoint_address = env_or("RDSLOCAL_ENDPOINT_ADDRESS", "localhost"),
+        .no_engine = strcmp(env_or("RDSLOCAL_NO_ENGINE", "0"), "0") != 0,
+        .pg_user = env_or("RDSLOCAL_PG_USER", "postgres"),
+        .pg_bin_dirs = env_or("RDSLOCAL_PG_BIN_DIRS", NULL),
+    };
+    enum { O_LISTEN = 256, O_STATE, O_REGION, O_ACCOUNT, O_ENDPOINT, O_PORTS, O_NOENGINE, O_PGUSER,
+           O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_COVERAGE, O_HELP, O_VERSION };
+    static const struct option opts[] = {
+        { "listen", required_argument, NULL, O_LISTEN },
+        { "state-dir", required_argument, NULL, O_STATE },
+        { "region", required_argument, NULL, O_REGION },
+        { "account-id", required_argument, NULL, O_ACCOUNT },
+        { "endpoint-address", required_argument, NULL, O_ENDPOINT },
+        { "port-range", required_argument, NULL, O_PORTS },
+        { "no-engine", no_argument, NULL, O_NOENGINE },
+        { "pg-user", required_argument, NULL, O_PGUSER },
+        { "pg-bin-dirs", required_argument, NULL, O_PGBIN },
+        { "template-dir", required_argument, NULL, O_TEMPLATE },
+        { "spare-pool", required_argument, NULL, O_SPARE },
+        { "realistic-timing", required_argument, NULL, O_TIMING },
+        { "log-level", required_argument, NULL, O_LOGLEVEL },
+        { "coverage-table", no_argument, NULL, O_COVERAGE },
+        { "help", no_argument, NULL, O_HELP },
+        { "version", no_argument, NULL, O_VERSION },
+        { NULL, 0, NULL, 0 },
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
+        switch (c) {
+        case O_LISTEN: listen = optarg; break;
+        case O_STATE: state_dir = optarg; break;
+        case O_REGION: cfg.default_region = optarg; break;
+        case O_ACCOUNT: cfg.account_id = optarg; break;
+        case O_ENDPOINT: cfg.endpoint_address = optarg; break;
+        case O_PORTS: port_range = optarg; break;
+        case O_NOENGINE: cfg.no_engine = true; break;
+        case O_PGUSER: cfg.pg_user = optarg; break;
+        case O_PGBIN: cfg.pg_bin_dirs = optarg; break;
+        case O_TEMPLATE: template_dir = optarg; break;
+        case O_SPARE: spare = optarg; break;
+        case O_TIMING: timing = optarg; break;
+        case O_LOGLEVEL: level_name = optarg; break;
+        case O_COVERAGE: dispatch_print_coverage(stdout); return 0;
+        case O_HELP: usage(stdout); return 0;
+        case O_VERSION: printf("rdslocal %s\n", RDSLOCAL_VERSION); return 0;
+        default: usage(stderr); return 2;
+        }
+    }
+    if (optind < argc) {
+        fprintf(stderr, "rdslocal: unexpected argument \"%s\"\n", argv[optind]);
+        return 2;
+    }
+    static const char *const levels[] = { "debug", "info", "warn", "error" };
+    bool level_ok = false;
+    for (int i = 0; i < 4; i++)
+        if (strcmp(level_name, levels[i]) == 0)
+            log_min_level = (log_level)i, level_ok = true;
+    if (!level_ok) {
+        fprintf(stderr, "rdslocal: unknown log level \"%s\"\n", level_name);
+        return 2;
+    }
+    char host[256];
+    int port;
+    const char *colon = strrchr(listen, ':');
+    if (!colon || colon == listen || (size_t)(colon - listen) >= sizeof host ||
+        (port = atoi(colon + 1)) <= 0 || port > 65535) {
+        fprintf(stderr, "rdslocal: --listen wants HOST:PORT, got \"%s\"\n", listen);
+        return 2;
+    }
+    snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    if (sscanf(port_range, "%d-%d", &cfg.port_min, &cfg.port_max) != 2 || cfg.port_min < 1150 ||
+        cfg.port_max > 65535 || cfg.port_min > cfg.port_max) {
+        fprintf(stderr, "rdslocal: --port-range wants LO-HI within 1150-65535, got \"%s\"\n", port_range);
+        return 2;
+    }
+    char *end;
+    double timing_s = strtod(timing, &end);
+    if (*end || timing_s < 0) {
+        fprintf(stderr, "rdslocal: --realistic-timing wants seconds, got \"%s\"\n", timing);
+        return 2;
+    }
+    cfg.realistic_timing_ms = (int64_t)(timing_s * 1000);
+    cfg.spare_pool = atoi(spare);
+    char *sd = state_dir ? strdup(state_dir) : default_dir("/var/lib/rdslocal", "XDG_STATE_HOME", ".local/state", "rdslocal");
+    char *td = template_dir ? strdup(template_dir)
+                            : default_dir("/var/cache/rdslocal/templates", "XDG_CACHE_HOME", ".cache", "rdslocal/templates");
+    cfg.state_dir = sd;
+    cfg.template_dir = td;
+
+    /* Block the shutdown signals in every thread; main takes them with sigwait. */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    int64_t t0 = rds_real_now_ms();
+    rds_error err;
+    rds_error_clear(&err);
+    engine *e = NULL;
+    http_server *h = NULL;
+    if (engine_open(&e, &cfg, &err)) {
+        fprintf(stderr, "rdslocal: %s%s%s\n", err.message, err.detail[0] ? ": " : "", err.detail);
+        return 1;
+    }
+    if (http_start(&h, host, port, e, &err)) {
+        fprintf(stderr, "rdslocal: %s\n", err.message);
+        engine_close(e);
+        return 1;
+    }
+    log_at(LOG_INFO, "main", "rdslocal %s listening on http://%s:%d state_dir=\"%s\" engine=%s ready_ms=%lld",
+           RDSLOCAL_VERSION, host, port, sd, cfg.no_engine ? "none" : "postgres",
+           (long long)(rds_real_now_ms() - t0));
+    int sig = 0;
+    sigwait(&set, &sig);
+    log_at(LOG_INFO, "main", "shutting down on signal %d", sig);
+    http_stop(h);
+    engine_close(e);
+    free(sd);
+    free(td);
+    log_at(LOG_INFO, "main", "stopped");
+    return 0;
+}

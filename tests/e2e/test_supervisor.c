@@ -1,0 +1,670 @@
+/* test_supervisor.c: e2e tests of engine/supervisor against real PostgreSQL servers.
+ * Each case gets a fresh state dir (mkdtemp under /tmp, mode 0755 so the postgres user
+ * can traverse it when the test runs as root); the initdb template cache is shared by
+ * every case and run: /tmp/rdslocal-sv-templates-<uid>. Ports come from 15500-15599.
+ * After each case no postgres process may be left working in the state dir.
+ * Also prints (not asserts) create timings and the memory of an idle instance. */
+#include "check.h"
+#include "rdslocal/supervisor.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <arpa/inet.h>
+#include <postgresql/libpq-fe.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+static char g_state[256];
+static char g_tmpl[256];
+static const char *MASTER = "master";
+static const char *PW = "s3cr'et pw";  /* a quote: exercises literal escaping */
+
+static double now_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+}
+
+static int next_port(void)
+{
+    static int p = 15500;
+    for (int i = 0; i < 100; i++) {
+        int port = p;
+        p = p >= 15599 ? 15500 : p + 1;
+        if (sv_port_free(port))
+            return port;
+    }
+    return 0;
+}
+
+static sv_supervisor *open_sv(int spare)
+{
+    sv_config cfg = { .state_dir = g_state, .template_dir = g_tmpl, .spare_pool = spare };
+    sv_supervisor *sv = NULL;
+    rds_error err = { 0 };
+    if (sv_open(&sv, &cfg, &err) != 0)
+        fprintf(stderr, "sv_open: %s (%s)\n", err.message, err.detail);
+    return sv;
+}
+
+static sv_instance_spec spec_for(const char *key, int port)
+{
+    sv_instance_spec s = { .key = key, .major = "15", .port = port, .master_username = MASTER,
+                           .master_password = PW, .db_name = "appdb", .max_connections = 20,
+                           .shared_buffers_mb = 16 };
+    return s;
+}
+
+static int create(sv_supervisor *sv, const sv_instance_spec *s)
+{
+    rds_error err = { 0 };
+    int rc = sv_instance_create(sv, s, &err);
+    if (rc != 0)
+        fprintf(stderr, "create %s: %s (%s)\n", s->key, err.message, err.detail);
+    return rc;
+}
+
+static PGconn *conn(int port, const char *user, const char *pw, const char *db)
+{
+    char p[16];
+    snprintf(p, sizeof p, "%d", port);
+    const char *kw[] = { "host", "port", "user", "password", "dbname", "connect_timeout", "sslmode", NULL };
+    const char *val[] = { "127.0.0.1", p, user, pw, db, "5", "disable", NULL };
+    PGconn *c = PQconnectdbParams(kw, val, 0);
+    if (PQstatus(c) != CONNECTION_OK) {
+        PQfinish(c);
+        return NULL;
+    }
+    return c;
+}
+
+/* First column of the first row, or NULL on error (static buffer). */
+static const char *q1(PGconn *c, const char *sql)
+{
+    static char buf[256];
+    if (!c)
+        return NULL;
+    PGresult *r = PQexec(c, sql);
+    const char *out = NULL;
+    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
+        snprintf(buf, sizeof buf, "%s", PQgetvalue(r, 0, 0));
+        out = buf;
+    } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
+        out = "";
+    } else {
+        fprintf(stderr, "sql \"%s\": %s", sql, PQresultErrorMessage(r));
+    }
+    PQclear(r);
+    return out;
+}
+
+static const char *master_q1(int port, const char *sql)
+{
+    PGconn *c = conn(port, MASTER, PW, "appdb");
+    const char *r = q1(c, sql);
+    PQfinish(c);
+    return r;
+}
+
+/* Processes whose cwd or command line points into the state dir. */
+static int leftover_pids(int *out, int max)
+{
+    DIR *d = opendir("/proc");
+    int n = 0;
+    struct dirent *e;
+    size_t sl = strlen(g_state);
+    while (d && (e = readdir(d)) != NULL && n < max) {
+        if (e->d_name[0] < '1' || e->d_name[0] > '9')
+            continue;
+        char p[300], buf[4096];
+        snprintf(p, sizeof p, "/proc/%s/cwd", e->d_name);
+        ssize_t r = readlink(p, buf, sizeof buf - 1);
+        bool hit = r > 0 && (buf[r] = '\0', strncmp(buf, g_state, sl) == 0);
+        if (!hit) {
+            snprintf(p, sizeof p, "/proc/%s/cmdline", e->d_name);
+            FILE *f = fopen(p, "r");
+            if (f) {
+                size_t len = fread(buf, 1, sizeof buf - 1, f);
+                fclose(f);
+                for (size_t i = 0; i < len; i++)
+                    if (buf[i] == '\0')
+                        buf[i] = ' ';
+                buf[len] = '\0';
+                hit = strstr(buf, g_state) != NULL;
+            }
+        }
+        char st[512];
+        snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
+        FILE *f = fopen(p, "r");
+        if (hit && f && fgets(st, sizeof st, f)) {
+            char *q = strrchr(st, ')');
+            if (q && q[2] == 'Z')
+                hit = false; /* zombie awaiting a lazy reaper */
+        }
+        if (f)
+            fclose(f);
+        if (hit)
+            out[n++] = atoi(e->d_name);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* Exists and is not a zombie (PID 1 may reap orphans lazily). */
+static bool pid_alive(int pid)
+{
+    char p[64], st[512];
+    snprintf(p, sizeof p, "/proc/%d/stat", pid);
+    FILE *f = fopen(p, "r");
+    bool alive = f && fgets(st, sizeof st, f) && strrchr(st, ')') && strrchr(st, ')')[2] != 'Z';
+    if (f)
+        fclose(f);
+    return alive;
+}
+
+static bool exists(const char *path)
+{
+    struct stat st;
+    return stat(path, &st) == 0;
+}
+
+static void setup(void)
+{
+    snprintf(g_state, sizeof g_state, "/tmp/svtest-XXXXXX");
+    if (!mkdtemp(g_state) || chmod(g_state, 0755) != 0) {
+        perror("mkdtemp");
+        exit(2);
+    }
+}
+
+static void cleanup(void)
+{
+    int pids[64];
+    int n = 0;
+    for (int i = 0; i < 200 && (n = leftover_pids(pids, 64)) > 0; i++)
+        usleep(10000); /* a stop may still be finishing in a child's exit */
+    if (n > 0) {
+        fprintf(stderr, "leftover postgres processes in %s:", g_state);
+        for (int i = 0; i < n; i++) {
+            fprintf(stderr, " %d", pids[i]);
+            kill(pids[i], SIGKILL);
+        }
+        fprintf(stderr, "\n");
+    }
+    CHECK_INT(n, 0);
+    char cmd[300];
+    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_state);
+    if (system(cmd) != 0)
+        fprintf(stderr, "could not remove %s\n", g_state);
+}
+
+/* Polls sv_poll until an event of kind want (recording every event in seen). */
+static bool wait_event(sv_supervisor *sv, sv_event_kind want, sv_event_kind *seen, int *nseen)
+{
+    double deadline = now_ms() + 20000;
+    while (now_ms() < deadline) {
+        sv_event ev[8];
+        size_t n = sv_poll(sv, ev, 8);
+        bool got = false;
+        for (size_t i = 0; i < n; i++) {
+            if (*nseen < 16)
+                seen[(*nseen)++] = ev[i].kind;
+            got |= ev[i].kind == want;
+        }
+        if (got)
+            return true;
+        usleep(20000);
+    }
+    return false;
+}
+
+/* ---- cases ------------------------------------------------------------------ */
+
+static void test_supervisor__versions(void)
+{
+    sv_supervisor *sv = open_sv(0);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    const sv_engine_version *v;
+    size_t n = sv_engine_versions(sv, &v);
+    CHECK(n >= 1);
+    bool has15 = false;
+    for (size_t i = 0; i < n; i++) {
+        has15 |= strcmp(v[i].major, "15") == 0;
+        CHECK(strncmp(v[i].version, v[i].major, strlen(v[i].major)) == 0);
+        if (i)
+            CHECK(atoi(v[i - 1].major) < atoi(v[i].major));
+    }
+    CHECK(has15);
+    sv_close(sv);
+}
+
+static void test_supervisor__create_connect_delete(void)
+{
+    sv_supervisor *sv = open_sv(2);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    int port = next_port();
+    sv_instance_spec s = spec_for("db-CREATE1", port);
+    CHECK_INT(create(sv, &s), 0);
+    CHECK(sv_instance_running(sv, "db-CREATE1"));
+
+    PGconn *c = conn(port, MASTER, PW, "appdb");
+    CHECK(c != NULL);
+    CHECK_STR(q1(c, "CREATE TABLE t(x int)"), "");
+    CHECK_STR(q1(c, "INSERT INTO t VALUES (42)"), "");
+    CHECK_STR(q1(c, "SELECT x FROM t"), "42");
+    CHECK_STR(q1(c, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"), "f");
+    CHECK_STR(q1(c, "SELECT pg_has_role(current_user, 'rds_superuser', 'MEMBER')"), "t");
+    CHECK_STR(q1(c, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'"), "master");
+    CHECK_STR(q1(c, "CREATE DATABASE otherdb"), "");
+    CHECK_STR(q1(c, "SHOW password_encryption"), "scram-sha-256");
+    CHECK_STR(q1(c, "SHOW listen_addresses"), "127.0.0.1");
+    CHECK_STR(q1(c, "SHOW max_connections"), "20");
+    PQfinish(c);
+
+    /* PostgreSQL itself refuses a wrong password, and rdsadmin over TCP */
+    CHECK(conn(port, MASTER, "wrong", "appdb") == NULL);
+    CHECK(conn(port, "rdsadmin", "", "postgres") == NULL);
+
+    char logdir[512], errdir[600];
+    CHECK(sv_instance_log_dir(sv, "db-CREATE1", logdir, sizeof logdir) != NULL);
+    snprintf(errdir, sizeof errdir, "%s/error", logdir);
+    DIR *d = opendir(errdir);
+    CHECK(d != NULL);
+    bool found = false;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        found |= strncmp(e->d_name, "postgresql.log.", 15) == 0;
+    if (d)
+        closedir(d);
+    CHECK(found);
+
+    int pids[32];
+    int np = sv_instance_pids(sv, "db-CREATE1", pids, 32);
+    CHECK(np >= 3);
+    rds_error err = { 0 };
+    CHECK_ERR(sv_instance_create(sv, &s, &err), &err, RDS_E_DB_INSTANCE_ALREADY_EXISTS);
+
+    CHECK_INT(sv_instance_delete(sv, "db-CREATE1", &err), 0);
+    CHECK(!sv_instance_running(sv, "db-CREATE1"));
+    CHECK(!exists(logdir));
+    for (int i = 0; i < np; i++)
+        CHECK(!pid_alive(pids[i]));
+    CHECK_ERR(sv_instance_delete(sv, "db-CREATE1", &err), &err, RDS_E_DB_INSTANCE_NOT_FOUND);
+    sv_close(sv);
+}
+
+static void test_supervisor__create_failure_leaves_nothing(void)
+{
+    sv_supervisor *sv = open_sv(0);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    int port = next_port();
+    int s = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in a = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    CHECK(bind(s, (struct sockaddr *)&a, sizeof a) == 0 && listen(s, 1) == 0);
+    CHECK(!sv_port_free(port));
+    sv_instance_spec sp = spec_for("db-FAIL", port);
+    rds_error err = { 0 };
+    CHECK_ERR(sv_instance_create(sv, &sp, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    close(s);
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/instances/db-FAIL", g_state);
+    CHECK(!exists(dir));
+    sp.key = "../evil";
+    CHECK_ERR(sv_instance_create(sv, &sp, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    sp.key = "db-FAIL";
+    sp.major = "7";
+    CHECK_ERR(sv_instance_create(sv, &sp, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    sv_close(sv);
+}
+
+static void test_supervisor__stop_start_restart_port(void)
+{
+    sv_supervisor *sv = open_sv(1);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    int port = next_port();
+    sv_instance_spec s = spec_for("db-SSR", port);
+    CHECK_INT(create(sv, &s), 0);
+    CHECK_STR(master_q1(port, "CREATE TABLE t AS SELECT 7 AS x"), "");
+    rds_error err = { 0 };
+    CHECK_INT(sv_instance_stop(sv, "db-SSR", &err), 0);
+    CHECK(!sv_instance_running(sv, "db-SSR"));
+    CHECK(conn(port, MASTER, PW, "appdb") == NULL);
+    CHECK(sv_port_free(port));
+    CHECK_INT(sv_instance_start(sv, &s, &err), 0);
+    CHECK_STR(master_q1(port, "SELECT x FROM t"), "7");
+    int pids[8];
+    CHECK_INT(sv_instance_pids(sv, "db-SSR", pids, 1), 1);
+    int pid1 = pids[0];
+    CHECK_INT(sv_instance_start(sv, &s, &err), 0); /* running: no-op */
+    CHECK_INT(sv_instance_pids(sv, "db-SSR", pids, 1), 1);
+    CHECK_INT(pids[0], pid1);
+    CHECK_INT(sv_instance_restart(sv, &s, &err), 0);
+    CHECK_INT(sv_instance_pids(sv, "db-SSR", pids, 1), 1);
+    CHECK(pids[0] != pid1);
+    CHECK_STR(master_q1(port, "SELECT x FROM t"), "7");
+    int port2 = next_port();
+    s.port = port2;
+    s.max_connections = 30;
+    CHECK_INT(sv_instance_restart(sv, &s, &err), 0);
+    CHECK_STR(master_q1(port2, "SELECT x FROM t"), "7");
+    CHECK_STR(master_q1(port2, "SHOW max_connections"), "30");
+    CHECK(conn(port, MASTER, PW, "appdb") == NULL);
+    CHECK_ERR(sv_instance_stop(sv, "db-NOPE", &err), &err, RDS_E_DB_INSTANCE_NOT_FOUND);
+    sv_close(sv);
+}
+
+static void test_supervisor__set_master_password(void)
+{
+    sv_supervisor *sv = open_sv(1);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    int port = next_port();
+    sv_instance_spec s = spec_for("db-PW", port);
+    CHECK_INT(create(sv, &s), 0);
+    rds_error err = { 0 };
+    CHECK_INT(sv_instance_set_master_password(sv, "db-PW", MASTER, "n3w\"pass'word", &err), 0);
+    PGconn *c = conn(port, MASTER, "n3w\"pass'word", "appdb");
+    CHECK(c != NULL);
+    PQfinish(c);
+    CHECK(conn(port, MASTER, PW, "appdb") == NULL);
+    CHECK_INT(sv_instance_stop(sv, "db-PW", &err), 0);
+    CHECK_ERR(sv_instance_set_master_password(sv, "db-PW", MASTER, "x", &err), &err,
+              RDS_E_INVALID_DB_INSTANCE_STATE);
+    sv_close(sv);
+}
+
+static void test_supervisor__crash_recover_then_fail(void)
+{
+    sv_supervisor *sv = open_sv(1);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    int port = next_port();
+    sv_instance_spec s = spec_for("db-CRASH", port);
+    CHECK_INT(create(sv, &s), 0);
+    CHECK_STR(master_q1(port, "CREATE TABLE t AS SELECT 1 AS x"), "");
+    sv_event_kind seen[16];
+    int nseen = 0;
+    int pids[8];
+    for (int round = 0; round < 2; round++) {
+        nseen = 0;
+        CHECK_INT(sv_instance_pids(sv, "db-CRASH", pids, 1), 1);
+        int old = pids[0];
+        CHECK(kill(pids[0], SIGKILL) == 0);
+        CHECK(wait_event(sv, SV_EV_RECOVERED, seen, &nseen));
+        CHECK(nseen >= 2 && seen[0] == SV_EV_CRASHED && seen[nseen - 1] == SV_EV_RECOVERED);
+        CHECK(sv_instance_running(sv, "db-CRASH"));
+        CHECK_INT(sv_instance_pids(sv, "db-CRASH", pids, 1), 1);
+        CHECK(pids[0] != old);
+        CHECK_STR(master_q1(port, "SELECT x FROM t"), "1");
+    }
+    /* third unexpected exit within 60 s: crash loop */
+    nseen = 0;
+    CHECK_INT(sv_instance_pids(sv, "db-CRASH", pids, 1), 1);
+    kill(pids[0], SIGKILL);
+    CHECK(wait_event(sv, SV_EV_FAILED, seen, &nseen));
+    CHECK(nseen >= 2 && seen[0] == SV_EV_CRASHED);
+    CHECK(!sv_instance_running(sv, "db-CRASH"));
+    /* an explicit start brings it back */
+    rds_error err = { 0 };
+    CHECK_INT(sv_instance_start(sv, &s, &err), 0);
+    CHECK_STR(master_q1(port, "SELECT x FROM t"), "1");
+    /* a stop on purpose is not a crash */
+    CHECK_INT(sv_instance_stop(sv, "db-CRASH", &err), 0);
+    sv_event ev[4];
+    usleep(100000);
+    CHECK_INT(sv_poll(sv, ev, 4), 0);
+    sv_close(sv);
+}
+
+static void test_supervisor__reconcile_after_close(void)
+{
+    sv_supervisor *sv = open_sv(0);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    int pa = next_port(), pb = next_port(), pc = next_port();
+    sv_instance_spec specs[3] = { spec_for("db-A", pa), spec_for("db-B", pb), spec_for("db-C", pc) };
+    for (int i = 0; i < 3; i++)
+        CHECK_INT(create(sv, &specs[i]), 0);
+    CHECK_STR(master_q1(pa, "CREATE TABLE t AS SELECT 5 AS x"), "");
+    sv_close(sv);
+    CHECK(sv_port_free(pa) && sv_port_free(pb) && sv_port_free(pc));
+
+    sv = open_sv(0);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    bool run[2] = { true, false };
+    rds_error err = { 0 };
+    CHECK_INT(sv_reconcile(sv, specs, run, 2, &err), 0);
+    CHECK(sv_instance_running(sv, "db-A"));
+    CHECK(!sv_instance_running(sv, "db-B"));
+    CHECK_STR(master_q1(pa, "SELECT x FROM t"), "5");
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/instances/db-C", g_state);
+    CHECK(!exists(dir));
+    snprintf(dir, sizeof dir, "%s/instances/db-B/data", g_state);
+    CHECK(exists(dir));
+    /* a second reconcile adopts what runs: same pid */
+    int pids[4], pid1;
+    CHECK_INT(sv_instance_pids(sv, "db-A", pids, 1), 1);
+    pid1 = pids[0];
+    CHECK_INT(sv_reconcile(sv, specs, run, 2, &err), 0);
+    CHECK_INT(sv_instance_pids(sv, "db-A", pids, 1), 1);
+    CHECK_INT(pids[0], pid1);
+    sv_close(sv);
+}
+
+static void test_supervisor__reconcile_adopts_forgotten(void)
+{
+    int pa = next_port(), pb = next_port();
+    int fds[2];
+    CHECK(pipe(fds) == 0);
+    fflush(NULL);
+    pid_t child = fork();
+    if (child == 0) {
+        /* an rdslocal that is killed: creates two instances and exits without closing */
+        close(fds[0]);
+        sv_supervisor *sv = open_sv(0);
+        sv_instance_spec a = spec_for("db-KEEP", pa), b = spec_for("db-GONE", pb);
+        int pids[2] = { 0, 0 };
+        if (sv && create(sv, &a) == 0 && create(sv, &b) == 0) {
+            sv_instance_pids(sv, "db-KEEP", &pids[0], 1);
+            sv_instance_pids(sv, "db-GONE", &pids[1], 1);
+        }
+        if (write(fds[1], pids, sizeof pids) != (ssize_t)sizeof pids)
+            _exit(1);
+        _exit(0);
+    }
+    close(fds[1]);
+    int pids[2] = { 0, 0 };
+    CHECK(read(fds[0], pids, sizeof pids) == (ssize_t)sizeof pids);
+    close(fds[0]);
+    int st;
+    waitpid(child, &st, 0);
+    CHECK(pids[0] > 0 && pids[1] > 0);
+    CHECK(pid_alive(pids[0]) && pid_alive(pids[1]));
+
+    sv_supervisor *sv = open_sv(0);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    sv_instance_spec specs[1] = { spec_for("db-KEEP", pa) };
+    bool run[1] = { true };
+    rds_error err = { 0 };
+    CHECK_INT(sv_reconcile(sv, specs, run, 1, &err), 0);
+    int now[4];
+    CHECK_INT(sv_instance_pids(sv, "db-KEEP", now, 1), 1);
+    CHECK_INT(now[0], pids[0]);
+    CHECK_STR(master_q1(pa, "SELECT 1"), "1");
+    /* the unlisted instance: processes killed, directory removed */
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/instances/db-GONE", g_state);
+    CHECK(!exists(dir));
+    CHECK(sv_port_free(pb));
+    /* an adopted postmaster on the wrong port is restarted on the spec's port */
+    int pa2 = next_port();
+    specs[0].port = pa2;
+    CHECK_INT(sv_reconcile(sv, specs, run, 1, &err), 0);
+    CHECK_INT(sv_instance_pids(sv, "db-KEEP", now, 1), 1);
+    CHECK(now[0] != pids[0]);
+    CHECK_STR(master_q1(pa2, "SELECT 1"), "1");
+    /* a crash of an adopted postmaster is seen too */
+    sv_close(sv);
+}
+
+typedef struct conc_arg { sv_supervisor *sv; char key[32]; int port; int rc; } conc_arg;
+
+static void *conc_create(void *p)
+{
+    conc_arg *a = p;
+    sv_instance_spec s = spec_for(a->key, a->port);
+    a->rc = create(a->sv, &s);
+    return NULL;
+}
+
+static void test_supervisor__concurrent_creates(void)
+{
+    sv_supervisor *sv = open_sv(2);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    conc_arg args[5];
+    pthread_t t[5];
+    double t0 = now_ms();
+    for (int i = 0; i < 5; i++) {
+        args[i].sv = sv;
+        snprintf(args[i].key, sizeof args[i].key, "db-CONC%d", i);
+        args[i].port = next_port();
+        pthread_create(&t[i], NULL, conc_create, &args[i]);
+    }
+    for (int i = 0; i < 5; i++)
+        pthread_join(t[i], NULL);
+    printf("     5 concurrent creates: %.0f ms total\n", now_ms() - t0);
+    for (int i = 0; i < 5; i++) {
+        CHECK_INT(args[i].rc, 0);
+        CHECK_STR(master_q1(args[i].port, "SELECT 1"), "1");
+    }
+    rds_error err = { 0 };
+    for (int i = 0; i < 5; i++)
+        CHECK_INT(sv_instance_delete(sv, args[i].key, &err), 0);
+    sv_close(sv);
+}
+
+static int spare_count(void)
+{
+    char dir[600];
+    snprintf(dir, sizeof dir, "%s/spare/15", g_state);
+    DIR *d = opendir(dir);
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += e->d_name[0] != '.';
+    if (d)
+        closedir(d);
+    return n;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
+static long pss_kib(const int *pids, int n)
+{
+    long total = 0;
+    for (int i = 0; i < n; i++) {
+        char p[64], line[256];
+        snprintf(p, sizeof p, "/proc/%d/smaps_rollup", pids[i]);
+        FILE *f = fopen(p, "r");
+        while (f && fgets(line, sizeof line, f)) {
+            long v;
+            if (sscanf(line, "Pss: %ld kB", &v) == 1)
+                total += v;
+        }
+        if (f)
+            fclose(f);
+    }
+    return total;
+}
+
+static void test_supervisor__create_timings(void)
+{
+    sv_supervisor *sv = open_sv(2);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    double ms[5];
+    char keys[5][32];
+    for (int i = 0; i < 5; i++) {
+        for (int w = 0; w < 500 && spare_count() < 2; w++) /* steady state: pool refilled */
+            usleep(10000);
+        snprintf(keys[i], sizeof keys[i], "db-TIME%d", i);
+        int port = next_port();
+        sv_instance_spec s = spec_for(keys[i], port);
+        double t0 = now_ms();
+        CHECK_INT(create(sv, &s), 0);
+        CHECK_STR(master_q1(port, "SELECT 1"), "1");
+        ms[i] = now_ms() - t0;
+    }
+    /* and one without a spare: template clone on the request path */
+    sv_close(sv);
+    sv = open_sv(0);
+    int port = next_port();
+    sv_instance_spec s = spec_for("db-NOSPARE", port);
+    double t0 = now_ms();
+    CHECK_INT(create(sv, &s), 0);
+    CHECK_STR(master_q1(port, "SELECT 1"), "1");
+    double nospare = now_ms() - t0;
+    qsort(ms, 5, sizeof ms[0], cmp_double);
+    printf("     create -> first master query (spare pool): median %.0f ms, min %.0f, max %.0f; "
+           "without spare: %.0f ms\n", ms[2], ms[0], ms[4], nospare);
+    usleep(1000000); /* let the fresh instance settle before measuring idle memory */
+    int pids[32];
+    int n = sv_instance_pids(sv, "db-NOSPARE", pids, 32);
+    printf("     idle instance: %d processes, PSS %ld KiB\n", n, pss_kib(pids, n));
+    sv_close(sv);
+}
+
+static const check_case cases[] = {
+    TEST(test_supervisor__versions),
+    TEST(test_supervisor__create_connect_delete),
+    TEST(test_supervisor__create_failure_leaves_nothing),
+    TEST(test_supervisor__stop_start_restart_port),
+    TEST(test_supervisor__set_master_password),
+    TEST(test_supervisor__crash_recover_then_fail),
+    TEST(test_supervisor__reconcile_after_close),
+    TEST(test_supervisor__reconcile_adopts_forgotten),
+    TEST(test_supervisor__concurrent_creates),
+    TEST(test_supervisor__create_timings),
+};
+
+static void suite_setup(void)
+{
+    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-sv-templates-%d", (int)geteuid());
+    signal(SIGPIPE, SIG_IGN);
+    setup();
+}
+
+CHECK_MAIN(cases, suite_setup, cleanup)

@@ -1,0 +1,758 @@
+/* test_rules.c: unit tests of engine/rules: the valid and invalid edges of every rule, the
+ * AWS messages, window arithmetic and the event tables. No I/O, no clock. */
+#include "check.h"
+#include "rdslocal/rules.h"
+
+#include <string.h>
+
+static rds_error err;
+
+static void reset(void) { rds_error_clear(&err); }
+
+/* A string of n copies of c followed by suffix, in a static buffer. */
+static const char *repeat(char first, char c, size_t n)
+{
+    static char buf[512];
+    if (n >= sizeof buf)
+        n = sizeof buf - 1;
+    memset(buf, c, n);
+    if (n)
+        buf[0] = first;
+    buf[n] = '\0';
+    return buf;
+}
+
+/* ---- identifiers ------------------------------------------------------- */
+
+static void test_rules__identifier_valid(void)
+{
+    CHECK_INT(rules_identifier("DBInstanceIdentifier", "a", &err), 0);
+    CHECK_INT(rules_identifier("DBInstanceIdentifier", "db1", &err), 0);
+    CHECK_INT(rules_identifier("DBInstanceIdentifier", "my-db-1", &err), 0);
+    CHECK_INT(rules_identifier("DBInstanceIdentifier", "MyDB-Prod", &err), 0); /* upper case */
+    CHECK_INT(rules_identifier("DBInstanceIdentifier", repeat('a', 'b', 63), &err), 0);
+    CHECK_INT(err.code, RDS_OK); /* success leaves err untouched */
+}
+
+static void test_rules__identifier_invalid(void)
+{
+    CHECK_ERR(rules_identifier("DBInstanceIdentifier", repeat('a', 'b', 64), &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "The parameter DBInstanceIdentifier is not a valid identifier "
+                           "because it is longer than 63 characters.");
+    const char *bad[] = { "-a", "a-", "a--b", "1abc", "a_b", "a.b", "a b", "ab\xc3\xa9", "-" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_identifier("DBInstanceIdentifier", bad[i], &err), &err,
+                  RDS_E_INVALID_PARAMETER_VALUE);
+        CHECK_STR(err.message, "The parameter DBInstanceIdentifier is not a valid identifier. "
+                               "Identifiers must begin with a letter; must contain only ASCII "
+                               "letters, digits, and hyphens; and must not end with a hyphen "
+                               "or contain two consecutive hyphens.");
+    }
+    reset();
+    CHECK_ERR(rules_identifier("DBSnapshotIdentifier", "snap--1", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "The parameter DBSnapshotIdentifier is not a valid identifier.");
+    reset();
+    CHECK_ERR(rules_identifier("DBInstanceIdentifier", "", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "must be provided");
+    CHECK_INT(rules_identifier("DBInstanceIdentifier", NULL, NULL), -1); /* err may be NULL */
+}
+
+static void test_rules__subnet_group_name(void)
+{
+    CHECK_INT(rules_subnet_group_name("my subnet_group.v1-a", &err), 0);
+    CHECK_INT(rules_subnet_group_name(repeat('a', 'b', 255), &err), 0);
+    CHECK_ERR(rules_subnet_group_name(repeat('a', 'b', 256), &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_subnet_group_name("bad/name", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_subnet_group_name("default", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "default");
+    reset();
+    CHECK_ERR(rules_subnet_group_name("Default", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_subnet_group_name("", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_INT(rules_subnet_group_name("default2", &err), 0);
+}
+
+/* ---- credentials and names --------------------------------------------- */
+
+static void test_rules__master_username(void)
+{
+    CHECK_INT(rules_master_username("postgres", "dbadmin", &err), 0);
+    CHECK_INT(rules_master_username("postgres", "postgres", &err), 0); /* allowed on AWS */
+    CHECK_INT(rules_master_username("postgres", "App_User1", &err), 0);
+    CHECK_INT(rules_master_username(NULL, repeat('u', 'x', 63), &err), 0);
+    CHECK_ERR(rules_master_username("postgres", repeat('u', 'x', 64), &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    const char *bad[] = { "1user", "_user", "user-name", "us er", "us$er" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_master_username("postgres", bad[i], &err), &err,
+                  RDS_E_INVALID_PARAMETER_VALUE);
+        CHECK_STR(err.message, "MasterUsername must begin with a letter and contain only "
+                               "alphanumeric characters or underscores.");
+    }
+    const char *reserved[] = { "admin", "ADMIN", "rdsadmin", "user", "select", "public",
+                               "pg_monitor", "rds_superuser" };
+    for (size_t i = 0; i < sizeof reserved / sizeof reserved[0]; i++) {
+        reset();
+        CHECK_ERR(rules_master_username("postgres", reserved[i], &err), &err,
+                  RDS_E_INVALID_PARAMETER_VALUE);
+        CHECK_CONTAINS(err.message, "cannot be used as it is a reserved word used by the engine");
+    }
+    reset();
+    rules_master_username("postgres", "admin", &err);
+    CHECK_STR(err.message, "MasterUsername admin cannot be used as it is a reserved word used "
+                           "by the engine");
+    reset();
+    CHECK_ERR(rules_master_username("postgres", "", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+static void test_rules__master_password(void)
+{
+    CHECK_INT(rules_master_password("postgres", "abcdefgh", &err), 0); /* 8 */
+    CHECK_INT(rules_master_password("postgres", repeat('p', 'q', 128), &err), 0);
+    CHECK_INT(rules_master_password("postgres", "P4ss!#$%^&*()~`'<>?", &err), 0);
+    CHECK_ERR(rules_master_password("postgres", "abcdefg", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE); /* 7 */
+    CHECK_STR(err.message, "The parameter MasterUserPassword is not a valid password because it "
+                           "is shorter than 8 characters.");
+    reset();
+    CHECK_ERR(rules_master_password("postgres", repeat('p', 'q', 129), &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "longer than 128 characters");
+    const char *bad[] = { "pass/word1", "pass\"word1", "pass@word1", "pass word1",
+                          "pass\tword1", "pässword1" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_master_password("postgres", bad[i], &err), &err,
+                  RDS_E_INVALID_PARAMETER_VALUE);
+        CHECK_STR(err.message, "The parameter MasterUserPassword is not a valid password. Only "
+                               "printable ASCII characters besides '/', '@', '\"', ' ' may be "
+                               "used.");
+        CHECK(strstr(err.message, bad[i]) == NULL); /* never echoes the password */
+    }
+    reset();
+    CHECK_ERR(rules_master_password("postgres", "", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+static void test_rules__db_name(void)
+{
+    CHECK_INT(rules_db_name("postgres", "mydb", &err), 0);
+    CHECK_INT(rules_db_name("postgres", "my_db_2", &err), 0);
+    CHECK_INT(rules_db_name("postgres", "postgres", &err), 0);
+    CHECK_INT(rules_db_name("postgres", repeat('d', 'b', 63), &err), 0);
+    CHECK_ERR(rules_db_name("postgres", repeat('d', 'b', 64), &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_db_name("postgres", "my-db", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "DBName must begin with a letter and contain only alphanumeric "
+                           "characters.");
+    reset();
+    CHECK_ERR(rules_db_name("postgres", "1db", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_db_name("postgres", "select", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "reserved word");
+}
+
+/* ---- numbers ------------------------------------------------------------ */
+
+static void test_rules__port(void)
+{
+    CHECK_INT(rules_port(1150, &err), 0);
+    CHECK_INT(rules_port(5432, &err), 0);
+    CHECK_INT(rules_port(65535, &err), 0);
+    CHECK_ERR(rules_port(1149, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "1149");
+    reset();
+    CHECK_ERR(rules_port(65536, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_port(0, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+static void test_rules__backup_retention(void)
+{
+    CHECK_INT(rules_backup_retention(0, &err), 0);
+    CHECK_INT(rules_backup_retention(7, &err), 0);
+    CHECK_INT(rules_backup_retention(35, &err), 0);
+    CHECK_ERR(rules_backup_retention(36, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Invalid backup retention period: 36. Retention period must be "
+                           "between 0 and 35.");
+    reset();
+    CHECK_ERR(rules_backup_retention(-1, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+/* ---- storage ------------------------------------------------------------ */
+
+static void test_rules__storage_type(void)
+{
+    const char *ok[] = { "standard", "gp2", "gp3", "io1", "io2" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK_INT(rules_storage_type(ok[i], &err), 0);
+    CHECK_ERR(rules_storage_type("st1", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "st1");
+    reset();
+    CHECK_ERR(rules_storage_type("GP2", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_storage_type(NULL, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+static void test_rules__storage_sizes(void)
+{
+    CHECK_INT(rules_storage("postgres", NULL, 20, 0, &err), 0); /* NULL = gp2 */
+    CHECK_INT(rules_storage("postgres", "gp2", 65536, 0, &err), 0);
+    CHECK_INT(rules_storage("postgres", "gp3", 20, 0, &err), 0);
+    CHECK_INT(rules_storage("postgres", "standard", 5, 0, &err), 0);
+    CHECK_INT(rules_storage("postgres", "standard", 3072, 0, &err), 0);
+    CHECK_INT(rules_storage("postgres", "io1", 100, 1000, &err), 0);
+    CHECK_INT(rules_storage("postgres", "io2", 65536, 256000, &err), 0);
+
+    CHECK_ERR(rules_storage("postgres", NULL, 5, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "Invalid storage size for engine name postgres and storage type "
+                           "gp2: 5");
+    reset();
+    CHECK_ERR(rules_storage("postgres", "gp2", 65537, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "gp3", 19, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "standard", 4, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "standard", 3073, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io1", 99, 1000, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "Invalid storage size for engine name postgres and storage type "
+                           "io1: 99");
+    reset();
+    CHECK_ERR(rules_storage("postgres", "sc1", 100, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+static void test_rules__storage_iops(void)
+{
+    /* gp2 / standard: no Iops */
+    CHECK_ERR(rules_storage("postgres", "gp2", 100, 4000, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "Invalid iops value for engine name postgres and storage type gp2: "
+                           "4000");
+    reset();
+    CHECK_ERR(rules_storage("postgres", "standard", 100, 1000, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    /* gp3: Iops only from 400 GiB, 12000-64000 */
+    reset();
+    CHECK_ERR(rules_storage("postgres", "gp3", 399, 12000, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "You can't specify IOPS or storage throughput for engine postgres "
+                           "and a storage size less than 400.");
+    CHECK_INT(rules_storage("postgres", "gp3", 400, 12000, &err), 0);
+    CHECK_INT(rules_storage("postgres", "gp3", 400, 64000, &err), 0);
+    CHECK_INT(rules_storage("postgres", "gp3", 400, 0, &err), 0);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "gp3", 400, 11999, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "gp3", 400, 64001, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    /* io1: required, range and ratio 0.5-50 */
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io1", 100, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "The storage type io1 requires iops to be specified.");
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io1", 100, 999, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io1", 5000, 1500, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "Invalid iops to max storage (GB) ratio for engine name postgres and "
+                           "storage type io1: 0.3000");
+    CHECK_INT(rules_storage("postgres", "io1", 2000, 1000, &err), 0);   /* 0.5 */
+    CHECK_INT(rules_storage("postgres", "io1", 100, 5000, &err), 0);    /* 50 */
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io1", 100, 5100, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);                       /* 51 */
+    /* io2: ratio up to 1000 */
+    CHECK_INT(rules_storage("postgres", "io2", 100, 100000, &err), 0);
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io2", 100, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "The storage type io2 requires iops to be specified.");
+    reset();
+    CHECK_ERR(rules_storage("postgres", "io2", 100, 256001, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+}
+
+/* ---- instance classes ---------------------------------------------------- */
+
+static void test_rules__instance_classes(void)
+{
+    const rules_instance_class *c = rules_instance_class_find("postgres", "db.t3.micro");
+    CHECK(c != NULL);
+    if (c) {
+        CHECK_INT(c->vcpu, 2);
+        CHECK(c->memory_gib == 1.0);
+    }
+    c = rules_instance_class_find(NULL, "db.r6g.16xlarge");
+    CHECK(c && c->vcpu == 64 && c->memory_gib == 512.0);
+    c = rules_instance_class_find("postgres", "db.m5.large");
+    CHECK(c && c->vcpu == 2 && c->memory_gib == 8.0);
+    c = rules_instance_class_find("postgres", "db.r7i.48xlarge");
+    CHECK(c && c->vcpu == 192 && c->memory_gib == 1536.0);
+    const char *present[] = { "db.t4g.micro", "db.m6g.large", "db.m6i.32xlarge", "db.m7g.xlarge",
+                              "db.r5.24xlarge", "db.r6i.large", "db.r7g.2xlarge", "db.x2g.large" };
+    for (size_t i = 0; i < sizeof present / sizeof present[0]; i++)
+        CHECK(rules_instance_class_find("postgres", present[i]) != NULL);
+    const char *absent[] = { "db.t2.micro", "db.m4.large", "db.r4.large", "db.x.large",
+                             "t3.micro", "db.t3.nano", "" };
+    for (size_t i = 0; i < sizeof absent / sizeof absent[0]; i++)
+        CHECK(rules_instance_class_find("postgres", absent[i]) == NULL);
+    CHECK(rules_instance_class_find("postgres", NULL) == NULL);
+    CHECK(rules_instance_class_find("mysql", "db.t3.micro") == NULL);
+
+    const rules_instance_class *all = NULL;
+    size_t n = rules_instance_classes("postgres", &all);
+    CHECK(n > 100 && all != NULL);
+    for (size_t i = 0; all && i < n; i++) {
+        CHECK(strncmp(all[i].name, "db.", 3) == 0);
+        CHECK(all[i].vcpu > 0 && all[i].memory_gib > 0);
+        if (i)
+            CHECK(strcmp(all[i - 1].name, all[i].name) < 0); /* sorted, no duplicates */
+        CHECK(rules_instance_class_find("postgres", all[i].name) == &all[i]);
+    }
+    CHECK_INT(rules_instance_classes("mysql", &all), 0);
+    CHECK(all == NULL);
+}
+
+static void test_rules__check_instance_class(void)
+{
+    CHECK_INT(rules_check_instance_class("postgres", "16.4", "db.t3.micro", &err), 0);
+    CHECK_ERR(rules_check_instance_class("postgres", "15.7", "db.x.large", &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "RDS does not support creating a DB instance with the following "
+                           "combination: DBInstanceClass=db.x.large, Engine=postgres, "
+                           "EngineVersion=15.7, LicenseModel=postgresql-license. For supported "
+                           "combinations of instance class and database engine version, see the "
+                           "documentation.");
+    CHECK_INT(rds_error_http_status(err.code), 400);
+}
+
+static void test_rules__default_max_connections(void)
+{
+    const rules_instance_class *micro = rules_instance_class_find("postgres", "db.t3.micro");
+    const rules_instance_class *medium = rules_instance_class_find("postgres", "db.t3.medium");
+    const rules_instance_class *r5l = rules_instance_class_find("postgres", "db.r5.large");
+    const rules_instance_class *big = rules_instance_class_find("postgres", "db.r6g.16xlarge");
+    CHECK_INT(rules_default_max_connections(micro), 79);
+    CHECK_INT(rules_default_max_connections(medium), 404);
+    CHECK_INT(rules_default_max_connections(r5l), 1702);
+    CHECK_INT(rules_default_max_connections(big), 5000); /* LEAST(..., 5000) */
+    CHECK_INT(rules_default_max_connections(NULL), 100);
+    /* never more than the raw formula without the reservation */
+    CHECK(rules_default_max_connections(micro) < (int)(1073741824.0 / 9531392));
+}
+
+/* ---- windows ------------------------------------------------------------ */
+
+static void test_rules__backup_window_parse(void)
+{
+    rules_window w;
+    CHECK_INT(rules_parse_backup_window("03:00-03:30", &w, &err), 0);
+    CHECK_INT(w.start_min, 180);
+    CHECK_INT(w.end_min, 210);
+    CHECK(!w.weekly);
+    CHECK_INT(rules_parse_backup_window("23:45-00:15", &w, &err), 0); /* wraps midnight */
+    CHECK_INT(w.start_min, 23 * 60 + 45);
+    CHECK_INT(w.end_min, 15);
+    CHECK_INT(rules_parse_backup_window("00:00-23:59", &w, &err), 0);
+
+    CHECK_ERR(rules_parse_backup_window("03:00-03:29", &w, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Backup window must be at least 30 minutes.");
+    reset();
+    CHECK_ERR(rules_parse_backup_window("23:50-00:10", &w, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE); /* 20 minutes across midnight */
+    reset();
+    CHECK_ERR(rules_parse_backup_window("03:00-03:00", &w, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    const char *bad[] = { "3:00-3:30", "03:00", "03:00-", "03:00_03:30", "24:00-00:30",
+                          "03:60-04:30", "aa:bb-cc:dd", "", "03:00-03:30x" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_parse_backup_window(bad[i], &w, &err), &err,
+                  RDS_E_INVALID_PARAMETER_VALUE);
+        CHECK_CONTAINS(err.message, "hh24:mi");
+    }
+    reset();
+    rules_parse_backup_window("24:00-00:30", &w, &err);
+    CHECK_STR(err.message, "Invalid backup window time '24:00' specified. Should be specified "
+                           "as a time hh24:mi (24H Clock UTC). Example: 03:15");
+}
+
+static void test_rules__maintenance_window_parse(void)
+{
+    rules_window w;
+    char buf[32];
+    CHECK_INT(rules_parse_maintenance_window("Sun:05:00-Sun:05:30", &w, &err), 0);
+    CHECK(w.weekly);
+    CHECK_INT(w.start_min, 6 * 1440 + 300);
+    rules_format_window(buf, sizeof buf, &w);
+    CHECK_STR(buf, "sun:05:00-sun:05:30"); /* stored lower case */
+    CHECK_INT(rules_parse_maintenance_window("MON:00:00-mon:00:30", &w, &err), 0);
+    CHECK_INT(w.start_min, 0);
+    CHECK_INT(rules_parse_maintenance_window("sun:23:45-mon:00:15", &w, &err), 0); /* week end */
+    CHECK_INT(w.start_min, 7 * 1440 - 15);
+    CHECK_INT(w.end_min, 15);
+    rules_format_window(buf, sizeof buf, &w);
+    CHECK_STR(buf, "sun:23:45-mon:00:15");
+    CHECK_INT(rules_parse_maintenance_window("tue:10:00-wed:09:59", &w, &err), 0); /* 23:59 */
+
+    CHECK_ERR(rules_parse_maintenance_window("sun:05:00-sun:05:29", &w, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Maintenance window must be at least 30 minutes.");
+    reset();
+    CHECK_ERR(rules_parse_maintenance_window("tue:10:00-wed:10:00", &w, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Maintenance window must be less than 24 hours.");
+    reset();
+    CHECK_ERR(rules_parse_maintenance_window("sun:05:00", &w, &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Invalid maintenance window format: sun:05:00. Should be specified "
+                           "as a range ddd:hh24:mi-ddd:hh24:mi (24H Clock UTC). Example: "
+                           "Sun:23:45-Mon:00:15");
+    const char *bad[] = { "xyz:05:00-sun:05:30", "sun:25:00-sun:05:30", "sun-05:00-sun:05:30",
+                          "sunday:05:00-05:30", "05:00-05:30", "" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_parse_maintenance_window(bad[i], &w, &err), &err,
+                  RDS_E_INVALID_PARAMETER_VALUE);
+    }
+}
+
+static void test_rules__windows_overlap(void)
+{
+    CHECK_INT(rules_check_windows(NULL, NULL, &err), 0);
+    CHECK_INT(rules_check_windows("03:00-03:30", NULL, &err), 0);
+    CHECK_INT(rules_check_windows(NULL, "sun:05:00-sun:05:30", &err), 0);
+    CHECK_INT(rules_check_windows("03:00-03:30", "sun:05:00-sun:05:30", &err), 0);
+    CHECK_INT(rules_check_windows("03:00-03:30", "mon:03:30-mon:04:00", &err), 0); /* touching */
+    CHECK_ERR(rules_check_windows("03:00-04:00", "wed:03:30-wed:04:30", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "The backup window and maintenance window must not overlap.");
+    reset();
+    /* daily window across midnight against a weekly one early on some day */
+    CHECK_ERR(rules_check_windows("23:30-00:30", "thu:00:00-thu:00:30", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    /* weekly window across the week end against a daily one */
+    CHECK_ERR(rules_check_windows("00:00-00:30", "sun:23:45-mon:00:15", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    reset();
+    CHECK_ERR(rules_check_windows("01:00-02:00", "fri:00:00-fri:23:00", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_INT(rules_check_windows("23:00-23:30", "fri:00:00-fri:23:00", &err), 0);
+    reset();
+    /* a bad window is reported before the overlap */
+    CHECK_ERR(rules_check_windows("03:00-03:10", "sun:05:00-sun:05:30", &err), &err,
+              RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_CONTAINS(err.message, "at least 30 minutes");
+}
+
+static void test_rules__default_windows(void)
+{
+    const char *regions[] = { "us-east-1", "us-west-2", "eu-central-1", "eu-west-3",
+                              "ap-northeast-3", "ap-south-1", "sa-east-1", "nowhere-1", NULL };
+    for (size_t r = 0; r < sizeof regions / sizeof regions[0]; r++) {
+        for (uint32_t seed = 0; seed < 300; seed++) {
+            char b[32], m[32], b2[32];
+            rules_window bw, mw;
+            rules_default_backup_window(b, sizeof b, regions[r], seed);
+            rules_default_maintenance_window(m, sizeof m, regions[r], seed);
+            rules_default_backup_window(b2, sizeof b2, regions[r], seed);
+            CHECK_STR(b, b2); /* deterministic */
+            reset();
+            CHECK_INT(rules_parse_backup_window(b, &bw, &err), 0);
+            CHECK_INT(rules_parse_maintenance_window(m, &mw, &err), 0);
+            CHECK_INT(rules_check_windows(b, m, &err), 0);
+            CHECK_INT((bw.end_min - bw.start_min + 1440) % 1440, 30);
+            CHECK_INT((mw.end_min - mw.start_min + 10080) % 10080, 30);
+        }
+    }
+    /* us-east-1: both blocks are 03:00-11:00 UTC */
+    for (uint32_t seed = 0; seed < 200; seed++) {
+        char b[32];
+        rules_window w;
+        rules_default_backup_window(b, sizeof b, "us-east-1", seed);
+        rules_parse_backup_window(b, &w, NULL);
+        CHECK(w.start_min >= 180 && w.start_min <= 630);
+        rules_default_maintenance_window(b, sizeof b, "us-east-1", seed);
+        rules_parse_maintenance_window(b, &w, NULL);
+        CHECK(w.start_min % 1440 >= 180 && w.start_min % 1440 <= 630);
+    }
+    /* eu-central-1 backup block 20:00-04:00 wraps midnight */
+    for (uint32_t seed = 0; seed < 200; seed++) {
+        char b[32];
+        rules_window w;
+        rules_default_backup_window(b, sizeof b, "eu-central-1", seed);
+        rules_parse_backup_window(b, &w, NULL);
+        CHECK(w.start_min >= 20 * 60 || w.start_min <= 3 * 60 + 30);
+    }
+    /* seeds spread over days and times */
+    char first[32], other[32];
+    int differ = 0;
+    rules_default_maintenance_window(first, sizeof first, "us-east-1", 1);
+    for (uint32_t seed = 2; seed < 20; seed++) {
+        rules_default_maintenance_window(other, sizeof other, "us-east-1", seed);
+        differ += strcmp(first, other) != 0;
+    }
+    CHECK(differ > 10);
+    /* NULL region is us-east-1 */
+    rules_default_backup_window(first, sizeof first, NULL, 7);
+    rules_default_backup_window(other, sizeof other, "us-east-1", 7);
+    CHECK_STR(first, other);
+}
+
+/* 2024-01-01T00:00:00Z was a Monday. */
+#define MON_2024_01_01_MS 1704067200000LL
+#define MIN_MS 60000LL
+#define DAY_MS (1440 * MIN_MS)
+#define WEEK_MS (7 * DAY_MS)
+
+static void test_rules__maintenance_window_time(void)
+{
+    const char *w = "tue:03:00-tue:03:30";
+    int64_t tue0300 = MON_2024_01_01_MS + DAY_MS + 180 * MIN_MS;
+    CHECK(!rules_in_maintenance_window(w, tue0300 - 1));
+    CHECK(rules_in_maintenance_window(w, tue0300));
+    CHECK(rules_in_maintenance_window(w, tue0300 + 30 * MIN_MS - 1));
+    CHECK(!rules_in_maintenance_window(w, tue0300 + 30 * MIN_MS));
+    CHECK(rules_in_maintenance_window(w, tue0300 + 52 * WEEK_MS + 10 * MIN_MS)); /* a year on */
+    CHECK(!rules_in_maintenance_window("bogus", tue0300));
+
+    CHECK_INT(rules_next_maintenance_start_ms(w, tue0300), tue0300); /* >= now */
+    CHECK_INT(rules_next_maintenance_start_ms(w, tue0300 - 5 * MIN_MS), tue0300);
+    CHECK_INT(rules_next_maintenance_start_ms(w, tue0300 + 1), tue0300 + WEEK_MS);
+    CHECK_INT(rules_next_maintenance_start_ms(w, MON_2024_01_01_MS), tue0300);
+    CHECK_INT(rules_next_maintenance_start_ms("bogus", tue0300), -1);
+
+    /* across the week end: sun 23:45 to mon 00:15 */
+    const char *wrap = "sun:23:45-mon:00:15";
+    CHECK(rules_in_maintenance_window(wrap, MON_2024_01_01_MS));           /* mon 00:00 */
+    CHECK(rules_in_maintenance_window(wrap, MON_2024_01_01_MS - MIN_MS));  /* sun 23:59 */
+    CHECK(!rules_in_maintenance_window(wrap, MON_2024_01_01_MS + 15 * MIN_MS));
+    CHECK_INT(rules_next_maintenance_start_ms(wrap, MON_2024_01_01_MS),
+              MON_2024_01_01_MS - 15 * MIN_MS + WEEK_MS);
+    /* before 1970-01-05 (negative offsets) */
+    CHECK(rules_in_maintenance_window("thu:00:00-thu:00:30", 0)); /* 1970-01-01 was a Thursday */
+}
+
+/* ---- states ------------------------------------------------------------- */
+
+static void test_rules__state_stop(void)
+{
+    CHECK_INT(rules_can_stop("db1", "available", false, &err), 0);
+    const char *bad[] = { "stopped", "stopping", "creating", "deleting", "rebooting", "modifying",
+                          "starting", "failed", "storage-full", "backing-up" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_can_stop("db1", bad[i], false, &err), &err,
+                  RDS_E_INVALID_DB_INSTANCE_STATE);
+        CHECK_STR(err.message, "Instance db1 is not in available state.");
+    }
+    reset();
+    CHECK_ERR(rules_can_stop("db1", "available", true, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    reset();
+    CHECK_ERR(rules_can_stop("db1", NULL, false, &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+}
+
+static void test_rules__state_start(void)
+{
+    CHECK_INT(rules_can_start("db1", "stopped", &err), 0);
+    CHECK_INT(rules_can_start("db1", "inaccessible-encryption-credentials-recoverable", &err), 0);
+    CHECK_INT(rules_can_start("db1", "incompatible-network", &err), 0);
+    const char *bad[] = { "available", "stopping", "starting", "creating", "deleting", "failed" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_can_start("db1", bad[i], &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+        CHECK_STR(err.message, "Instance db1 cannot be started as it is not in one of the "
+                               "following statuses: 'stopped, inaccessible-encryption-"
+                               "credentials-recoverable, incompatible-network (only valid for "
+                               "non-SqlServer instances)'.");
+    }
+}
+
+static void test_rules__state_reboot(void)
+{
+    CHECK_INT(rules_can_reboot("db1", "available", &err), 0);
+    CHECK_INT(rules_can_reboot("db1", "incompatible-parameters", &err), 0);
+    const char *bad[] = { "stopped", "stopping", "rebooting", "creating", "deleting", "modifying" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_can_reboot("db1", bad[i], &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+        CHECK_STR(err.message, "Instance db1 is not in available state.");
+    }
+}
+
+static void test_rules__state_modify(void)
+{
+    CHECK_INT(rules_can_modify("db1", "available", &err), 0);
+    CHECK_INT(rules_can_modify("db1", "storage-full", &err), 0);
+    CHECK_INT(rules_can_modify("db1", "backing-up", &err), 0);
+    const char *bad[] = { "stopped", "creating", "deleting", "modifying", "rebooting", "failed" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        reset();
+        CHECK_ERR(rules_can_modify("db1", bad[i], &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+        CHECK_STR(err.message, "Instance db1 is not in available state.");
+    }
+}
+
+static void test_rules__state_delete(void)
+{
+    const char *ok[] = { "available", "stopped", "failed", "creating", "modifying",
+                         "storage-full", "backing-up", "rebooting" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK_INT(rules_can_delete("db1", ok[i], &err), 0);
+    CHECK_ERR(rules_can_delete("db1", "deleting", &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+    CHECK_STR(err.message, "Instance db1 is already being deleted.");
+}
+
+static void test_rules__stop_expired(void)
+{
+    int64_t t0 = MON_2024_01_01_MS;
+    CHECK(!rules_stop_expired(t0, t0));
+    CHECK(!rules_stop_expired(t0, t0 + 7 * DAY_MS - 1));
+    CHECK(rules_stop_expired(t0, t0 + 7 * DAY_MS));
+    CHECK(rules_stop_expired(t0, t0 + 30 * DAY_MS));
+}
+
+/* ---- events ------------------------------------------------------------- */
+
+static void test_rules__event_table_complete(void)
+{
+    for (int id = 0; id < RULES_EV__COUNT; id++) {
+        const rules_event_def *e = rules_event((rules_event_id)id);
+        CHECK(e != NULL);
+        if (!e)
+            continue;
+        CHECK(e->category && *e->category);
+        CHECK(e->message && *e->message);
+        CHECK(e->source_type && rules_source_type_valid(e->source_type));
+        CHECK(rules_event_category_valid(e->source_type, e->category));
+        if (e->rds_event_id)
+            CHECK(strncmp(e->rds_event_id, "RDS-EVENT-", 10) == 0 &&
+                  strlen(e->rds_event_id) == 14);
+        int pct = 0;
+        for (const char *p = e->message; (p = strstr(p, "%s")); p += 2)
+            pct++;
+        CHECK_INT(pct, e->nargs);
+        CHECK(strchr(e->message, '%') == NULL || pct > 0);
+        /* no two ids share an AWS event id */
+        for (int j = 0; j < id; j++) {
+            const rules_event_def *o = rules_event((rules_event_id)j);
+            if (e->rds_event_id && o->rds_event_id)
+                CHECK(strcmp(e->rds_event_id, o->rds_event_id) != 0);
+        }
+    }
+    CHECK(rules_event(RULES_EV__COUNT) == NULL);
+    CHECK(rules_event((rules_event_id)-1) == NULL);
+}
+
+static void test_rules__event_messages(void)
+{
+    const rules_event_def *e = rules_event(RULES_EV_CREATED);
+    CHECK_STR(e->rds_event_id, "RDS-EVENT-0005");
+    CHECK_STR(e->category, "creation");
+    CHECK_STR(e->message, "DB instance created");
+    e = rules_event(RULES_EV_DELETED);
+    CHECK_STR(e->rds_event_id, "RDS-EVENT-0003");
+    CHECK_STR(e->category, "deletion");
+    e = rules_event(RULES_EV_STOPPED);
+    CHECK_STR(e->rds_event_id, "RDS-EVENT-0087");
+    CHECK_STR(e->category, "notification");
+    CHECK_STR(e->message, "DB instance stopped");
+    CHECK_STR(rules_event(RULES_EV_STARTED)->rds_event_id, "RDS-EVENT-0088");
+    CHECK_STR(rules_event(RULES_EV_AUTO_STARTED_AFTER_7_DAYS)->rds_event_id, "RDS-EVENT-0154");
+    CHECK_STR(rules_event(RULES_EV_RESTARTED)->message, "DB instance restarted");
+    CHECK_STR(rules_event(RULES_EV_SHUTDOWN)->message, "DB instance shutdown");
+    CHECK_STR(rules_event(RULES_EV_CLASS_CHANGED)->message,
+              "Finished applying modification to DB instance class");
+    CHECK_STR(rules_event(RULES_EV_RESET_CREDENTIALS)->message, "Reset master credentials");
+    CHECK_INT(rules_event(RULES_EV_PARAMETER_GROUP_CHANGED)->nargs, 1);
+}
+
+static void test_rules__event_categories(void)
+{
+    const char *inst[] = { "availability", "backup", "configuration change", "creation",
+                           "deletion", "failover", "failure", "low storage", "maintenance",
+                           "notification", "read replica", "recovery", "restoration",
+                           "security", "security patching" };
+    for (size_t i = 0; i < sizeof inst / sizeof inst[0]; i++)
+        CHECK(rules_event_category_valid("db-instance", inst[i]));
+    CHECK(!rules_event_category_valid("db-instance", "global failover"));
+    CHECK(!rules_event_category_valid("db-instance", "bogus"));
+    CHECK(!rules_event_category_valid("db-instance", NULL));
+    CHECK(rules_event_category_valid("db-parameter-group", "configuration change"));
+    CHECK(!rules_event_category_valid("db-parameter-group", "creation"));
+    CHECK(rules_event_category_valid("db-snapshot", "creation"));
+    CHECK(rules_event_category_valid("db-cluster", "global failover"));
+    CHECK(rules_event_category_valid(NULL, "global failover"));
+    CHECK(!rules_event_category_valid(NULL, "bogus"));
+    CHECK(!rules_event_category_valid("db-nothing", "creation"));
+}
+
+static void test_rules__source_types(void)
+{
+    const char *ok[] = { "db-instance", "db-parameter-group", "db-security-group", "db-snapshot",
+                         "db-cluster", "db-cluster-snapshot", "custom-engine-version",
+                         "db-proxy", "blue-green-deployment", "db-shard-group", "zero-etl" };
+    for (size_t i = 0; i < sizeof ok / sizeof ok[0]; i++)
+        CHECK(rules_source_type_valid(ok[i]));
+    CHECK(!rules_source_type_valid("DB-INSTANCE"));
+    CHECK(!rules_source_type_valid("db_instance"));
+    CHECK(!rules_source_type_valid(""));
+    CHECK(!rules_source_type_valid(NULL));
+}
+
+static const check_case cases[] = {
+    TEST(test_rules__identifier_valid),
+    TEST(test_rules__identifier_invalid),
+    TEST(test_rules__subnet_group_name),
+    TEST(test_rules__master_username),
+    TEST(test_rules__master_password),
+    TEST(test_rules__db_name),
+    TEST(test_rules__port),
+    TEST(test_rules__backup_retention),
+    TEST(test_rules__storage_type),
+    TEST(test_rules__storage_sizes),
+    TEST(test_rules__storage_iops),
+    TEST(test_rules__instance_classes),
+    TEST(test_rules__check_instance_class),
+    TEST(test_rules__default_max_connections),
+    TEST(test_rules__backup_window_parse),
+    TEST(test_rules__maintenance_window_parse),
+    TEST(test_rules__windows_overlap),
+    TEST(test_rules__default_windows),
+    TEST(test_rules__maintenance_window_time),
+    TEST(test_rules__state_stop),
+    TEST(test_rules__state_start),
+    TEST(test_rules__state_reboot),
+    TEST(test_rules__state_modify),
+    TEST(test_rules__state_delete),
+    TEST(test_rules__stop_expired),
+    TEST(test_rules__event_table_complete),
+    TEST(test_rules__event_messages),
+    TEST(test_rules__event_categories),
+    TEST(test_rules__source_types),
+};
+
+CHECK_MAIN(cases, reset, NULL)

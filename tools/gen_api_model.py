@@ -1,0 +1,243 @@
+#!/usr/bin/env python3
+"""Generate server/generated/rds_model.c from the botocore RDS service model.
+
+Usage:
+    python3 tools/gen_api_model.py [path/to/service-2.json[.gz]] > server/generated/rds_model.c
+    python3 tools/gen_api_model.py --operations [path]   # sorted operation names, one a line
+
+Without a path the model is found through the installed botocore package
+(botocore/data/rds/2014-10-31/service-2.json[.gz]).
+
+The output is the C data whose contract is server/api_model.h:
+  * every shape reachable from an operation's input or output becomes one
+    `static const api_shape shape_<Name>` (forward-declared first, so recursive
+    references work), emitted in name order; structure members stay in model order;
+  * one `api_operation` row per operation, sorted by strcmp on the name, with the
+    NULL-terminated list of AWS error codes (exception shape's error.code, else the
+    shape name), in model order without duplicates;
+  * `const api_service rds_api`.
+Documentation strings are dropped. The output depends only on the model, so it is
+deterministic.
+
+Query-protocol wire names (what botocore's QuerySerializer sends, and what the
+request decoder relies on):
+  * A structure member's wire name is its "locationName" if the member reference has
+    one, else its member name (api_member_wire_name()). Top-level input members are
+    sent as `MemberWire=value`; nested structure members as `Prefix.MemberWire`.
+  * A non-flattened list is sent as `Prefix.<element>.N` (N counts from 1), where
+    <element> is the locationName of the list's member (api_shape.element_name) or
+    "member" when that is NULL. An empty list is sent as `Prefix=` (empty value).
+  * A flattened list is sent as `Prefix.N`; if its member has a locationName, that
+    name replaces the last segment of Prefix (`A.B.Orig` -> `A.B.<name>.N`).
+  * A map is sent as `Prefix.entry.N.key` / `Prefix.entry.N.value` (flattened maps
+    drop the `.entry` segment; key/value locationNames would replace key/value).
+  * Booleans are "true"/"false", timestamps ISO 8601, blobs base64.
+The RDS model (2014-10-31) uses none of the exotic cases for inputs today: no
+structure member has a locationName, no shape is flattened, and the only map
+(EncryptionContextMap) has plain key/value. Lists do carry element names
+(e.g. VpcSecurityGroupIds -> VpcSecurityGroupId, Tags -> Tag), and some lists have
+none (they use "member").
+"""
+import gzip, json, os, sys
+
+TYPES = {
+    "string": "AT_STRING", "integer": "AT_INTEGER", "long": "AT_LONG",
+    "boolean": "AT_BOOLEAN", "double": "AT_DOUBLE", "float": "AT_DOUBLE",
+    "timestamp": "AT_TIMESTAMP", "blob": "AT_BLOB", "list": "AT_LIST",
+    "structure": "AT_STRUCTURE", "map": "AT_MAP",
+}
+
+
+def model_path(args):
+    if args:
+        return args[0]
+    import botocore
+    base = os.path.join(os.path.dirname(botocore.__file__), "data", "rds", "2014-10-31")
+    for name in ("service-2.json", "service-2.json.gz"):
+        p = os.path.join(base, name)
+        if os.path.exists(p):
+            return p
+    sys.exit("botocore RDS model not found")
+
+
+def load(p):
+    opener = gzip.open if p.endswith(".gz") else open
+    with opener(p, "rt", encoding="utf-8") as f:
+        return json.load(f)
+
+
+def cstr(s):
+    """A C string literal: escapes quotes, backslashes, non-printables, non-ASCII
+    (as 3-digit octal, which cannot swallow following digits) and "??" (trigraphs)."""
+    if s is None:
+        return "NULL"
+    out = []
+    prev = ""
+    for b in s.encode("utf-8"):
+        c = chr(b)
+        if c == '"' or c == "\\":
+            out.append("\\" + c)
+        elif c == "?" and prev == "?":
+            out.append("\\?")
+        elif 0x20 <= b < 0x7F:
+            out.append(c)
+        else:
+            out.append("\\%03o" % b)
+        prev = c
+    return '"' + "".join(out) + '"'
+
+
+def num(v):
+    v = float(v)
+    return repr(int(v)) + ".0" if v.is_integer() else repr(v)
+
+
+def reachable(model):
+    shapes = model["shapes"]
+    seen = set()
+    stack = []
+    for op in model["operations"].values():
+        for k in ("input", "output"):
+            if k in op:
+                stack.append(op[k]["shape"])
+    while stack:
+        n = stack.pop()
+        if n in seen:
+            continue
+        seen.add(n)
+        s = shapes[n]
+        t = s["type"]
+        if t == "structure":
+            stack.extend(m["shape"] for m in s["members"].values())
+        elif t == "list":
+            stack.append(s["member"]["shape"])
+        elif t == "map":
+            stack.extend((s["key"]["shape"], s["value"]["shape"]))
+    return sorted(seen)
+
+
+def error_code(model, shape_name):
+    s = model["shapes"].get(shape_name, {})
+    return s.get("error", {}).get("code", shape_name)
+
+
+def emit(model, out):
+    shapes = model["shapes"]
+    md = model["metadata"]
+    names = reachable(model)
+    w = out.write
+    w("/* rds_model.c: the botocore RDS service model as C data (contract: server/api_model.h).\n")
+    w(" * GENERATED by tools/gen_api_model.py from the botocore model %s; do not edit.\n"
+      % md.get("uid", md.get("apiVersion")))
+    w(" * Regenerate: python3 tools/gen_api_model.py > server/generated/rds_model.c */\n")
+    w('#include "api_model.h"\n\n')
+
+    w("/* Shapes, forward-declared so recursive references work. */\n")
+    for n in names:
+        w("static const api_shape shape_%s;\n" % n)
+    w("\n")
+
+    for n in names:
+        s = shapes[n]
+        if s["type"] == "string" and s.get("enum"):
+            w("static const char *const enums_%s[] = {\n" % n)
+            for e in s["enum"]:
+                w("    %s,\n" % cstr(e))
+            w("};\n")
+    w("\n")
+
+    for n in names:
+        s = shapes[n]
+        if s["type"] != "structure" or not s["members"]:
+            continue
+        req = set(s.get("required", []))
+        w("static const api_member members_%s[] = {\n" % n)
+        for mname, ref in s["members"].items():
+            w("    { %s, %s, &shape_%s, %s },\n" % (
+                cstr(mname), cstr(ref.get("locationName")), ref["shape"],
+                "true" if mname in req else "false"))
+        w("};\n")
+    w("\n")
+
+    for n in names:
+        s = shapes[n]
+        t = s["type"]
+        if t not in TYPES:
+            sys.exit("unsupported shape type %s for %s" % (t, n))
+        f = [".name = %s" % cstr(n), ".type = %s" % TYPES[t]]
+        if t == "structure" and s["members"]:
+            f.append(".members = members_%s" % n)
+            f.append(".n_members = %d" % len(s["members"]))
+        elif t == "list":
+            f.append(".element = &shape_%s" % s["member"]["shape"])
+            if s["member"].get("locationName"):
+                f.append(".element_name = %s" % cstr(s["member"]["locationName"]))
+            if s.get("flattened") or s["member"].get("flattened"):
+                f.append(".flattened = true")
+        elif t == "map":
+            f.append(".map_key = &shape_%s" % s["key"]["shape"])
+            f.append(".map_value = &shape_%s" % s["value"]["shape"])
+            if s.get("flattened"):
+                f.append(".flattened = true")
+        if t == "string" and s.get("enum"):
+            f.append(".enums = enums_%s" % n)
+            f.append(".n_enums = %d" % len(s["enum"]))
+        if "min" in s:
+            f.append(".has_min = true, .min = %s" % num(s["min"]))
+        if "max" in s:
+            f.append(".has_max = true, .max = %s" % num(s["max"]))
+        if s.get("pattern") is not None:
+            f.append(".pattern = %s" % cstr(s["pattern"]))
+        if s.get("exception"):
+            f.append(".is_exception = true")
+        w("static const api_shape shape_%s = { %s };\n" % (n, ", ".join(f)))
+    w("\n")
+
+    ops = sorted(model["operations"].values(), key=lambda o: o["name"].encode("utf-8"))
+    w("static const char *const errors_none[] = { NULL };\n")
+    for op in ops:
+        codes = []
+        for e in op.get("errors", []):
+            c = error_code(model, e["shape"])
+            if c not in codes:
+                codes.append(c)
+        if codes:
+            w("static const char *const errors_%s[] = { %s, NULL };\n"
+              % (op["name"], ", ".join(cstr(c) for c in codes)))
+    w("\n")
+
+    w("static const api_operation ops[] = {\n")
+    for op in ops:
+        inp = "&shape_%s" % op["input"]["shape"] if "input" in op else "NULL"
+        outp = "&shape_%s" % op["output"]["shape"] if "output" in op else "NULL"
+        rw = op.get("output", {}).get("resultWrapper")
+        errs = "errors_%s" % op["name"] if op.get("errors") else "errors_none"
+        w("    { %s, %s, %s, %s, %s },\n" % (cstr(op["name"]), inp, outp, cstr(rw), errs))
+    w("};\n\n")
+
+    w("const api_service rds_api = {\n    %s, %s, %s, ops, %d\n};\n" % (
+        cstr(md.get("signingName", md.get("endpointPrefix"))), cstr(md["apiVersion"]),
+        cstr(md["xmlNamespace"]), len(ops)))
+
+
+def main():
+    args = sys.argv[1:]
+    ops_only = "--operations" in args
+    args = [a for a in args if a != "--operations"]
+    if any(a.startswith("-") for a in args) or len(args) > 1:
+        sys.exit("usage: gen_api_model.py [--operations] [service-2.json[.gz]]")
+    model = load(model_path(args))
+    if ops_only:
+        names = sorted((o["name"] for o in model["operations"].values()),
+                       key=lambda s: s.encode("utf-8"))
+        try:
+            sys.stdout.write("".join(n + "\n" for n in names))
+            sys.stdout.flush()
+        except BrokenPipeError:  # e.g. piped into head
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return
+    emit(model, sys.stdout)
+
+
+if __name__ == "__main__":
+    main()
