@@ -453,7 +453,7 @@ static int request_time(char out[17], const sigv4_request *req, const sigv4_auth
         /* No x-amz-date: the HTTP Date header, in RFC 1123 form or ISO 8601 basic. */
         const char *http_date = req->header(req->header_ctx, "date");
         if (!http_date) {
-            char echo[400] = "";
+            char echo[1024] = ""; /* fits every field of sigv4_auth */
             if (auth)
                 auth_echo(echo, sizeof echo, auth);
             rc = rds_fail(err, RDS_E_INCOMPLETE_SIGNATURE,

@@ -395,14 +395,25 @@ static int setup_master(sv_inst *in, const sv_instance_spec *spec, rds_error *er
         char *owner = PQescapeIdentifier(c, spec->master_username, strlen(spec->master_username));
         strbuf sql;
         strbuf_init(&sql);
-        strbuf_printf(&sql, "CREATE DATABASE %s OWNER %s", db ? db : "\"\"", owner ? owner : "\"\"");
         char what[128];
         snprintf(what, sizeof what, "create database \"%s\"", spec->db_name);
+        /* Rename the template's pre-made database; fall back to CREATE DATABASE. */
+        strbuf_printf(&sql, "ALTER DATABASE " SV_SPARE_DB " RENAME TO %s", db ? db : "\"\"");
+        rds_error ignored = { 0 };
+        if (exec_sql(c, sql.data, what, &ignored) == 0) {
+            strbuf_reset(&sql);
+            strbuf_printf(&sql, "ALTER DATABASE %s OWNER TO %s", db ? db : "\"\"", owner ? owner : "\"\"");
+        } else {
+            strbuf_reset(&sql);
+            strbuf_printf(&sql, "CREATE DATABASE %s OWNER %s", db ? db : "\"\"", owner ? owner : "\"\"");
+        }
         rc = exec_sql(c, sql.data, what, err);
         strbuf_free(&sql);
         PQfreemem(db);
         PQfreemem(owner);
     }
+    if (rc == 0 && !(spec->db_name && spec->db_name[0]))
+        rc = exec_sql(c, "DROP DATABASE IF EXISTS " SV_SPARE_DB, "drop the spare database", err);
     PQfinish(c);
     return rc;
 }

@@ -21,6 +21,7 @@
 #define SV_MAX_VERSIONS 16
 #define SV_EVENT_RING 256
 #define SV_ADMIN_USER "rdsadmin"
+#define SV_SPARE_DB "rdslocal_spare_db" /* in the template; renamed to DBName or dropped at create */
 #define SV_CRASH_WINDOW_MS 60000
 #define SV_CRASH_LIMIT 3
 #define SV_START_TIMEOUT_MS 60000

@@ -249,6 +249,23 @@ static void test_supervisor__versions(void)
     sv_close(sv);
 }
 
+/* As root, postgres runs as the pg user, which must be able to reach the state dir. */
+static void test_supervisor__unreachable_state_dir(void)
+{
+    if (geteuid() != 0)
+        return;
+    char priv[300], state[320];
+    snprintf(priv, sizeof priv, "%s/private", g_state);
+    snprintf(state, sizeof state, "%s/state", priv);
+    CHECK(mkdir(priv, 0700) == 0);
+    sv_config cfg = { .state_dir = state, .template_dir = g_tmpl, .spare_pool = 0 };
+    sv_supervisor *sv = NULL;
+    rds_error err = { 0 };
+    CHECK_ERR(sv_open(&sv, &cfg, &err), &err, RDS_E_INTERNAL_FAILURE);
+    CHECK_CONTAINS(err.message, "not reachable");
+    CHECK(sv == NULL);
+}
+
 static void test_supervisor__create_connect_delete(void)
 {
     sv_supervisor *sv = open_sv(2);
@@ -303,6 +320,44 @@ static void test_supervisor__create_connect_delete(void)
     for (int i = 0; i < np; i++)
         CHECK(!pid_alive(pids[i]));
     CHECK_ERR(sv_instance_delete(sv, "db-CREATE1", &err), &err, RDS_E_DB_INSTANCE_NOT_FOUND);
+    sv_close(sv);
+}
+
+/* Number of /tmp/rdslocal-<16 hex> socket dirs. */
+static int short_socket_dirs(void)
+{
+    DIR *d = opendir("/tmp");
+    int n = 0;
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL)
+        n += strncmp(e->d_name, "rdslocal-", 9) == 0 && strlen(e->d_name) == 25 &&
+             strspn(e->d_name + 9, "0123456789abcdef") == 16;
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* A deep state dir: the unix socket falls back to a short private dir under /tmp. */
+static void test_supervisor__long_state_dir_socket(void)
+{
+    char deep[400];
+    snprintf(deep, sizeof deep, "%s/%s", g_state,
+             "a-rather-long-directory-name-so-that-the-socket-path-exceeds-the-unix-limit");
+    sv_config cfg = { .state_dir = deep, .template_dir = g_tmpl, .spare_pool = 0 };
+    sv_supervisor *sv = NULL;
+    rds_error err = { 0 };
+    CHECK_INT(sv_open(&sv, &cfg, &err), 0);
+    if (!sv)
+        return;
+    int port = next_port();
+    sv_instance_spec s = spec_for("db-LONGPATH-0123456789", port);
+    CHECK_INT(create(sv, &s), 0);
+    CHECK(short_socket_dirs() >= 1);
+    CHECK_INT(sv_instance_set_master_password(sv, s.key, MASTER, PW, &err), 0); /* admin over the socket */
+    CHECK_STR(master_q1(port, "SELECT 1"), "1");
+    int before = short_socket_dirs();
+    CHECK_INT(sv_instance_delete(sv, s.key, &err), 0);
+    CHECK_INT(short_socket_dirs(), before - 1);
     sv_close(sv);
 }
 
@@ -649,7 +704,9 @@ static void test_supervisor__create_timings(void)
 
 static const check_case cases[] = {
     TEST(test_supervisor__versions),
+    TEST(test_supervisor__unreachable_state_dir),
     TEST(test_supervisor__create_connect_delete),
+    TEST(test_supervisor__long_state_dir_socket),
     TEST(test_supervisor__create_failure_leaves_nothing),
     TEST(test_supervisor__stop_start_restart_port),
     TEST(test_supervisor__set_master_password),

@@ -1,0 +1,13 @@
+#!/bin/sh
+# Rewrites the coverage block of README.md from `rdslocal --coverage-table`.
+# Usage: tools/update_readme_coverage.sh [path/to/rdslocal]
+set -eu
+bin=${1:-build/rdslocal}
+tmp=$(mktemp)
+"$bin" --coverage-table > "$tmp"
+awk -v table="$tmp" '
+  /<!-- coverage:begin -->/ { print; while ((getline line < table) > 0) print line; skip=1; next }
+  /<!-- coverage:end -->/ { skip=0 }
+  !skip { print }' README.md > README.md.new
+mv README.md.new README.md
+rm -f "$tmp"
