@@ -115,13 +115,14 @@ sv_instance_spec engine__spec(const db_instance *d)
     return spec;
 }
 
-int engine__instance_view(engine_req *r, store *s, db_instance *d, instance_view *out, rds_error *err)
+int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_tags,
+                             instance_view *out, rds_error *err)
 {
     memset(out, 0, sizeof *out);
     out->inst = d;
     out->arn = engine__arn(r->e, r->a, d->region, "db", d->id);
     out->status = engine__shown_status(d, rds_now_ms());
-    if (store_tags_get(s, r->a, out->arn, &out->tags, &out->n_tags, err))
+    if (with_tags && store_tags_get(s, r->a, out->arn, &out->tags, &out->n_tags, err))
         return -1;
     char vpc[32];
     model_default_vpc(d->region, vpc, out->subnets);
@@ -193,6 +194,15 @@ static void handle_sv_event(engine *e, const sv_event *ev)
     arena_free(a);
 }
 
+/* True if a maintenance window started in (prev, now]: the clock jumped over it. */
+static bool window_started_between(const char *window, int64_t prev, int64_t now)
+{
+    if (prev >= now)
+        return false;
+    int64_t start = rules_next_maintenance_start_ms(window, prev + 1);
+    return start >= 0 && start <= now;
+}
+
 void engine_tick(engine *e)
 {
     rds_error err;
@@ -201,6 +211,10 @@ void engine_tick(engine *e)
     if (!s)
         return;
     int64_t now = rds_now_ms();
+    pthread_mutex_lock(&e->worker_mu);
+    int64_t prev = e->last_model_tick_ms && e->last_model_tick_ms < now ? e->last_model_tick_ms : now;
+    e->last_model_tick_ms = now;
+    pthread_mutex_unlock(&e->worker_mu);
     arena *a = arena_new();
     db_instance **all;
     size_t n;
@@ -233,8 +247,9 @@ void engine_tick(engine *e)
                                 store_rollback(s);
                         }
                     }
-                } else if (strcmp(cur->status, "available") == 0 &&
-                           cur->maintenance_window && rules_in_maintenance_window(cur->maintenance_window, now)) {
+                } else if (strcmp(cur->status, "available") == 0 && cur->maintenance_window &&
+                           (rules_in_maintenance_window(cur->maintenance_window, now) ||
+                            window_started_between(cur->maintenance_window, prev, now))) {
                     if (engine__apply_pending(e, s, a, cur, &err))
                         log_at(LOG_WARN, "engine", "could not apply pending modifications to \"%s\": %s",
                                cur->id, err.message);
@@ -363,6 +378,12 @@ static int reconcile(engine *e, rds_error *err)
 done:
     arena_free(a);
     return rc;
+}
+
+uint64_t engine_generation(const engine *e)
+{
+    (void)e;
+    return store_generation();
 }
 
 const engine_config *engine_get_config(const engine *e)

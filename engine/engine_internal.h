@@ -25,6 +25,8 @@ struct engine {
     pthread_cond_t worker_cv;
     bool stopping;
     int64_t last_tick_ms;
+    int64_t last_model_tick_ms; /* model time of the previous tick (worker_mu): a clock jump
+                                 * over a maintenance window still applies pending changes */
 };
 
 /* The calling thread's store connection (opened on first use). NULL + err on failure. */
@@ -34,8 +36,11 @@ pthread_mutex_t *engine__instance_lock(engine *e, const char *region, const char
 /* Records an event (inside the caller's transaction). */
 int engine__event(engine *e, store *s, const db_instance *d, rules_event_id id, const char *arg,
                   rds_error *err);
-/* Fills a view (ARN, shown status, tags, subnet details) for an instance read from the store. */
-int engine__instance_view(engine_req *r, store *s, db_instance *d, instance_view *out, rds_error *err);
+/* Fills a view (ARN, shown status, tags, subnet details) for an instance read from the store.
+ * with_tags false leaves the tags for the caller to fill (batched Describe). */
+int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_tags,
+                             instance_view *out, rds_error *err);
+#define engine__instance_view(r, s, d, out, err) engine__instance_view_ex(r, s, d, true, out, err)
 /* Status shown now: the transitional one while realistic timing keeps it, else the settled one. */
 const char *engine__shown_status(const db_instance *d, int64_t now_ms);
 /* A supervisor spec for an instance (key, major, port, sizing). */

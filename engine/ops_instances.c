@@ -444,6 +444,8 @@ int engine_describe_instances(engine_req *r, const describe_instances_in *in, in
     int64_t now = rds_now_ms();
     size_t kept = 0;
     for (size_t i = 0; i < n; i++) {
+        if (rows[i]->shown_until_ms > now && rows[i]->shown_until_ms < r->valid_until_ms)
+            r->valid_until_ms = rows[i]->shown_until_ms;
         if (strcmp(rows[i]->status, "deleted") == 0 && now >= rows[i]->shown_until_ms)
             continue;
         rows[kept++] = rows[i];
@@ -458,8 +460,24 @@ int engine_describe_instances(engine_req *r, const describe_instances_in *in, in
     }
     instance_view *v = arena_alloc(r->a, (n + 1) * sizeof *v);
     for (size_t i = 0; i < n; i++)
-        if (engine__instance_view(r, s, rows[i], &v[i], err))
+        if (engine__instance_view_ex(r, s, rows[i], false, &v[i], err))
             return -1;
+    /* All tags of the region's instances in one query, matched to the page by ARN. */
+    const char **arns;
+    rds_tag *tags;
+    size_t nt;
+    if (n && store_tags_by_prefix(s, r->a, engine__arn(r->e, r->a, r->region, "db", ""), &arns, &tags,
+                                  &nt, err))
+        return -1;
+    for (size_t i = 0, t = 0; i < n && nt; i++) {
+        while (t < nt && strcmp(arns[t], v[i].arn) < 0)
+            t++;
+        size_t first = t;
+        while (t < nt && strcmp(arns[t], v[i].arn) == 0)
+            t++;
+        v[i].tags = tags + first;
+        v[i].n_tags = t - first;
+    }
     *out = v;
     *n_out = n;
     return 0;

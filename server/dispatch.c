@@ -1,6 +1,7 @@
 /* dispatch.c: the request pipeline (see dispatch.h) and the one place errors are rendered. */
 #include "dispatch.h"
 
+#include "respcache.h"
 #include "sigv4.h"
 
 #include <stdio.h>
@@ -8,20 +9,46 @@
 #include <string.h>
 #include <strings.h>
 
-action_fn *dispatch_find_handler(const char *name)
+const action_def *dispatch_find_action(const char *name)
 {
     size_t lo = 0, hi = dispatch_action_count;
     while (lo < hi) {
         size_t mid = (lo + hi) / 2;
         int c = strcmp(name, dispatch_actions[mid].name);
         if (c == 0)
-            return dispatch_actions[mid].handler;
+            return &dispatch_actions[mid];
         if (c < 0)
             hi = mid;
         else
             lo = mid + 1;
     }
     return NULL;
+}
+
+action_fn *dispatch_find_handler(const char *name)
+{
+    const action_def *a = dispatch_find_action(name);
+    return a ? a->handler : NULL;
+}
+
+/* Cache key of a cacheable request: region, then every form pair except the signing ones
+ * (already sorted by key). */
+static char *cache_key(arena *a, const char *region, const form *f)
+{
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_puts(&b, region);
+    for (size_t i = 0; i < f->n; i++) {
+        if (strncmp(f->pairs[i].key, "X-Amz-", 6) == 0)
+            continue;
+        strbuf_puts(&b, "\n");
+        strbuf_puts(&b, f->pairs[i].key);
+        strbuf_puts(&b, "=");
+        strbuf_puts(&b, f->pairs[i].value);
+    }
+    char *k = arena_strdup(a, b.data);
+    strbuf_free(&b);
+    return k;
 }
 
 static void render_error(dispatch_response *out, const rds_error *err)
@@ -72,6 +99,15 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
         render_error(out, &err);
         return;
     }
+    if (in->verify_secret) {
+        sigv4_request sr = { .method = in->method, .path = in->path, .query = in->query,
+                             .body = (const unsigned char *)in->body, .body_len = in->body_len,
+                             .header = in->header, .header_ctx = in->header_ctx };
+        if (sigv4_verify(&auth, &sr, in->verify_secret, &err)) {
+            render_error(out, &err);
+            return;
+        }
+    }
     if (strcmp(auth.service, rds_api.name) != 0) {
         rds_fail(&err, RDS_E_UNRECOGNIZED_CLIENT_EXCEPTION,
                  "The service '%s' is not offered by rdslocal.", auth.service);
@@ -97,7 +133,8 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
         render_error(out, &err);
         return;
     }
-    action_fn *handler = dispatch_find_handler(op->name);
+    const action_def *row = dispatch_find_action(op->name);
+    action_fn *handler = row ? row->handler : NULL;
     if (!handler) {
         /* The operation exists in AWS; rdslocal does not implement it (README coverage). */
         rds_fail(&err, RDS_E_INVALID_ACTION,
@@ -105,22 +142,44 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
         render_error(out, &err);
         return;
     }
+    /* Read-only actions: serve from the response cache while nothing changed. The
+     * generation is read before the handler runs, so a write racing with it only makes
+     * the stored entry stale, never wrong. */
+    char *key = NULL;
+    uint64_t gen = 0;
+    if (row->flags & AF_CACHEABLE) {
+        key = cache_key(a, auth.region, &f);
+        gen = engine_generation(e);
+        out->body = respcache_get(key, gen, rds_now_ms(), out->request_id, &out->status, &out->body_len);
+        if (out->body) {
+            out->content_type = "text/xml";
+            if (out->status != 200)
+                snprintf(out->error_code, sizeof out->error_code, "cached");
+            return;
+        }
+    }
     param *params;
+    req_ctx rq = { .er = { .e = e, .a = a, .region = arena_strdup(a, auth.region),
+                           .valid_until_ms = INT64_MAX },
+                   .request_id = out->request_id, .action = op->name, .op = op };
+    xml_out *x = NULL;
     if (query_decode(&params, a, &f, op->input, &err)) {
         render_error(out, &err);
-        return;
+    } else {
+        x = xml_begin(op->name, op->result_wrapper, rds_api.xml_namespace);
+        if (handler(&rq, params, x, &err)) {
+            xml_abort(x);
+            render_error(out, &err);
+        } else {
+            out->body = xml_finish(x, out->request_id, &out->body_len);
+            out->status = 200;
+            out->content_type = "text/xml";
+        }
     }
-    req_ctx rq = { .er = { .e = e, .a = a, .region = arena_strdup(a, auth.region) },
-                   .request_id = out->request_id, .action = op->name, .op = op };
-    xml_out *x = xml_begin(op->name, op->result_wrapper, rds_api.xml_namespace);
-    if (handler(&rq, params, x, &err)) {
-        xml_abort(x);
-        render_error(out, &err);
-        return;
-    }
-    out->body = xml_finish(x, out->request_id, &out->body_len);
-    out->status = 200;
-    out->content_type = "text/xml";
+    /* Errors are cached too (DBInstanceNotFound), except internal ones. */
+    if (key && out->status < 500)
+        respcache_put(key, gen, rq.er.valid_until_ms, out->status, out->body, out->body_len,
+                      out->request_id);
 }
 
 void dispatch_print_coverage(FILE *f)

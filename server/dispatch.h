@@ -24,14 +24,22 @@ typedef struct req_ctx {
 /* A handler: params (already validated against the input shape) → one engine call → XML. */
 typedef int action_fn(req_ctx *rq, const param *in, xml_out *out, rds_error *err);
 
+/* Action flags.
+ * AF_CACHEABLE: read-only and a pure function of (region, parameters, stored state, time
+ * as reported through engine_req.valid_until_ms): its response may be served from the
+ * response cache until the store generation changes. */
+#define AF_CACHEABLE 0x1u
+
 typedef struct action_def {
     const char *name;      /* operation name; the table is sorted by strcmp */
     action_fn *handler;
+    unsigned flags;        /* AF_* */
 } action_def;
 
 extern const action_def dispatch_actions[];
 extern const size_t dispatch_action_count;
-/* The handler of an operation, or NULL if rdslocal doesn't implement it. */
+/* The action row of an implemented operation, or NULL if rdslocal doesn't implement it. */
+const action_def *dispatch_find_action(const char *name);
 action_fn *dispatch_find_handler(const char *name);
 
 typedef const char *(*dispatch_header_fn)(void *ctx, const char *name);
@@ -44,6 +52,7 @@ typedef struct dispatch_request_in {
     size_t body_len;
     dispatch_header_fn header; /* header lookup, case-insensitive name */
     void *header_ctx;
+    const char *verify_secret; /* if set, SigV4 signatures are verified with this secret key */
 } dispatch_request_in;
 
 typedef struct dispatch_response {

@@ -17,7 +17,13 @@
 struct http_server {
     struct MHD_Daemon *d;
     engine *e;
+    const char *verify_secret;
 };
+
+void http_set_verify_secret(http_server *h, const char *secret_key)
+{
+    h->verify_secret = secret_key;
+}
 
 typedef struct req_state {
     arena *a;
@@ -121,7 +127,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         dispatch_request_in in = { .method = method, .path = url, .query = query,
                                    .body = st->body.data ? st->body.data : "", .body_len = st->body.len,
-                                   .header = header_lookup, .header_ctx = c };
+                                   .header = header_lookup, .header_ctx = c,
+                                   .verify_secret = h->verify_secret };
         dispatch_response out;
         dispatch_request(h->e, st->a, &in, &out);
         status = out.status;

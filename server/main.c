@@ -30,6 +30,7 @@ static void usage(FILE *f)
             "  --template-dir DIR     initdb template cache (see README)           RDSLOCAL_TEMPLATE_DIR\n"
             "  --spare-pool N         pre-cloned data dirs kept ready (2)          RDSLOCAL_SPARE_POOL\n"
             "  --realistic-timing S   keep transitional statuses for S seconds (0) RDSLOCAL_REALISTIC_TIMING\n"
+            "  --verify-signatures SECRET  verify SigV4 signatures with this secret key RDSLOCAL_VERIFY_SECRET\n"
             "  --log-level LEVEL      debug, info, warn, error (info)              RDSLOCAL_LOG_LEVEL\n"
             "  --coverage-table       print the API coverage table (markdown) and exit\n"
             "  --help, --version\n");
@@ -63,6 +64,7 @@ int main(int argc, char **argv)
     const char *level_name = env_or("RDSLOCAL_LOG_LEVEL", "info");
     const char *timing = env_or("RDSLOCAL_REALISTIC_TIMING", "0");
     const char *spare = env_or("RDSLOCAL_SPARE_POOL", "2");
+    const char *secret = env_or("RDSLOCAL_VERIFY_SECRET", NULL);
     engine_config cfg = {
         .default_region = env_or("RDSLOCAL_REGION", "us-east-1"),
         .account_id = env_or("RDSLOCAL_ACCOUNT_ID", "000000000000"),
@@ -72,7 +74,7 @@ int main(int argc, char **argv)
         .pg_bin_dirs = env_or("RDSLOCAL_PG_BIN_DIRS", NULL),
     };
     enum { O_LISTEN = 256, O_STATE, O_REGION, O_ACCOUNT, O_ENDPOINT, O_PORTS, O_NOENGINE, O_PGUSER,
-           O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_COVERAGE, O_HELP, O_VERSION };
+           O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_SECRET, O_COVERAGE, O_HELP, O_VERSION };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "state-dir", required_argument, NULL, O_STATE },
@@ -87,6 +89,7 @@ int main(int argc, char **argv)
         { "spare-pool", required_argument, NULL, O_SPARE },
         { "realistic-timing", required_argument, NULL, O_TIMING },
         { "log-level", required_argument, NULL, O_LOGLEVEL },
+        { "verify-signatures", required_argument, NULL, O_SECRET },
         { "coverage-table", no_argument, NULL, O_COVERAGE },
         { "help", no_argument, NULL, O_HELP },
         { "version", no_argument, NULL, O_VERSION },
@@ -108,6 +111,7 @@ int main(int argc, char **argv)
         case O_SPARE: spare = optarg; break;
         case O_TIMING: timing = optarg; break;
         case O_LOGLEVEL: level_name = optarg; break;
+        case O_SECRET: secret = optarg; break;
         case O_COVERAGE: dispatch_print_coverage(stdout); return 0;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION: printf("rdslocal %s\n", RDSLOCAL_VERSION); return 0;
@@ -177,6 +181,7 @@ int main(int argc, char **argv)
         engine_close(e);
         return 1;
     }
+    http_set_verify_secret(h, secret);
     log_at(LOG_INFO, "main", "rdslocal %s listening on http://%s:%d state_dir=\"%s\" engine=%s ready_ms=%lld",
            RDSLOCAL_VERSION, host, port, sd, cfg.no_engine ? "none" : "postgres",
            (long long)(rds_real_now_ms() - t0));

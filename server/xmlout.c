@@ -44,10 +44,70 @@ void xml_close(xml_out *x)
     xmlTextWriterEndElement(x->w);
 }
 
+/* Length of the XML 1.0 character (tab, LF, CR, U+0020..U+D7FF, U+E000..U+FFFD,
+ * U+10000..U+10FFFF) in well-formed UTF-8 at p, or 0 if p does not start one. */
+static size_t xml_char_len(const unsigned char *p)
+{
+    if (*p < 0x80)
+        return (*p >= 0x20 || *p == '\t' || *p == '\n' || *p == '\r') ? 1 : 0;
+    size_t len;
+    unsigned cp;
+    if ((*p & 0xE0) == 0xC0) { len = 2; cp = *p & 0x1Fu; }
+    else if ((*p & 0xF0) == 0xE0) { len = 3; cp = *p & 0x0Fu; }
+    else if ((*p & 0xF8) == 0xF0) { len = 4; cp = *p & 0x07u; }
+    else return 0;
+    for (size_t k = 1; k < len; k++) {
+        if ((p[k] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (p[k] & 0x3Fu);
+    }
+    if ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+        cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF) || cp == 0xFFFE || cp == 0xFFFF)
+        return 0;
+    return len;
+}
+
+/* Values may hold what XML cannot carry: control characters (a %01 in a parameter is
+ * valid UTF-8 and is echoed in error messages) or invalid UTF-8 (IncompleteSignature
+ * quotes the raw Authorization header). libxml2's writer copies such bytes as they are,
+ * which makes the document unparseable, so each bad byte becomes U+FFFD. Returns value
+ * itself when it is clean, else a malloc'd copy in *owned. */
+static const char *xml_clean(const char *value, char **owned)
+{
+    const unsigned char *p = (const unsigned char *)value;
+    *owned = NULL;
+    size_t n;
+    while (*p && (n = xml_char_len(p)) > 0)
+        p += n;
+    if (!*p)
+        return value;
+    char *out = malloc(strlen(value) * 3 + 1), *o = out;
+    if (!out)
+        abort();
+    for (p = (const unsigned char *)value; *p;) {
+        n = xml_char_len(p);
+        if (n) {
+            memcpy(o, p, n);
+            o += n;
+            p += n;
+        } else {
+            memcpy(o, "\xEF\xBF\xBD", 3);
+            o += 3;
+            p++;
+        }
+    }
+    *o = '\0';
+    *owned = out;
+    return out;
+}
+
 void xml_str(xml_out *x, const char *name, const char *value)
 {
-    if (value)
-        xmlTextWriterWriteElement(x->w, X(name), X(value));
+    if (!value)
+        return;
+    char *owned;
+    xmlTextWriterWriteElement(x->w, X(name), X(xml_clean(value, &owned)));
+    free(owned);
 }
 
 void xml_int(xml_out *x, const char *name, int64_t value)

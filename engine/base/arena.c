@@ -84,7 +84,8 @@ char *arena_printf(arena *a, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char probe[1];
+    int n = vsnprintf(probe, sizeof probe, fmt, ap); /* length only */
     va_end(ap);
     if (n < 0)
         return NULL;
@@ -147,7 +148,8 @@ void strbuf_printf(strbuf *b, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    int n = vsnprintf(NULL, 0, fmt, ap);
+    char probe[1];
+    int n = vsnprintf(probe, sizeof probe, fmt, ap); /* length only */
     va_end(ap);
     if (n < 0)
         return;

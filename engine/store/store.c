@@ -7,13 +7,26 @@
 #include "rdslocal/store.h"
 
 #include <sqlite3.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+/* Prepared statements are kept per connection, keyed by their SQL text, and reset after
+ * use instead of finalized: preparing costs more than running most of these queries. */
+enum { STMT_CACHE_SIZE = 48 };
+
+typedef struct stmt_slot {
+    char *sql;
+    sqlite3_stmt *st;
+    bool busy;
+} stmt_slot;
+
 struct store {
     sqlite3 *db;
     bool in_tx;
+    stmt_slot cache[STMT_CACHE_SIZE];
+    size_t n_cache;
 };
 
 static int sql_fail(store *s, rds_error *err, const char *what)
@@ -34,13 +47,41 @@ static int exec(store *s, const char *sql, rds_error *err)
     return 0;
 }
 
+/* Each prepare() is paired with one release() of the statement (reset, bindings cleared,
+ * slot free again). A statement whose slot is busy (re-entrant use) or that does not fit
+ * the cache is prepared fresh and finalized on release. */
 static int prepare(store *s, sqlite3_stmt **st, const char *sql, rds_error *err)
 {
-    /* sqlite3_prepare_v3 with PERSISTENT would pay off with a cache; statements are
-     * cheap enough here (measured in bench/) that each call prepares its own. */
-    if (sqlite3_prepare_v2(s->db, sql, -1, st, NULL) != SQLITE_OK)
+    for (size_t i = 0; i < s->n_cache; i++) {
+        stmt_slot *c = &s->cache[i];
+        if (!c->busy && strcmp(c->sql, sql) == 0) {
+            c->busy = true;
+            *st = c->st;
+            return 0;
+        }
+    }
+    if (sqlite3_prepare_v3(s->db, sql, -1, SQLITE_PREPARE_PERSISTENT, st, NULL) != SQLITE_OK)
         return sql_fail(s, err, "prepare");
+    if (s->n_cache < STMT_CACHE_SIZE) {
+        stmt_slot *c = &s->cache[s->n_cache++];
+        c->sql = strdup(sql);
+        c->st = *st;
+        c->busy = true;
+    }
     return 0;
+}
+
+static void release(store *s, sqlite3_stmt *st)
+{
+    for (size_t i = 0; i < s->n_cache; i++) {
+        if (s->cache[i].st == st) {
+            sqlite3_reset(st);
+            sqlite3_clear_bindings(st);
+            s->cache[i].busy = false;
+            return;
+        }
+    }
+    sqlite3_finalize(st);
 }
 
 /* ---- generic struct <-> row mapping ---- */
@@ -152,7 +193,7 @@ static int create_table(store *s, const table_def *t, rds_error *err)
             return -1;
         sqlite3_bind_text(st, 1, t->fields[i].column, -1, SQLITE_STATIC);
         bool have = sqlite3_step(st) == SQLITE_ROW;
-        sqlite3_finalize(st);
+        release(s, st);
         if (!have) {
             snprintf(sql, sizeof sql, "ALTER TABLE %s ADD COLUMN %s %s", t->name,
                      t->fields[i].column, sql_type(t->fields[i].type));
@@ -180,7 +221,7 @@ static int put_row(store *s, const table_def *t, const void *obj, rds_error *err
         return -1;
     bind_fields(st, t, obj);
     rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(s, err, "insert");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 
@@ -222,7 +263,7 @@ static int select_rows(store *s, arena *a, const table_def *t, const char *where
         }
         rows[n++] = read_row(st, t, a);
     }
-    sqlite3_finalize(st);
+    release(s, st);
     if (rc)
         return -1;
     *out = rows;
@@ -268,7 +309,7 @@ int store_open(store **out, const char *path, rds_error *err)
         goto fail_tx;
     if (sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
-    sqlite3_finalize(st);
+    release(s, st);
     int target = (int)(sizeof migrations / sizeof migrations[0]);
     for (int v = version; v < target; v++)
         if (exec(s, migrations[v], err))
@@ -297,6 +338,10 @@ void store_close(store *s)
 {
     if (!s)
         return;
+    for (size_t i = 0; i < s->n_cache; i++) {
+        sqlite3_finalize(s->cache[i].st);
+        free(s->cache[i].sql);
+    }
     sqlite3_close_v2(s->db);
     free(s);
 }
@@ -309,6 +354,13 @@ int store_begin(store *s, rds_error *err)
     return 0;
 }
 
+static _Atomic uint64_t generation = 1;
+
+uint64_t store_generation(void)
+{
+    return atomic_load(&generation);
+}
+
 int store_commit(store *s, rds_error *err)
 {
     if (exec(s, "COMMIT", err)) {
@@ -316,6 +368,7 @@ int store_commit(store *s, rds_error *err)
         return -1;
     }
     s->in_tx = false;
+    atomic_fetch_add(&generation, 1);
     return 0;
 }
 
@@ -396,7 +449,7 @@ static int delete_where(store *s, const char *sql, const char *a1, const char *a
     if (a2)
         sqlite3_bind_text(st, 2, a2, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(s, err, "delete");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 
@@ -424,7 +477,7 @@ static int count_query(store *s, const char *sql, const char *a1, const char *a2
         *n = sqlite3_column_int64(st, 0);
     else
         rc = sql_fail(s, err, "count");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 
@@ -497,7 +550,7 @@ int store_event_add(store *s, const rds_event *ev, rds_error *err)
     sqlite3_bind_text(st, 6, ev->message, -1, SQLITE_STATIC);
     sqlite3_bind_int64(st, 7, ev->at_ms);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(s, err, "insert event");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 
@@ -544,7 +597,7 @@ int store_event_list(store *s, arena *a, const char *region, const char *source_
         e->at_ms = sqlite3_column_int64(st, 7);
         rows[n++] = e;
     }
-    sqlite3_finalize(st);
+    release(s, st);
     if (rc)
         return -1;
     *out = rows;
@@ -560,7 +613,7 @@ int store_event_prune(store *s, int64_t before_ms, rds_error *err)
         return -1;
     sqlite3_bind_int64(st, 1, before_ms);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(s, err, "prune events");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 
@@ -590,10 +643,50 @@ int store_tags_get(store *s, arena *a, const char *arn, rds_tag **out, size_t *n
     }
     if (r != SQLITE_DONE)
         rc = sql_fail(s, err, "select tags");
-    sqlite3_finalize(st);
+    release(s, st);
     if (rc)
         return -1;
     *out = tags;
+    *n_out = n;
+    return 0;
+}
+
+int store_tags_by_prefix(store *s, arena *a, const char *arn_prefix, const char ***arns,
+                         rds_tag **tags, size_t *n_out, rds_error *err)
+{
+    sqlite3_stmt *st;
+    /* A range scan on the primary key: arn_prefix <= arn < arn_prefix + U+10FFFF. */
+    if (prepare(s, &st, "SELECT arn, key, value FROM tag WHERE arn >= ?1 AND arn < ?1 || char(1114111)"
+                        " ORDER BY arn, seq, key", err))
+        return -1;
+    sqlite3_bind_text(st, 1, arn_prefix, -1, SQLITE_STATIC);
+    size_t cap = 16, n = 0;
+    const char **an = arena_alloc(a, cap * sizeof *an);
+    rds_tag *tg = arena_alloc(a, cap * sizeof *tg);
+    int r, rc = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            const char **an2 = arena_alloc(a, cap * 2 * sizeof *an2);
+            rds_tag *tg2 = arena_alloc(a, cap * 2 * sizeof *tg2);
+            memcpy(an2, an, n * sizeof *an);
+            memcpy(tg2, tg, n * sizeof *tg);
+            an = an2;
+            tg = tg2;
+            cap *= 2;
+        }
+        an[n] = arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
+        tg[n].key = arena_strdup(a, (const char *)sqlite3_column_text(st, 1));
+        tg[n].value = arena_strdup(a, sqlite3_column_type(st, 2) == SQLITE_NULL
+                                          ? "" : (const char *)sqlite3_column_text(st, 2));
+        n++;
+    }
+    if (r != SQLITE_DONE)
+        rc = sql_fail(s, err, "select tags");
+    release(s, st);
+    if (rc)
+        return -1;
+    *arns = an;
+    *tags = tg;
     *n_out = n;
     return 0;
 }
@@ -611,7 +704,7 @@ int store_tag_set(store *s, const char *arn, const char *key, const char *value,
     sqlite3_bind_text(st, 2, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 3, value ? value : "", -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(s, err, "set tag");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 
@@ -636,7 +729,7 @@ int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *e
     *out = sqlite3_step(st) == SQLITE_ROW
                ? arena_strdup(a, (const char *)sqlite3_column_text(st, 0))
                : NULL;
-    sqlite3_finalize(st);
+    release(s, st);
     return 0;
 }
 
@@ -648,7 +741,7 @@ int store_meta_set(store *s, const char *key, const char *value, rds_error *err)
     sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
     sqlite3_bind_text(st, 2, value, -1, SQLITE_STATIC);
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : sql_fail(s, err, "set meta");
-    sqlite3_finalize(st);
+    release(s, st);
     return rc;
 }
 

@@ -32,6 +32,8 @@ typedef struct engine_req {
     engine *e;
     arena *a;
     const char *region;
+    int64_t valid_until_ms;   /* in/out: an op whose result changes with time alone (a
+                                 transitional status ending) lowers it to that instant */
 } engine_req;
 
 const engine_config *engine_get_config(const engine *e);
@@ -140,6 +142,9 @@ typedef struct describe_events_in {
 } describe_events_in;
 int engine_describe_events(engine_req *r, const describe_events_in *in, rds_event ***out,
                            size_t *n_out, const char **next_marker, rds_error *err);
+
+/* Changes whenever any resource changes (every committed write, clock moves included). */
+uint64_t engine_generation(const engine *e);
 
 /* Admin. */
 int engine_reset(engine *e, rds_error *err);

@@ -15,6 +15,9 @@ int store_open(store **out, const char *path, rds_error *err);
 void store_close(store *s); /* NULL is a no-op */
 
 int store_begin(store *s, rds_error *err);   /* BEGIN IMMEDIATE (waits for the write lock) */
+/* A process-wide counter bumped by every successful store_commit: a reader that saw the
+ * same value before and after knows nothing was written in between (response cache). */
+uint64_t store_generation(void);
 int store_commit(store *s, rds_error *err);
 void store_rollback(store *s);               /* no-op outside a transaction */
 
@@ -62,6 +65,10 @@ int store_event_prune(store *s, int64_t before_ms, rds_error *err);
 
 /* ---- tags (by resource ARN) ---- */
 int store_tags_get(store *s, arena *a, const char *arn, rds_tag **out, size_t *n_out, rds_error *err);
+/* Tags of every ARN starting with arn_prefix (one query for a whole Describe page); arns[i]
+ * names the resource of tags[i]. Ordered by ARN, then tag order. */
+int store_tags_by_prefix(store *s, arena *a, const char *arn_prefix, const char ***arns,
+                         rds_tag **tags, size_t *n_out, rds_error *err);
 int store_tag_set(store *s, const char *arn, const char *key, const char *value, rds_error *err);
 int store_tag_remove(store *s, const char *arn, const char *key, rds_error *err);
 int store_tags_delete_all(store *s, const char *arn, rds_error *err);

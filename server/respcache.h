@@ -1,0 +1,20 @@
+/* respcache.h: a small in-memory cache of responses to read-only actions (AF_CACHEABLE).
+ * An entry is valid while the store generation is the one it was rendered at and the clock
+ * is before its valid-until instant; a write anywhere makes every entry stale. The
+ * RequestId is spliced into the cached body on each hit. Thread-safe; entries are
+ * reference-counted so a hit copies outside the lock. */
+#ifndef RDSLOCAL_RESPCACHE_H
+#define RDSLOCAL_RESPCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* On a hit returns a malloc'd body (caller frees) with request_id in place, and its status. */
+char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const char *request_id,
+                    int *status, size_t *len);
+/* Stores body (rendered with request_id, which must occur exactly where RequestId goes). */
+void respcache_put(const char *key, uint64_t generation, int64_t valid_until_ms, int status,
+                   const char *body, size_t len, const char *request_id);
+void respcache_clear(void);
+
+#endif
