@@ -5,6 +5,8 @@
 #include "engine_internal.h"
 
 #include <errno.h>
+#include <fcntl.h>
+#include <sys/file.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,6 +399,7 @@ int engine_open(engine **out, const engine_config *cfg, rds_error *err)
     if (!e)
         return rds_fail(err, RDS_E_INTERNAL_FAILURE, "out of memory");
     e->cfg = *cfg;
+    e->lock_fd = -1;
     e->cfg.state_dir = xstrdup(cfg->state_dir);
     e->cfg.default_region = xstrdup(cfg->default_region ? cfg->default_region : "us-east-1");
     e->cfg.account_id = xstrdup(cfg->account_id ? cfg->account_id : "000000000000");
@@ -425,6 +428,29 @@ int engine_open(engine **out, const engine_config *cfg, rds_error *err)
         engine_close(e);
         return -1;
     }
+    /* Two rdslocal processes on one state dir would fight over the same postgres
+     * processes: the second one is refused. The lock dies with the process (kill -9 too). */
+    char lock_path[4096];
+    snprintf(lock_path, sizeof lock_path, "%s/rdslocal.lock", e->cfg.state_dir);
+    e->lock_fd = open(lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (e->lock_fd < 0 || flock(e->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+        char other[32] = "";
+        if (e->lock_fd >= 0) {
+            ssize_t r = pread(e->lock_fd, other, sizeof other - 1, 0);
+            other[r > 0 ? r : 0] = '\0';
+            other[strcspn(other, "\n")] = '\0';
+        }
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "state directory \"%s\" is in use by another rdslocal%s%s",
+                 e->cfg.state_dir, other[0] ? " (pid " : "", other[0] ? other : "");
+        if (other[0])
+            strncat(err->message, ")", sizeof err->message - strlen(err->message) - 1);
+        engine_close(e);
+        return -1;
+    }
+    char pidbuf[32];
+    int pl = snprintf(pidbuf, sizeof pidbuf, "%d\n", (int)getpid());
+    if (ftruncate(e->lock_fd, 0) == 0 && pwrite(e->lock_fd, pidbuf, (size_t)pl, 0) < 0)
+        log_at(LOG_WARN, "engine", "could not write pid to \"%s\"", lock_path);
     size_t n = strlen(e->cfg.state_dir) + 32;
     e->db_path = malloc(n);
     snprintf(e->db_path, n, "%s/rdslocal.db", e->cfg.state_dir);
@@ -481,6 +507,8 @@ void engine_close(engine *e)
     free((char *)e->cfg.pg_bin_dirs);
     free((char *)e->cfg.template_dir);
     free(e->db_path);
+    if (e->lock_fd > 0)
+        close(e->lock_fd);
     free(e);
 }
 

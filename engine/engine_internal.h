@@ -25,6 +25,7 @@ struct engine {
     pthread_cond_t worker_cv;
     bool stopping;
     int64_t last_tick_ms;
+    int lock_fd;                /* flock on <state_dir>/rdslocal.lock: one rdslocal per state dir */
     int64_t last_model_tick_ms; /* model time of the previous tick (worker_mu): a clock jump
                                  * over a maintenance window still applies pending changes */
 };

@@ -4,6 +4,7 @@
 #include "respcache.h"
 #include "sigv4.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,6 +93,25 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
     size_t src_len = in->body_len ? in->body_len : strlen(in->query ? in->query : "");
     if (query_form_parse(&f, a, src ? src : "", src_len, &err)) {
         render_error(out, &err);
+        return;
+    }
+    /* JSON-protocol services (KMS, Secrets Manager, ...) are routed by X-Amz-Target;
+     * none is offered yet, so they get the JSON protocol's unknown-operation error. */
+    const char *target = in->header(in->header_ctx, "X-Amz-Target");
+    if (target) {
+        char safe[101];
+        size_t k = 0;
+        for (const char *p = target; *p && k < sizeof safe - 1; p++) /* echo only a safe subset */
+            safe[k++] = (isalnum((unsigned char)*p) || *p == '.' || *p == '_' || *p == '-') ? *p : '_';
+        safe[k] = '\0';
+        char msg[256];
+        snprintf(msg, sizeof msg,
+                 "{\"__type\":\"UnknownOperationException\",\"message\":\"rdslocal does not offer %s\"}", safe);
+        out->status = 400;
+        out->body = strdup(msg);
+        out->body_len = strlen(msg);
+        out->content_type = "application/x-amz-json-1.1";
+        snprintf(out->error_code, sizeof out->error_code, "UnknownOperationException");
         return;
     }
     sigv4_auth auth;

@@ -5,7 +5,10 @@
 #include "dispatch.h"
 #include "http.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <getopt.h>
 #include <signal.h>
 #include <stdio.h>
@@ -167,6 +170,23 @@ int main(int argc, char **argv)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    /* Refuse a taken port before starting any instance process. */
+    {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+        int one = 1;
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        if (inet_pton(AF_INET, strcmp(host, "localhost") == 0 ? "127.0.0.1" : host, &sa.sin_addr) != 1) {
+            fprintf(stderr, "rdslocal: cannot listen on \"%s\": not an IPv4 address\n", host);
+            return 1;
+        }
+        if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0) {
+            fprintf(stderr, "rdslocal: cannot listen on %s:%d: %s\n", host, port, strerror(errno));
+            close(fd);
+            return 1;
+        }
+        close(fd);
+    }
     int64_t t0 = rds_real_now_ms();
     rds_error err;
     rds_error_clear(&err);
