@@ -372,9 +372,26 @@ static int reconcile(engine *e, rds_error *err)
     }
     if (store_commit(s, err))
         goto done;
-    if (e->sv && !e->cfg.no_engine) {
-        if (sv_reconcile(e->sv, specs, run, kept, err))
-            goto done;
+    if (e->sv && !e->cfg.no_engine && sv_reconcile(e->sv, specs, run, kept, err)) {
+        /* One instance that cannot be started must not keep rdslocal (and every other
+         * instance) down: it is put into "failed", as a crash loop would be. */
+        log_at(LOG_WARN, "engine", "reconcile: %s (%s)", err->message, err->detail);
+        rds_error_clear(err);
+        for (size_t i = 0; i < n; i++) {
+            db_instance *d = all[i];
+            if (!model_status_runs(d->status) || strcmp(d->status, "creating") == 0 ||
+                strcmp(d->status, "deleted") == 0 || sv_instance_running(e->sv, d->resource_id))
+                continue;
+            if (store_begin(s, err))
+                goto done;
+            d->status = "failed";
+            d->shown_status = NULL;
+            if (store_instance_put(s, d, err) ||
+                engine__event(e, s, d, RULES_EV_FAILED, "failed", err) || store_commit(s, err)) {
+                store_rollback(s);
+                goto done;
+            }
+        }
     }
     rc = 0;
 done:

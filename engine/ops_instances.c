@@ -64,12 +64,24 @@ static int resolve_version(engine_req *r, const char *want, const char **out, rd
         *out = arena_strdup(r->a, v[n - 1].version);
         return 0;
     }
+    /* "15.N" is taken to mean the installed 15 when N is a minor that exists up to the
+     * installed one (15.18 serves 15.2 ... 15.18); a later or malformed minor is refused. */
     const char *major = major_of(r->a, want);
-    for (size_t i = 0; i < n; i++)
-        if (strcmp(v[i].major, major) == 0) {
-            *out = arena_strdup(r->a, v[i].version);
-            return 0;
+    const char *dot = strchr(want, '.');
+    for (size_t i = 0; i < n; i++) {
+        if (strcmp(v[i].major, major) != 0)
+            continue;
+        if (dot) {
+            char *end;
+            long minor = strtol(dot + 1, &end, 10);
+            const char *have_dot = strchr(v[i].version, '.');
+            long have = have_dot ? strtol(have_dot + 1, NULL, 10) : 0;
+            if (end == dot + 1 || *end || minor < 0 || minor > have)
+                break;
         }
+        *out = arena_strdup(r->a, v[i].version);
+        return 0;
+    }
     return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION, "Cannot find version %s for postgres", want);
 }
 

@@ -15,6 +15,7 @@
  * (see sv_internal.h) serialises operations on one key. */
 #include "sv_internal.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <libpq-fe.h>
@@ -227,10 +228,25 @@ int sv__inst_spawn(sv_supervisor *sv, sv_inst *in, rds_error *err)
         return rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE,
                         "instance \"%s\" already has a running postgres (pid %d)", in->key, (int)old);
     char p[SV_PATH], exe[SV_PATH], logp[SV_PATH];
-    /* A stale lock file naming a dead or zombie pid makes postgres refuse to start. */
+    /* No postmaster runs here: any process still under the data dir is a leftover backend
+     * of a killed one (it would keep the old shared memory busy). */
+    sv__kill_all_under(in->data);
+    /* Stale lock files naming a dead or zombie pid (PID 1 may reap late) make postgres
+     * refuse to start: postmaster.pid and the socket lock files in the private socket dir. */
     if (sv__path(p, sizeof p, err, "%s/postmaster.pid", in->data) != 0)
         return -1;
     unlink(p);
+    DIR *sd = opendir(in->sock);
+    if (sd) {
+        struct dirent *de;
+        while ((de = readdir(sd)) != NULL) {
+            if (strncmp(de->d_name, ".s.PGSQL.", 9) != 0)
+                continue;
+            if (sv__path(p, sizeof p, err, "%s/%s", in->sock, de->d_name) == 0)
+                unlink(p);
+        }
+        closedir(sd);
+    }
     sv_major *m = sv__major(sv, in->major);
     if (!m)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "PostgreSQL major version \"%s\" is not installed",

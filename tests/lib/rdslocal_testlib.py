@@ -190,3 +190,93 @@ def main():
     failed = len(r.failures) + len(r.errors)
     print("%d passed, %d failed" % (r.testsRun - failed - len(r.skipped), failed))
     sys.exit(1 if failed else 0)
+
+
+# ---- helpers for the real-postgres e2e tests (tests/e2e/test_pg_*.py) ----
+
+def instance_dir(state_dir, resource_id):
+    """<state_dir>/instances/<DbiResourceId>: the instance's data/, log/, ..."""
+    return os.path.join(state_dir, "instances", resource_id)
+
+
+def postmaster_pid(state_dir, resource_id):
+    """The postmaster pid from data/postmaster.pid (first line), or None if absent."""
+    try:
+        with open(os.path.join(instance_dir(state_dir, resource_id), "data", "postmaster.pid")) as f:
+            return int(f.readline().strip())
+    except (OSError, ValueError):
+        return None
+
+
+def pid_alive(pid):
+    """True if pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def port_refuses(port):
+    """True if nothing accepts TCP connections on 127.0.0.1:port."""
+    s = socket.socket()
+    s.settimeout(2)
+    try:
+        s.connect(("127.0.0.1", port))
+        return False
+    except OSError:
+        return True
+    finally:
+        s.close()
+
+
+def describe_one(client, ident):
+    return client.describe_db_instances(DBInstanceIdentifier=ident)["DBInstances"][0]
+
+
+def wait_status(client, ident, status, timeout=30.0):
+    """Polls DescribeDBInstances until ident has status; returns the instance."""
+    def ok():
+        d = describe_one(client, ident)
+        return d if d["DBInstanceStatus"] == status else None
+    return wait_for(ok, timeout, interval=0.1, what="%s to be %s" % (ident, status))
+
+
+class PgTestCase(unittest.TestCase):
+    """One rdslocal per class (real postgres); POST /_rdslocal/reset before each test, and
+    after each test a reset must leave no postgres process under the state dir."""
+    server_args = ()
+    no_engine = False
+
+    @classmethod
+    def setUpClass(cls):
+        cls.server = Server(*cls.server_args, no_engine=cls.no_engine).start()
+        cls.rds = cls.server.client()
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.cleanup()
+
+    def setUp(self):
+        if self.server.proc is None:  # a test stopped or killed it
+            self.server.start()
+        self.server.admin("POST", "/_rdslocal/reset")
+
+    def tearDown(self):
+        if self.server.proc is None:
+            self.server.start()
+        self.server.admin("POST", "/_rdslocal/reset")
+        left = postgres_pids_under(self.server.state_dir)
+        self.assertEqual(left, [], "postgres processes left after reset")
+
+    def create(self, ident, **kw):
+        """CreateDBInstance with create_args; returns the first Describe of it."""
+        self.rds.create_db_instance(**create_args(ident, **kw))
+        return describe_one(self.rds, ident)
+
+    def sql(self, d, sql, user="app", password="S3cret-pass", db="postgres"):
+        """psql as the master user against d's Endpoint; asserts success, returns stdout."""
+        ep = d["Endpoint"]
+        rc, out, err = psql(ep["Port"], user, password, sql, db=db, host=ep["Address"])
+        self.assertEqual(rc, 0, "psql failed: %s" % err)
+        return out
