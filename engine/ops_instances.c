@@ -159,15 +159,24 @@ static int choose_port(engine *e, store *s, const opt_int *want, int64_t *out, r
         *out = want->v;
         return 0;
     }
-    for (int p = e->cfg.port_min; p <= e->cfg.port_max; p++) {
-        bool used;
-        if (store_port_used(s, p, &used, err))
-            return -1;
-        if (!used && (e->cfg.no_engine || sv_port_free(p))) {
+    int64_t *used;
+    size_t n_used, k = 0;
+    arena *a = arena_new();
+    int rc = store_ports_in_range(s, a, e->cfg.port_min, e->cfg.port_max, &used, &n_used, err);
+    for (int p = e->cfg.port_min; rc == 0 && p <= e->cfg.port_max; p++) {
+        while (k < n_used && used[k] < p)
+            k++;
+        if (k < n_used && used[k] == p)
+            continue;
+        if (e->cfg.no_engine || sv_port_free(p)) {
             *out = p;
+            arena_free(a);
             return 0;
         }
     }
+    arena_free(a);
+    if (rc)
+        return -1;
     return rds_fail(err, RDS_E_INSUFFICIENT_DB_INSTANCE_CAPACITY,
                     "No free port left in the configured range %d-%d.", e->cfg.port_min, e->cfg.port_max);
 }

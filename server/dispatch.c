@@ -33,19 +33,17 @@ action_fn *dispatch_find_handler(const char *name)
 }
 
 /* Cache key of a cacheable request: region, then every form pair except the signing ones
- * (already sorted by key). */
+ * (already sorted by key), each part length-prefixed so no value can forge a separator. */
 static char *cache_key(arena *a, const char *region, const form *f)
 {
     strbuf b;
     strbuf_init(&b);
-    strbuf_puts(&b, region);
+    strbuf_printf(&b, "%zu:%s", strlen(region), region);
     for (size_t i = 0; i < f->n; i++) {
         if (strncmp(f->pairs[i].key, "X-Amz-", 6) == 0)
             continue;
-        strbuf_puts(&b, "\n");
-        strbuf_puts(&b, f->pairs[i].key);
-        strbuf_puts(&b, "=");
-        strbuf_puts(&b, f->pairs[i].value);
+        strbuf_printf(&b, "|%zu:%s=%zu:%s", strlen(f->pairs[i].key), f->pairs[i].key,
+                      strlen(f->pairs[i].value), f->pairs[i].value);
     }
     char *k = arena_strdup(a, b.data);
     strbuf_free(&b);

@@ -106,12 +106,15 @@ static void evict_lru(void)
 void respcache_put(const char *key, uint64_t generation, int64_t valid_until_ms, int status,
                    const char *body, size_t len, const char *request_id)
 {
-    /* The request id sits in the trailing metadata: split at its last occurrence. */
+    /* The request id sits in the trailing metadata: split at its last occurrence (searched
+     * from the end: the body can be hundreds of KB). */
     size_t rl = strlen(request_id);
     const char *at = NULL;
-    for (size_t i = 0; rl && i + rl <= len; i++)
-        if (body[i] == request_id[0] && memcmp(body + i, request_id, rl) == 0)
+    for (size_t i = len >= rl ? len - rl + 1 : 0; rl && i-- > 0;)
+        if (body[i] == request_id[0] && memcmp(body + i, request_id, rl) == 0) {
             at = body + i;
+            break;
+        }
     if (!at || len > MAX_BYTES / 4)
         return;
     entry *e = calloc(1, sizeof *e);

@@ -315,7 +315,8 @@ int store_open(store **out, const char *path, rds_error *err)
         if (exec(s, migrations[v], err))
             goto fail_tx;
     table_def ti = table(&T_INSTANCE), ts = table(&T_SUBNET);
-    if (create_table(s, &ti, err) || create_table(s, &ts, err))
+    if (create_table(s, &ti, err) || create_table(s, &ts, err) ||
+        exec(s, "CREATE INDEX IF NOT EXISTS db_instance_by_port ON db_instance (port)", err))
         goto fail_tx;
     if (version != target) {
         char sql[64];
@@ -487,6 +488,36 @@ int store_port_used(store *s, int64_t port, bool *used, rds_error *err)
     if (count_query(s, "SELECT count(*) FROM db_instance WHERE port = ?", NULL, NULL, port, &n, err))
         return -1;
     *used = n > 0;
+    return 0;
+}
+
+int store_ports_in_range(store *s, arena *a, int64_t lo, int64_t hi, int64_t **ports, size_t *n_out,
+                         rds_error *err)
+{
+    sqlite3_stmt *st;
+    if (prepare(s, &st, "SELECT DISTINCT port FROM db_instance WHERE port BETWEEN ? AND ? ORDER BY port", err))
+        return -1;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    size_t cap = 16, n = 0;
+    int64_t *p = arena_alloc(a, cap * sizeof *p);
+    int r, rc = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            int64_t *bigger = arena_alloc(a, cap * 2 * sizeof *p);
+            memcpy(bigger, p, n * sizeof *p);
+            p = bigger;
+            cap *= 2;
+        }
+        p[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (r != SQLITE_DONE)
+        rc = sql_fail(s, err, "select ports");
+    release(s, st);
+    if (rc)
+        return -1;
+    *ports = p;
+    *n_out = n;
     return 0;
 }
 
