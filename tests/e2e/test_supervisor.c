@@ -286,6 +286,7 @@ static void test_supervisor__create_connect_delete(void)
     CHECK_STR(q1(c, "SELECT pg_has_role(current_user, 'rds_superuser', 'MEMBER')"), "t");
     CHECK_STR(q1(c, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'"), "master");
     CHECK_STR(q1(c, "CREATE DATABASE otherdb"), "");
+    CHECK_STR(q1(c, "SELECT count(*) FROM pg_database WHERE datname LIKE 'rdslocal%'"), "0");
     CHECK_STR(q1(c, "SHOW password_encryption"), "scram-sha-256");
     CHECK_STR(q1(c, "SHOW listen_addresses"), "127.0.0.1");
     CHECK_STR(q1(c, "SHOW max_connections"), "20");
@@ -351,10 +352,17 @@ static void test_supervisor__long_state_dir_socket(void)
         return;
     int port = next_port();
     sv_instance_spec s = spec_for("db-LONGPATH-0123456789", port);
+    s.db_name = NULL; /* no DBName: only "postgres" */
     CHECK_INT(create(sv, &s), 0);
+    PGconn *c = conn(port, MASTER, PW, "postgres");
+    CHECK_STR(q1(c, "SELECT count(*) FROM pg_database WHERE NOT datistemplate"), "1");
+    PQfinish(c);
+    s.db_name = "appdb";
     CHECK(short_socket_dirs() >= 1);
-    CHECK_INT(sv_instance_set_master_password(sv, s.key, MASTER, PW, &err), 0); /* admin over the socket */
-    CHECK_STR(master_q1(port, "SELECT 1"), "1");
+    CHECK_INT(sv_instance_set_master_password(sv, s.key, MASTER, "other", &err), 0); /* admin over the socket */
+    c = conn(port, MASTER, "other", "postgres");
+    CHECK(c != NULL);
+    PQfinish(c);
     int before = short_socket_dirs();
     CHECK_INT(sv_instance_delete(sv, s.key, &err), 0);
     CHECK_INT(short_socket_dirs(), before - 1);

@@ -4,8 +4,6 @@
 #include "query.h"
 #include "check.h"
 
-#include <time.h>
-
 static arena *A;
 
 static void setup(void) { A = arena_new(); }
@@ -442,13 +440,6 @@ static void test_query__decode_list_gap_stops(void)
     CHECK(t && t->n_items == 0);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
-
 static void test_query__decode_huge_indexes(void)
 {
     static const char *const keys[] = {
@@ -459,7 +450,7 @@ static void test_query__decode_huge_indexes(void)
         "VpcSecurityGroupIds.VpcSecurityGroupId.4294967296=sg-1",
         "Tags.Tag.1.Key.Extra.Deep.Deeper=x",
     };
-    double t0 = now_s();
+    /* a hang shows as the ctest timeout: speed is bench/'s business, not an assertion */
     for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
         char body[256];
         snprintf(body, sizeof body, "%s&%s", CREATE_MIN, keys[i]);
@@ -478,18 +469,16 @@ static void test_query__decode_huge_indexes(void)
         const param *v = param_get(fl->items[0], "Values");
         CHECK(v && v->n_items == 0);
     }
-    CHECK(now_s() - t0 < 2.0);
 }
 
 static void test_query__decode_long_list_bounded(void)
 {
-    /* 1500 tags: the decoder keeps at most its list cap and does not take long */
+    /* 1500 tags: the decoder keeps a prefix of them (at most its list cap), in order */
     strbuf b;
     strbuf_init(&b);
     strbuf_puts(&b, CREATE_MIN);
     for (int i = 1; i <= 1500; i++)
         strbuf_printf(&b, "&Tags.Tag.%d.Key=k%d&Tags.Tag.%d.Value=v%d", i, i, i, i);
-    double t0 = now_s();
     param *p = decode_ok("CreateDBInstance", b.data);
     const param *t = param_get(p, "Tags");
     CHECK(t != NULL);
@@ -498,7 +487,6 @@ static void test_query__decode_long_list_bounded(void)
         CHECK_STR(param_str(t->items[t->n_items - 1], "Key"),
                   arena_printf(A, "k%zu", t->n_items));
     }
-    CHECK(now_s() - t0 < 5.0);
     strbuf_free(&b);
 }
 
