@@ -504,15 +504,29 @@ int engine_describe_instances(engine_req *r, const describe_instances_in *in, in
     return 0;
 }
 
-/* Applies what was held for the maintenance window (worker thread, instance lock held). */
-int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err)
+/* The standby's AZ of a Multi-AZ instance: another AZ of the region. */
+static const char *secondary_az(arena *a, const db_instance *d)
 {
-    bool restart = false, any = false;
+    size_t n = strlen(d->availability_zone);
+    return arena_printf(a, "%s%c", d->region, n && d->availability_zone[n - 1] == 'a' ? 'b' : 'a');
+}
+
+/* Moves every pending modification into effect (maintenance window reached, or
+ * ApplyImmediately). *class_changed says whether the server must restart with a new
+ * max_connections. Returns whether anything was pending. */
+static bool promote_pending(arena *a, db_instance *d, bool *class_changed)
+{
+    bool any = false;
+    *class_changed = false;
     if (d->pending_instance_class) {
-        d->instance_class = d->pending_instance_class;
-        d->max_connections = rules_default_max_connections(rules_instance_class_find("postgres", d->instance_class));
+        if (strcmp(d->pending_instance_class, d->instance_class) != 0) {
+            d->instance_class = d->pending_instance_class;
+            d->max_connections =
+                rules_default_max_connections(rules_instance_class_find("postgres", d->instance_class));
+            *class_changed = true;
+        }
         d->pending_instance_class = NULL;
-        restart = any = true;
+        any = true;
     }
     if (d->pending_allocated_storage_gib) {
         d->allocated_storage_gib = d->pending_allocated_storage_gib;
@@ -524,14 +538,14 @@ int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_err
         d->pending_storage_type = NULL;
         any = true;
     }
-    if (d->pending_backup_retention_days >= 0) {
-        d->backup_retention_days = d->pending_backup_retention_days;
-        d->pending_backup_retention_days = -1;
+    if (d->pending_engine_version) {
+        d->engine_version = d->pending_engine_version;
+        d->pending_engine_version = NULL;
         any = true;
     }
     if (d->pending_multi_az >= 0) {
         d->multi_az = d->pending_multi_az == 1;
-        d->secondary_availability_zone = d->multi_az ? arena_printf(a, "%sb", d->region) : NULL;
+        d->secondary_availability_zone = d->multi_az ? secondary_az(a, d) : NULL;
         d->pending_multi_az = -1;
         any = true;
     }
@@ -540,12 +554,19 @@ int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_err
         d->pending_ca_certificate_id = NULL;
         any = true;
     }
-    if (d->pending_engine_version) {
-        d->engine_version = d->pending_engine_version;
-        d->pending_engine_version = NULL;
+    if (d->pending_backup_retention_days >= 0) {
+        d->backup_retention_days = d->pending_backup_retention_days;
+        d->pending_backup_retention_days = -1;
         any = true;
     }
-    if (!any)
+    return any;
+}
+
+/* Applies what was held for the maintenance window (worker thread, instance lock held). */
+int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err)
+{
+    bool restart;
+    if (!promote_pending(a, d, &restart))
         return 0;
     if (restart && !e->cfg.no_engine && e->sv) {
         sv_instance_spec spec = engine__spec(d);
@@ -684,6 +705,10 @@ int engine_modify_instance(engine_req *r, const modify_instance_in *in, instance
     db_instance shown;      /* the response: AWS lists what is being applied as pending */
     bool restart = false, class_change = false, sg_change = false;
     const char *old_arn = engine__arn(e, r->a, r->region, "db", d->id);
+    /* AWS: ApplyImmediately applies this request's changes and every modification already
+     * pending for the maintenance window; values given in this request win. */
+    if (now_ && promote_pending(r->a, d, &class_change))
+        restart = restart || class_change;
     if (in->instance_class && strcmp(in->instance_class, d->instance_class) != 0) {
         if (now_) {
             d->instance_class = in->instance_class;
@@ -721,9 +746,7 @@ int engine_modify_instance(engine_req *r, const modify_instance_in *in, instance
     if (in->multi_az.set && in->multi_az.v != d->multi_az) {
         if (now_) {
             d->multi_az = in->multi_az.v;
-            d->secondary_availability_zone = d->multi_az ? arena_printf(r->a, "%s%c", r->region,
-                                                                         d->availability_zone[strlen(d->availability_zone) - 1] == 'a' ? 'b' : 'a')
-                                                         : NULL;
+            d->secondary_availability_zone = d->multi_az ? secondary_az(r->a, d) : NULL;
         } else {
             d->pending_multi_az = in->multi_az.v ? 1 : 0;
         }
