@@ -31,7 +31,7 @@ static void usage(FILE *f)
             "  --pg-user USER         OS user for postgres when run as root (postgres) RDSLOCAL_PG_USER\n"
             "  --pg-bin-dirs DIRS     extra postgres bin dirs, colon-separated     RDSLOCAL_PG_BIN_DIRS\n"
             "  --template-dir DIR     initdb template cache (see README)           RDSLOCAL_TEMPLATE_DIR\n"
-            "  --spare-pool N         pre-cloned data dirs kept ready (2)          RDSLOCAL_SPARE_POOL\n"
+            "  --spare-pool N         pre-cloned data dirs kept ready (3)          RDSLOCAL_SPARE_POOL\n"
             "  --realistic-timing S   keep transitional statuses for S seconds (0) RDSLOCAL_REALISTIC_TIMING\n"
             "  --verify-signatures SECRET  verify SigV4 signatures with this secret key RDSLOCAL_VERIFY_SECRET\n"
             "  --log-level LEVEL      debug, info, warn, error (info)              RDSLOCAL_LOG_LEVEL\n"
@@ -66,7 +66,7 @@ int main(int argc, char **argv)
     const char *port_range = env_or("RDSLOCAL_PORT_RANGE", "15432-16431");
     const char *level_name = env_or("RDSLOCAL_LOG_LEVEL", "info");
     const char *timing = env_or("RDSLOCAL_REALISTIC_TIMING", "0");
-    const char *spare = env_or("RDSLOCAL_SPARE_POOL", "2");
+    const char *spare = env_or("RDSLOCAL_SPARE_POOL", "3");
     const char *secret = env_or("RDSLOCAL_VERIFY_SECRET", NULL);
     engine_config cfg = {
         .default_region = env_or("RDSLOCAL_REGION", "us-east-1"),

@@ -366,10 +366,10 @@ static void *bg_main(void *arg)
             pthread_cond_wait(&sv->bg_cv, &sv->mu);
         sv->bg_kick = false;
         /* Let the create that took a spare start its postgres before we compete for
-         * the disk and both cores: refill 250 ms later. */
+         * the disk and both cores: refill 100 ms later. */
         struct timespec until;
         clock_gettime(CLOCK_REALTIME, &until);
-        until.tv_nsec += 250 * 1000000L;
+        until.tv_nsec += 100 * 1000000L;
         if (until.tv_nsec >= 1000000000L) {
             until.tv_sec++;
             until.tv_nsec -= 1000000000L;
