@@ -21,6 +21,7 @@ int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_
 /* Renderers (inside an open parent element). */
 void act_render_instance(xml_out *x, req_ctx *rq, const instance_view *v);
 void act_render_subnet_group(xml_out *x, const subnet_group_view *v);
+void act_render_subnets(xml_out *x, const default_subnet *subnets, size_t n); /* <Subnets> */
 void act_render_tags(xml_out *x, const char *element, const rds_tag *tags, size_t n);
 
 #define ACTION(name) int act_##name(req_ctx *rq, const param *in, xml_out *x, rds_error *err)

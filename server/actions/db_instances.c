@@ -50,19 +50,7 @@ void act_render_instance(xml_out *x, req_ctx *rq, const instance_view *v)
     xml_str(x, "DBSubnetGroupDescription", v->subnet_group_description);
     xml_str(x, "VpcId", v->vpc_id);
     xml_str(x, "SubnetGroupStatus", "Complete");
-    xml_open(x, "Subnets");
-    for (size_t i = 0; i < v->n_subnets; i++) {
-        xml_open(x, "Subnet");
-        xml_str(x, "SubnetIdentifier", v->subnets[i].id);
-        xml_open(x, "SubnetAvailabilityZone");
-        xml_str(x, "Name", v->subnets[i].az);
-        xml_close(x);
-        xml_open(x, "SubnetOutpost");
-        xml_close(x);
-        xml_str(x, "SubnetStatus", "Active");
-        xml_close(x);
-    }
-    xml_close(x);
+    act_render_subnets(x, v->subnets, v->n_subnets);
     xml_close(x);
     xml_str(x, "PreferredMaintenanceWindow", d->maintenance_window);
     xml_open(x, "PendingModifiedValues");

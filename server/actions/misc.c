@@ -33,18 +33,14 @@ ACTION(RemoveTagsFromResource)
 
 /* ---- subnet groups ---- */
 
-void act_render_subnet_group(xml_out *x, const subnet_group_view *v)
+void act_render_subnets(xml_out *x, const default_subnet *subnets, size_t n)
 {
-    xml_str(x, "DBSubnetGroupName", v->g->name);
-    xml_str(x, "DBSubnetGroupDescription", v->g->description);
-    xml_str(x, "VpcId", v->g->vpc_id);
-    xml_str(x, "SubnetGroupStatus", "Complete");
     xml_open(x, "Subnets");
-    for (size_t i = 0; i < v->n_subnets; i++) {
+    for (size_t i = 0; i < n; i++) {
         xml_open(x, "Subnet");
-        xml_str(x, "SubnetIdentifier", v->subnets[i].id);
+        xml_str(x, "SubnetIdentifier", subnets[i].id);
         xml_open(x, "SubnetAvailabilityZone");
-        xml_str(x, "Name", v->subnets[i].az);
+        xml_str(x, "Name", subnets[i].az);
         xml_close(x);
         xml_open(x, "SubnetOutpost");
         xml_close(x);
@@ -52,6 +48,15 @@ void act_render_subnet_group(xml_out *x, const subnet_group_view *v)
         xml_close(x);
     }
     xml_close(x);
+}
+
+void act_render_subnet_group(xml_out *x, const subnet_group_view *v)
+{
+    xml_str(x, "DBSubnetGroupName", v->g->name);
+    xml_str(x, "DBSubnetGroupDescription", v->g->description);
+    xml_str(x, "VpcId", v->g->vpc_id);
+    xml_str(x, "SubnetGroupStatus", "Complete");
+    act_render_subnets(x, v->subnets, v->n_subnets);
     xml_str(x, "DBSubnetGroupArn", v->arn);
     xml_open(x, "SupportedNetworkTypes");
     xml_str(x, "member", "IPV4");
