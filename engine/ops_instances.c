@@ -424,6 +424,11 @@ int engine_create_instance(engine_req *r, const create_instance_in *in, instance
     }
     if (engine__instance_view(r, s, d, out, err))
         goto unlock;
+    /* AWS's create response lists the master password as pending ("****"). */
+    db_instance *shown = arena_alloc(r->a, sizeof *shown);
+    *shown = *d;
+    shown->pending_master_password = true;
+    out->inst = shown;
     out->status = "creating";
     rc = 0;
 unlock:

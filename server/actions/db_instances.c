@@ -113,6 +113,7 @@ void act_render_instance(xml_out *x, req_ctx *rq, const instance_view *v)
         xml_int(x, "MaxAllocatedStorage", d->max_allocated_storage_gib);
     act_render_tags(x, "TagList", v->tags, v->n_tags);
     xml_bool(x, "CustomerOwnedIpEnabled", false);
+    xml_str(x, "ActivityStreamStatus", "stopped");
     xml_str(x, "NetworkType", d->network_type);
     xml_str(x, "BackupTarget", "region");
     if (strcmp(v->status, "creating") != 0) {
