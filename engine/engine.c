@@ -485,7 +485,8 @@ int engine_open(engine **out, const engine_config *cfg, rds_error *err)
 
     sv_config sc = { .state_dir = e->cfg.state_dir, .template_dir = e->cfg.template_dir,
                      .pg_user = e->cfg.pg_user, .pg_bin_dirs = e->cfg.pg_bin_dirs,
-                     .spare_pool = e->cfg.no_engine ? 0 : e->cfg.spare_pool };
+                     .spare_pool = e->cfg.no_engine ? 0 : e->cfg.spare_pool,
+                     .versions_only = e->cfg.no_engine };
     if (sv_open(&e->sv, &sc, err)) {
         engine_close(e);
         return -1;
@@ -544,7 +545,7 @@ int engine_reset(engine *e, rds_error *err)
         pthread_mutex_lock(&e->stripes[i]);
     if (store_instance_all(s, a, &all, &n, err))
         goto done;
-    if (e->sv)
+    if (e->sv && !e->cfg.no_engine)
         for (size_t i = 0; i < n; i++)
             if (sv_instance_delete(e->sv, all[i]->resource_id, err))
                 log_at(LOG_WARN, "engine", "reset: could not remove instance \"%s\": %s", all[i]->id,

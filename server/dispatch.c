@@ -168,11 +168,10 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
     if (row->flags & AF_CACHEABLE) {
         key = cache_key(a, auth.region, &f);
         gen = engine_generation(e);
-        out->body = respcache_get(key, gen, rds_now_ms(), out->request_id, &out->status, &out->body_len);
+        out->body = respcache_get(key, gen, rds_now_ms(), out->request_id, &out->status, &out->body_len,
+                                  out->error_code, sizeof out->error_code);
         if (out->body) {
             out->content_type = "text/xml";
-            if (out->status != 200)
-                snprintf(out->error_code, sizeof out->error_code, "cached");
             return;
         }
     }
@@ -196,8 +195,8 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
     }
     /* Errors are cached too (DBInstanceNotFound), except internal ones. */
     if (key && out->status < 500)
-        respcache_put(key, gen, rq.er.valid_until_ms, out->status, out->body, out->body_len,
-                      out->request_id);
+        respcache_put(key, gen, rq.er.valid_until_ms, out->status, out->error_code, out->body,
+                      out->body_len, out->request_id);
 }
 
 void dispatch_print_coverage(FILE *f)

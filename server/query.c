@@ -69,6 +69,15 @@ static int pair_cmp(const void *a, const void *b)
     return strcmp(((const form_pair *)a)->key, ((const form_pair *)b)->key);
 }
 
+/* Sort order for parsing: by key, then by position in the request, so that "the first of
+ * duplicate keys wins" holds whatever qsort's stability. */
+static int pair_cmp_pos(const void *a, const void *b)
+{
+    const form_pair *x = a, *y = b;
+    int c = strcmp(x->key, y->key);
+    return c ? c : (x->pos > y->pos) - (x->pos < y->pos);
+}
+
 int query_form_parse(form *out, arena *a, const char *body, size_t len, rds_error *err)
 {
     size_t cap = 1;
@@ -97,11 +106,11 @@ int query_form_parse(form *out, arena *a, const char *body, size_t len, rds_erro
                             "Invalid UTF-8 in the request parameters");
         pairs[n].key = k;
         pairs[n].value = v;
+        pairs[n].pos = n;
         n++;
     }
-    qsort(pairs, n, sizeof *pairs, pair_cmp);
-    /* Keep the first of duplicate keys (qsort is not stable: pick by original order is not
-     * needed since botocore never repeats a key; drop the extras). */
+    qsort(pairs, n, sizeof *pairs, pair_cmp_pos);
+    /* Keep the first of duplicate keys (botocore never repeats one; AWS leaves it undefined). */
     size_t w = 0;
     for (size_t r = 0; r < n; r++)
         if (w == 0 || strcmp(pairs[w - 1].key, pairs[r].key) != 0)
@@ -113,7 +122,7 @@ int query_form_parse(form *out, arena *a, const char *body, size_t len, rds_erro
 
 const char *query_form_get(const form *f, const char *key)
 {
-    form_pair k = { key, NULL };
+    form_pair k = { .key = key };
     const form_pair *p = bsearch(&k, f->pairs, f->n, sizeof *f->pairs, pair_cmp);
     return p ? p->value : NULL;
 }
@@ -172,6 +181,8 @@ static int decode_scalar(param *p, const api_shape *s, const char *text, const c
     case AT_LONG: {
         char *end;
         errno = 0;
+        if (!(isdigit((unsigned char)text[0]) || (text[0] == '-' && isdigit((unsigned char)text[1]))))
+            return bad_value(err, name, text); /* strtoll would skip spaces and take a '+' */
         long long v = strtoll(text, &end, 10);
         if (!*text || *end || errno || (s->type == AT_INTEGER && (v > 2147483647LL || v < -2147483648LL)))
             return bad_value(err, name, text);

@@ -11,7 +11,10 @@
 #include "api_model.h"
 #include "rdslocal/base.h"
 
-typedef struct form_pair { const char *key, *value; } form_pair;
+typedef struct form_pair {
+    const char *key, *value;
+    size_t pos;        /* position in the request (duplicates: the first wins) */
+} form_pair;
 typedef struct form {
     form_pair *pairs;   /* sorted by key (strcmp) after query_form_parse */
     size_t n;

@@ -5,6 +5,7 @@
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,6 +18,7 @@ typedef struct entry {
     uint64_t generation;
     int64_t valid_until_ms;
     int status;
+    char error_code[64];        /* "" for a success */
     char *prefix, *suffix;      /* body = prefix + request id + suffix */
     size_t prefix_len, suffix_len;
     uint64_t last_used;
@@ -56,7 +58,7 @@ static void drop(entry **pp)
 }
 
 char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const char *request_id,
-                    int *status, size_t *len)
+                    int *status, size_t *len, char *error_code, size_t n_code)
 {
     uint32_t b = hash(key) % BUCKETS;
     entry *hit = NULL;
@@ -87,6 +89,7 @@ char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const 
         body[n] = '\0';
         *len = n;
         *status = hit->status;
+        snprintf(error_code, n_code, "%s", hit->error_code);
     }
     unref(hit);
     return body;
@@ -104,7 +107,7 @@ static void evict_lru(void)
 }
 
 void respcache_put(const char *key, uint64_t generation, int64_t valid_until_ms, int status,
-                   const char *body, size_t len, const char *request_id)
+                   const char *error_code, const char *body, size_t len, const char *request_id)
 {
     /* The request id sits in the trailing metadata: split at its last occurrence (searched
      * from the end: the body can be hundreds of KB). */
@@ -136,6 +139,7 @@ void respcache_put(const char *key, uint64_t generation, int64_t valid_until_ms,
     e->generation = generation;
     e->valid_until_ms = valid_until_ms;
     e->status = status;
+    snprintf(e->error_code, sizeof e->error_code, "%s", error_code ? error_code : "");
     atomic_init(&e->refs, 1);
     uint32_t b = hash(key) % BUCKETS;
     pthread_mutex_lock(&mu);

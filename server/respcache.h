@@ -9,12 +9,13 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* On a hit returns a malloc'd body (caller frees) with request_id in place, and its status. */
+/* On a hit returns a malloc'd body (caller frees) with request_id in place, its status, and
+ * its AWS error code ("" for a success) copied into error_code (n bytes). */
 char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const char *request_id,
-                    int *status, size_t *len);
+                    int *status, size_t *len, char *error_code, size_t n);
 /* Stores body (rendered with request_id, which must occur exactly where RequestId goes). */
 void respcache_put(const char *key, uint64_t generation, int64_t valid_until_ms, int status,
-                   const char *body, size_t len, const char *request_id);
+                   const char *error_code, const char *body, size_t len, const char *request_id);
 void respcache_clear(void);
 
 #endif

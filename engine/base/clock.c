@@ -86,7 +86,8 @@ int rds_time_parse(const char *s, int64_t *out_ms)
     if (all_num) {
         char *end;
         double v = strtod(s, &end);
-        if (*end)
+        /* Up to 9999-12-31T23:59:59Z: beyond it the cast to int64_t would be undefined. */
+        if (*end || !(v >= 0 && v <= 253402300799.0))
             return -1;
         *out_ms = (int64_t)(v * 1000.0);
         return 0;

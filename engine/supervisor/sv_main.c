@@ -80,6 +80,12 @@ int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err)
         sv->pg_uid = res->pw_uid;
         sv->pg_gid = res->pw_gid;
     }
+    if (cfg->versions_only) {
+        if (sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0)
+            goto fail;
+        *out = sv;
+        return 0;
+    }
     if (setup_dirs(sv, cfg, err) != 0 || sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 ||
         sv__bg_start(sv, err) != 0)
         goto fail;

@@ -59,8 +59,9 @@ int store_subnet_group_users(store *s, const char *region, const char *name, int
 
 /* ---- events ---- */
 int store_event_add(store *s, const rds_event *ev, rds_error *err);
-/* Events of a region with at_ms in [start_ms, end_ms], optional source type/id, ordered by
- * time then insertion; after_seq/next_seq implement Marker paging (seq = row id). */
+/* Events of a region with at_ms in [start_ms, end_ms], optional source type/id, in
+ * insertion order (seq, which follows rdslocal's forward-only clock); after_seq implements
+ * Marker paging. */
 int store_event_list(store *s, arena *a, const char *region, const char *source_type,
                      const char *source_id, int64_t start_ms, int64_t end_ms, int64_t after_seq,
                      int limit, rds_event ***out, int64_t **seqs, size_t *n_out, rds_error *err);

@@ -46,6 +46,8 @@ typedef struct sv_config {
     const char *pg_bin_dirs;  /* extra colon-separated dirs holding postgres binaries; NULL ok.
                                  /usr/lib/postgresql/<N>/bin are always scanned */
     int spare_pool;           /* pre-cloned data dirs kept ready per major; <0: default 2; 0 disables */
+    bool versions_only;       /* API-only mode: only sv_engine_versions is used; no directories are
+                                 made or checked and no template or spare work runs */
 } sv_config;
 
 typedef struct sv_engine_version {

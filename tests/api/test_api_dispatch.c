@@ -606,23 +606,28 @@ static void test_api_dispatch__body_with_nul_bytes(void)
     CHECK(normalise(&r) != NULL);
 }
 
-/* The response cache keys a request by its pairs joined with "\n": a value holding "\n"
- * must not make two different requests share one cached answer. KNOWN BUG (dispatch.c
- * cache_key): B gets A's cached 404 ("DBInstance nope\nmaxrecords=20 not found."). The
- * case runs only with RDSLOCAL_KNOWN_BUGS=1 until the key is made unambiguous. */
+/* The response cache keys a request by its pairs: a value holding the separator ("\n"
+ * before the key was length-prefixed) must not make two different requests share one
+ * cached answer (B used to get A's cached 404 "DBInstance nope\nmaxrecords=20 ..."). */
 static void test_api_dispatch__cache_key_distinguishes_newlines(void)
 {
-    const char *kb = getenv("RDSLOCAL_KNOWN_BUGS");
-    if (!kb || strcmp(kb, "1") != 0) {
-        fprintf(stderr, "skip test_api_dispatch__cache_key_distinguishes_newlines (known bug; "
-                        "RDSLOCAL_KNOWN_BUGS=1 runs it)\n");
-        return;
-    }
     resp a = call("Action=DescribeDBInstances" V "&DBInstanceIdentifier=nope%0AMaxRecords%3D20");
     CHECK_INT(a.status, 404);
     resp b = call("Action=DescribeDBInstances" V "&DBInstanceIdentifier=nope&MaxRecords=20");
     CHECK_INT(b.status, 404);
     CHECK_STR(field(b.body, "Message"), "DBInstance nope not found.");
+}
+
+/* KNOWN BUG (engine/base/clock.c rds_time_parse, found by fuzz_query): all-digit epoch
+ * seconds go through a double and are cast to int64_t without a range check, undefined
+ * behaviour for 1e19 and up (UBSan: "outside the range of representable values"); the
+ * request is answered as if some other time had been sent. */
+/* Found by fuzz_dispatch: epoch seconds beyond int64 milliseconds were cast without a range
+ * check (undefined behaviour) and the request answered 200. */
+static void test_api_dispatch__huge_epoch_timestamp_rejected(void)
+{
+    resp r = call("Action=DescribeEvents" V "&StartTime=99999999999999999999999999");
+    check_error(&r, 400, RDS_E_INVALID_PARAMETER_VALUE, NULL);
 }
 
 static void test_api_dispatch__cached_read_sees_writes(void)
@@ -675,6 +680,7 @@ static const check_case cases[] = {
     TEST(test_api_dispatch__body_with_nul_bytes),
     TEST(test_api_dispatch__cache_key_distinguishes_newlines),
     TEST(test_api_dispatch__cached_read_sees_writes),
+    TEST(test_api_dispatch__huge_epoch_timestamp_rejected),
 };
 
 int main(int argc, char **argv)
