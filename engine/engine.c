@@ -151,6 +151,9 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
 
 /* ---- worker ---- */
 
+/* Records what the supervisor reported for one instance. The row is re-read under the
+ * instance's lock so a concurrent delete or stop is never overwritten (a stale write would
+ * bring a deleted instance back). */
 static void handle_sv_event(engine *e, const sv_event *ev)
 {
     rds_error err;
@@ -163,30 +166,34 @@ static void handle_sv_event(engine *e, const sv_event *ev)
     size_t n;
     if (store_instance_all(s, a, &all, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {
-            db_instance *d = all[i];
-            if (strcmp(d->resource_id, ev->key) != 0)
+            if (strcmp(all[i]->resource_id, ev->key) != 0)
                 continue;
-            if (store_begin(s, &err))
-                break;
-            int rc = 0;
-            switch (ev->kind) {
-            case SV_EV_CRASHED:
-                rc = engine__event(e, s, d, RULES_EV_RECOVERY_STARTED, NULL, &err);
-                break;
-            case SV_EV_RECOVERED:
-                d->status = "available";
-                rc = store_instance_put(s, d, &err) ||
-                     engine__event(e, s, d, RULES_EV_RECOVERY_FINISHED, NULL, &err);
-                break;
-            case SV_EV_FAILED:
-                d->status = "failed";
-                d->shown_status = NULL;
-                rc = store_instance_put(s, d, &err) ||
-                     engine__event(e, s, d, RULES_EV_FAILED, "failed", &err);
-                break;
+            pthread_mutex_t *mu = engine__instance_lock(e, all[i]->region, all[i]->id);
+            pthread_mutex_lock(mu);
+            db_instance *d;
+            if (store_instance_get(s, a, all[i]->region, all[i]->id, &d, &err) == 0 && d &&
+                strcmp(d->resource_id, ev->key) == 0 && model_status_runs(d->status) &&
+                store_begin(s, &err) == 0) {
+                int rc = 0;
+                switch (ev->kind) {
+                case SV_EV_CRASHED:
+                    rc = engine__event(e, s, d, RULES_EV_RECOVERY_STARTED, NULL, &err);
+                    break;
+                case SV_EV_RECOVERED:
+                    rc = engine__event(e, s, d, RULES_EV_RECOVERY_FINISHED, NULL, &err);
+                    break;
+                case SV_EV_FAILED:
+                    d->status = "failed";
+                    d->shown_status = NULL;
+                    d->shown_until_ms = 0;
+                    rc = store_instance_put(s, d, &err) ||
+                         engine__event(e, s, d, RULES_EV_FAILED, "failed", &err);
+                    break;
+                }
+                if (rc || store_commit(s, &err))
+                    store_rollback(s);
             }
-            if (rc || store_commit(s, &err))
-                store_rollback(s);
+            pthread_mutex_unlock(mu);
             break;
         }
     }

@@ -6,6 +6,7 @@
  * indented document; <case>.req beside it is the exact request body (also the fuzz seed
  * corpus). RDSLOCAL_UPDATE_FIXTURES=1 rewrites both instead of comparing.
  * Fixture dir: $RDSLOCAL_FIXTURES (ctest sets it), else ../../fixtures from this file. */
+#include "rm_tree.h"
 #include "dispatch.h"
 #include "respcache.h"
 #include "check.h"
@@ -28,29 +29,6 @@ static arena *A;
 
 /* ---- harness: engine per case, requests, normaliser, goldens ---- */
 
-/* rm -r path (no symlinks are followed: lstat). */
-static void rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char child[1024];
-            snprintf(child, sizeof child, "%s/%s", path, de->d_name);
-            rm_tree(child);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void setup(void)
 {

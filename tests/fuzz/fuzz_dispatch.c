@@ -13,6 +13,7 @@
  *   decoded string is written with the XML writer, whose output must parse.
  *
  * Build and run: tests/fuzz/run_fuzz.sh SECONDS. */
+#include "rm_tree.h"
 #include "dispatch.h"
 #include "respcache.h"
 
@@ -133,28 +134,6 @@ static const char AUTH[] =
     "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/rds/aws4_request, SignedHeaders=host, "
     "Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-static void rm_tree(const char *path)
-{
-    struct stat st;
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode)) {
-        DIR *d = opendir(path);
-        struct dirent *de;
-        while (d && (de = readdir(d)) != NULL) {
-            if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-                continue;
-            char child[1024];
-            snprintf(child, sizeof child, "%s/%s", path, de->d_name);
-            rm_tree(child);
-        }
-        if (d)
-            closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
 
 static void at_exit(void)
 {
