@@ -229,7 +229,8 @@ int engine_create_instance(engine_req *r, const create_instance_in *in, instance
         return -1;
     if (in->db_name && rules_db_name("postgres", in->db_name, err))
         return -1;
-    const char *storage_type = in->storage_type ? in->storage_type : "gp2";
+    /* AWS (CreateDBInstance StorageType): io1 when Iops is given, else gp3. */
+    const char *storage_type = in->storage_type ? in->storage_type : in->iops.set ? "io1" : "gp3";
     if (rules_storage_type(storage_type, err))
         return -1;
     int64_t storage = in->allocated_storage.set ? in->allocated_storage.v : 0;
@@ -318,9 +319,11 @@ int engine_create_instance(engine_req *r, const create_instance_in *in, instance
     d->allocated_storage_gib = storage;
     d->max_allocated_storage_gib = in->max_allocated_storage.set ? in->max_allocated_storage.v : 0;
     d->storage_type = storage_type;
-    d->iops = in->iops.set ? in->iops.v : (strcmp(storage_type, "gp3") == 0 ? 3000 : 0);
+    /* gp3's baseline for postgres: 3000 IOPS / 125 MiB/s below 400 GiB, 12000 / 500 from it. */
+    bool gp3 = strcmp(storage_type, "gp3") == 0;
+    d->iops = in->iops.set ? in->iops.v : gp3 ? (storage < 400 ? 3000 : 12000) : 0;
     d->storage_throughput = in->storage_throughput.set ? in->storage_throughput.v
-                                                       : (strcmp(storage_type, "gp3") == 0 ? 125 : 0);
+                            : gp3 ? (storage < 400 ? 125 : 500) : 0;
     d->storage_encrypted = in->storage_encrypted.set && in->storage_encrypted.v;
     d->kms_key_id = d->storage_encrypted
                         ? (in->kms_key_id ? in->kms_key_id : engine__default_kms_key(e, r->a, r->region))
@@ -337,7 +340,9 @@ int engine_create_instance(engine_req *r, const create_instance_in *in, instance
     d->backup_retention_days = retention;
     d->backup_window = arena_strdup(r->a, bw);
     d->maintenance_window = arena_strdup(r->a, mw);
-    d->publicly_accessible = in->publicly_accessible.set && in->publicly_accessible.v;
+    /* AWS: without PubliclyAccessible, an instance in a VPC with an internet gateway (the
+     * default VPC has one, and every subnet group here lives in it) is public. */
+    d->publicly_accessible = in->publicly_accessible.set ? in->publicly_accessible.v : true;
     d->auto_minor_version_upgrade = in->auto_minor_version_upgrade.set ? in->auto_minor_version_upgrade.v : true;
     d->deletion_protection = in->deletion_protection.set && in->deletion_protection.v;
     d->copy_tags_to_snapshot = in->copy_tags_to_snapshot.set && in->copy_tags_to_snapshot.v;
@@ -649,7 +654,8 @@ int engine_modify_instance(engine_req *r, const modify_instance_in *in, instance
     }
     const char *storage_type = in->storage_type ? in->storage_type : d->storage_type;
     if (in->allocated_storage.set) {
-        if (rules_storage("postgres", storage_type, (int)in->allocated_storage.v, (int)d->iops, err))
+        if (rules_storage("postgres", storage_type, (int)in->allocated_storage.v,
+                          in->iops.set ? (int)in->iops.v : 0, err))
             goto unlock;
         if (in->allocated_storage.v < d->allocated_storage_gib) {
             rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,

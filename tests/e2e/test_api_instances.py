@@ -52,7 +52,12 @@ class CreateTest(ApiTestCase):
         self.assertEqual(d["DBInstanceClass"], "db.t3.micro")
         self.assertEqual(d["MasterUsername"], "app")
         self.assertEqual(d["AllocatedStorage"], 20)
-        self.assertEqual(d["StorageType"], "gp2")
+        # AWS's defaults (CreateDBInstance reference): gp3 with its baseline 3000 IOPS and
+        # 125 MiB/s below 400 GiB; public in the default VPC (it has an internet gateway)
+        self.assertEqual(d["StorageType"], "gp3")
+        self.assertEqual(d["Iops"], 3000)
+        self.assertEqual(d["StorageThroughput"], 125)
+        self.assertTrue(d["PubliclyAccessible"])
         self.assertEqual(d["LicenseModel"], "postgresql-license")
         self.assertEqual(d["Endpoint"]["Address"], "localhost")
         lo, hi = self.server.ports
@@ -132,8 +137,10 @@ class CreateTest(ApiTestCase):
 
     def test_storage_too_small(self):
         # real AWS: "InvalidParameterCombination: Invalid storage size for engine name postgres and storage type gp2: 5"
-        self.assertCreateRefused("InvalidParameterCombination", AllocatedStorage=5,
+        self.assertCreateRefused("InvalidParameterCombination", AllocatedStorage=5, StorageType="gp2",
                                  message="Invalid storage size for engine name postgres and storage type gp2: 5")
+        self.assertCreateRefused("InvalidParameterCombination", AllocatedStorage=19,
+                                 message="Invalid storage size for engine name postgres and storage type gp3: 19")
 
     def test_bad_passwords(self):
         self.assertCreateRefused("InvalidParameterValue", MasterUserPassword="short")
