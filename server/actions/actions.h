@@ -12,8 +12,9 @@ opt_bool act_opt_bool(const param *in, const char *name);
 str_list act_str_list(req_ctx *rq, const param *in, const char *name);
 /* Tags member ("Tags": Tag.N.Key/Value). */
 tag_list act_tags(req_ctx *rq, const param *in, const char *name);
-/* MaxRecords: 20..100 (default 100), InvalidParameterValue outside. */
-int act_max_records(const param *in, int *out, rds_error *err);
+/* MaxRecords: 20..max (default and maximum: max, 100 for most operations),
+ * InvalidParameterValue outside. */
+int act_max_records(const param *in, int max, int *out, rds_error *err);
 /* Filters.Filter.N.{Name,Values}: calls fn for each; the handler decides which names it knows. */
 typedef int act_filter_fn(void *ctx, const char *name, str_list values, rds_error *err);
 int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_error *err);

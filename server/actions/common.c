@@ -53,16 +53,16 @@ tag_list act_tags(req_ctx *rq, const param *in, const char *name)
     return t;
 }
 
-int act_max_records(const param *in, int *out, rds_error *err)
+int act_max_records(const param *in, int max, int *out, rds_error *err)
 {
     int64_t v;
     if (!param_int(in, "MaxRecords", &v)) {
-        *out = 100;
+        *out = max;
         return 0;
     }
-    if (v < 20 || v > 100)
+    if (v < 20 || v > max)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                        "Invalid value %lld for MaxRecords. Must be between 20 and 100", (long long)v);
+                        "Invalid value %lld for MaxRecords. Must be between 20 and %d", (long long)v, max);
     *out = (int)v;
     return 0;
 }

@@ -210,7 +210,7 @@ ACTION(DescribeDBInstances)
 {
     describe_instances_in d = { .id = param_str(in, "DBInstanceIdentifier"),
                                 .marker = param_str(in, "Marker") };
-    if (act_max_records(in, &d.max_records, err))
+    if (act_max_records(in, 100, &d.max_records, err))
         return -1;
     filter_ctx fc = { &d };
     if (act_filters(rq, in, instance_filter, &fc, err))

@@ -98,7 +98,7 @@ ACTION(DeleteDBSubnetGroup)
 ACTION(DescribeDBSubnetGroups)
 {
     int max;
-    if (act_max_records(in, &max, err))
+    if (act_max_records(in, 100, &max, err))
         return -1;
     subnet_group_view *v;
     size_t n;
@@ -125,7 +125,7 @@ ACTION(DescribeEvents)
                              .source_type = param_str(in, "SourceType"),
                              .marker = param_str(in, "Marker"),
                              .categories = act_str_list(rq, in, "EventCategories") };
-    if (act_max_records(in, &d.max_records, err))
+    if (act_max_records(in, 100, &d.max_records, err))
         return -1;
     if (d.source_id && !d.source_type)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
@@ -243,7 +243,7 @@ ACTION(DescribeOrderableDBInstanceOptions)
     const char *want_class = param_str(in, "DBInstanceClass");
     const char *want_version = param_str(in, "EngineVersion");
     int max;
-    if (act_max_records(in, &max, err))
+    if (act_max_records(in, 100, &max, err))
         return -1;
     engine_version_view *v;
     size_t nv;
