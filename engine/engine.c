@@ -221,7 +221,7 @@ void engine_tick(engine *e)
         return;
     int64_t now = rds_now_ms();
     pthread_mutex_lock(&e->worker_mu);
-    int64_t prev = e->last_model_tick_ms && e->last_model_tick_ms < now ? e->last_model_tick_ms : now;
+    int64_t prev = e->last_model_tick_ms < now ? e->last_model_tick_ms : now;
     e->last_model_tick_ms = now;
     pthread_mutex_unlock(&e->worker_mu);
     arena *a = arena_new();
@@ -503,6 +503,8 @@ int engine_open(engine **out, const engine_config *cfg, rds_error *err)
         return -1;
     }
     e->last_tick_ms = rds_real_now_ms();
+    /* A clock jump before the first tick must still find the windows it passed over. */
+    e->last_model_tick_ms = rds_now_ms();
     if (pthread_create(&e->worker, NULL, worker_main, e) == 0)
         e->worker_started = true;
     *out = e;

@@ -24,7 +24,7 @@ const model_field db_instance_fields[] = {
     I(latest_restorable_ms), S(pending_instance_class), I(pending_allocated_storage_gib),
     I(pending_port), I(pending_backup_retention_days), S(pending_storage_type),
     S(pending_engine_version), I(pending_multi_az), S(pending_ca_certificate_id),
-    B(pending_master_password),
+    B(pending_master_password), S(monitoring_role_arn), S(pending_new_id),
 };
 const size_t db_instance_field_count = sizeof db_instance_fields / sizeof db_instance_fields[0];
 #undef S

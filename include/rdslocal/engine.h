@@ -48,7 +48,7 @@ typedef struct create_instance_in {
     const char *id, *engine, *engine_version, *instance_class, *master_username,
         *master_password, *db_name, *availability_zone, *subnet_group, *parameter_group,
         *option_group, *backup_window, *maintenance_window, *storage_type, *kms_key_id,
-        *ca_certificate_id, *license_model, *network_type;
+        *ca_certificate_id, *license_model, *network_type, *monitoring_role_arn;
     opt_int allocated_storage, max_allocated_storage, port, backup_retention, iops,
         storage_throughput, monitoring_interval;
     opt_bool multi_az, publicly_accessible, auto_minor_version_upgrade, deletion_protection,
@@ -61,7 +61,7 @@ typedef struct create_instance_in {
 typedef struct modify_instance_in {
     const char *id, *new_id, *instance_class, *master_password, *backup_window,
         *maintenance_window, *engine_version, *storage_type, *ca_certificate_id,
-        *parameter_group, *subnet_group;
+        *parameter_group, *subnet_group, *monitoring_role_arn;
     opt_int allocated_storage, max_allocated_storage, port, backup_retention, iops,
         storage_throughput, monitoring_interval;
     opt_bool apply_immediately, multi_az, publicly_accessible, auto_minor_version_upgrade,

@@ -54,6 +54,7 @@ typedef struct db_instance {
     bool iam_auth;
     bool performance_insights;
     int64_t monitoring_interval_s;
+    const char *monitoring_role_arn;
     const char *ca_certificate_id;
     const char *license_model;
     const char *network_type;
@@ -71,6 +72,7 @@ typedef struct db_instance {
     int64_t pending_multi_az;       /* -1 none, 0 false, 1 true */
     const char *pending_ca_certificate_id;
     bool pending_master_password;   /* a password change is pending (value never kept) */
+    const char *pending_new_id;     /* NewDBInstanceIdentifier held for the window */
 } db_instance;
 
 extern const model_field db_instance_fields[];

@@ -44,7 +44,9 @@ void act_render_instance(xml_out *x, req_ctx *rq, const instance_view *v)
     xml_str(x, "ParameterApplyStatus", "in-sync");
     xml_close(x);
     xml_close(x);
-    xml_str(x, "AvailabilityZone", d->availability_zone);
+    /* AWS places a new instance after answering: no AvailabilityZone while creating. */
+    if (strcmp(v->status, "creating") != 0)
+        xml_str(x, "AvailabilityZone", d->availability_zone);
     xml_open(x, "DBSubnetGroup");
     xml_str(x, "DBSubnetGroupName", d->subnet_group);
     xml_str(x, "DBSubnetGroupDescription", v->subnet_group_description);
@@ -68,8 +70,9 @@ void act_render_instance(xml_out *x, req_ctx *rq, const instance_view *v)
     xml_str(x, "EngineVersion", d->pending_engine_version);
     xml_str(x, "StorageType", d->pending_storage_type);
     xml_str(x, "CACertificateIdentifier", d->pending_ca_certificate_id);
+    xml_str(x, "DBInstanceIdentifier", d->pending_new_id);
     xml_close(x);
-    if (d->latest_restorable_ms && d->backup_retention_days > 0)
+    if (d->latest_restorable_ms && d->backup_retention_days > 0 && strcmp(v->status, "creating") != 0)
         xml_time(x, "LatestRestorableTime", d->latest_restorable_ms);
     xml_bool(x, "MultiAZ", d->multi_az);
     xml_str(x, "EngineVersion", d->engine_version);
@@ -102,6 +105,12 @@ void act_render_instance(xml_out *x, req_ctx *rq, const instance_view *v)
     xml_close(x);
     xml_bool(x, "CopyTagsToSnapshot", d->copy_tags_to_snapshot);
     xml_int(x, "MonitoringInterval", d->monitoring_interval_s);
+    if (d->monitoring_interval_s > 0) {
+        xml_str(x, "EnhancedMonitoringResourceArn",
+                arena_printf(rq->er.a, "arn:aws:logs:%s:%s:log-group:RDSOSMetrics:log-stream:%s", d->region,
+                             engine_get_config(rq->er.e)->account_id, d->resource_id));
+        xml_str(x, "MonitoringRoleArn", d->monitoring_role_arn);
+    }
     xml_str(x, "DBInstanceArn", v->arn);
     xml_bool(x, "IAMDatabaseAuthenticationEnabled", d->iam_auth);
     xml_str(x, "DatabaseInsightsMode", "standard");
@@ -155,6 +164,7 @@ ACTION(CreateDBInstance)
         .ca_certificate_id = param_str(in, "CACertificateIdentifier"),
         .license_model = param_str(in, "LicenseModel"),
         .network_type = param_str(in, "NetworkType"),
+        .monitoring_role_arn = param_str(in, "MonitoringRoleArn"),
         .allocated_storage = act_opt_int(in, "AllocatedStorage"),
         .max_allocated_storage = act_opt_int(in, "MaxAllocatedStorage"),
         .port = act_opt_int(in, "Port"),
@@ -242,6 +252,7 @@ ACTION(ModifyDBInstance)
         .ca_certificate_id = param_str(in, "CACertificateIdentifier"),
         .parameter_group = param_str(in, "DBParameterGroupName"),
         .subnet_group = param_str(in, "DBSubnetGroupName"),
+        .monitoring_role_arn = param_str(in, "MonitoringRoleArn"),
         .allocated_storage = act_opt_int(in, "AllocatedStorage"),
         .max_allocated_storage = act_opt_int(in, "MaxAllocatedStorage"),
         .port = act_opt_int(in, "DBPortNumber"),

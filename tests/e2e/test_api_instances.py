@@ -305,7 +305,8 @@ class ModifyTest(ApiTestCase):
         self.create("m4")
         r = self.rds.modify_db_instance(DBInstanceIdentifier="m4", DBInstanceClass="db.t3.medium",
                                         ApplyImmediately=True)["DBInstance"]
-        self.assertEqual(r["DBInstanceStatus"], "modifying")
+        # AWS's modify response still shows the prior status (CLI reference examples)
+        self.assertEqual(r["DBInstanceStatus"], "available")
         d = self.describe("m4")
         self.assertEqual(d["DBInstanceClass"], "db.t3.medium")
         self.assertEqual(d["PendingModifiedValues"], {})
@@ -347,7 +348,7 @@ class ModifyTest(ApiTestCase):
         r = self.rds.modify_db_instance(DBInstanceIdentifier="m6", MasterUserPassword="N3w-password",
                                         ApplyImmediately=True)["DBInstance"]
         self.assertEqual(r["PendingModifiedValues"].get("MasterUserPassword"), "****")
-        self.assertEqual(r["DBInstanceStatus"], "resetting-master-credentials")
+        self.assertEqual(r["DBInstanceStatus"], "available")
         d = self.describe("m6")
         self.assertEqual(d["DBInstanceStatus"], "available")
         self.assertNotIn("MasterUserPassword", d["PendingModifiedValues"])
@@ -502,6 +503,90 @@ class MoreRulesTest(ApiTestCase):
         self.assertError(self.rds.modify_db_instance, "InvalidDBInstanceState", 400,
                          DBInstanceIdentifier="ms", DBInstanceClass="db.t3.small", ApplyImmediately=True)
         self.assertEqual(self.describe("ms"), before)
+
+
+class AwsDefaultsAndLimitsTest(ApiTestCase):
+    """Rules and defaults taken from the CreateDBInstance / ModifyDBInstance reference."""
+
+    def subnet_group(self, name, n=2):
+        g = self.rds.describe_db_subnet_groups(DBSubnetGroupName="default")["DBSubnetGroups"][0]
+        subnets = g["Subnets"][:n]
+        self.rds.create_db_subnet_group(DBSubnetGroupName=name, DBSubnetGroupDescription="two AZs",
+                                        SubnetIds=[x["SubnetIdentifier"] for x in subnets])
+        return [x["SubnetAvailabilityZone"]["Name"] for x in subnets]
+
+    def test_custom_subnet_group_is_private_and_places_inside_the_group(self):
+        azs = self.subnet_group("g2")
+        self.create("priv", DBSubnetGroupName="g2")
+        d = self.describe("priv")
+        self.assertFalse(d["PubliclyAccessible"])
+        self.assertIn(d["AvailabilityZone"], azs)
+        self.assertTrue(self.describe_default_public())
+
+    def describe_default_public(self):
+        self.create("pub")
+        return self.describe("pub")["PubliclyAccessible"]
+
+    def test_az_outside_the_subnet_group_is_refused(self):
+        azs = self.subnet_group("g3")
+        outside = [a for a in ("us-east-1a", "us-east-1b", "us-east-1c") if a not in azs][0]
+        self.assertError(self.rds.create_db_instance, "InvalidParameterCombination", 400,
+                         contains="there is not a subnet in %s" % outside,
+                         **tl.create_args("azx", DBSubnetGroupName="g3", AvailabilityZone=outside))
+        self.assertEqual(self.ids(), [])
+
+    def test_monitoring_interval_and_role_go_together(self):
+        role = "arn:aws:iam::000000000000:role/rds-monitoring"
+        self.assertError(self.rds.create_db_instance, "InvalidParameterCombination", 400,
+                         "A MonitoringRoleARN value is required if you specify a MonitoringInterval value other than 0.",
+                         **tl.create_args("mon1", MonitoringInterval=60))
+        self.assertError(self.rds.create_db_instance, "InvalidParameterCombination", 400,
+                         "You must specify a MonitoringInterval value other than 0 when you specify a MonitoringRoleARN value.",
+                         **tl.create_args("mon1", MonitoringRoleArn=role))
+        self.create("mon1", MonitoringInterval=60, MonitoringRoleArn=role)
+        d = self.describe("mon1")
+        self.assertEqual((d["MonitoringInterval"], d["MonitoringRoleArn"]), (60, role))
+        self.assertIn(d["DbiResourceId"], d["EnhancedMonitoringResourceArn"])
+        self.assertError(self.rds.modify_db_instance, "InvalidParameterValue", 400,
+                         DBInstanceIdentifier="mon1", MonitoringInterval=7)
+
+    def test_max_allocated_storage_needs_ten_percent_headroom(self):
+        self.assertError(self.rds.create_db_instance, "InvalidParameterCombination", 400,
+                         "Max storage size must be greater than storage size",
+                         **tl.create_args("as1", AllocatedStorage=100, MaxAllocatedStorage=100))
+        self.assertError(self.rds.create_db_instance, "InvalidParameterCombination", 400,
+                         "The maximum allocated storage must be increased by at least 10 percent.",
+                         **tl.create_args("as1", AllocatedStorage=100, MaxAllocatedStorage=105))
+        self.create("as1", AllocatedStorage=100, MaxAllocatedStorage=110)
+        self.assertEqual(self.describe("as1")["MaxAllocatedStorage"], 110)
+
+    def test_small_storage_increase_is_rounded_up_to_ten_percent(self):
+        self.create("st1", AllocatedStorage=100)
+        self.rds.modify_db_instance(DBInstanceIdentifier="st1", AllocatedStorage=103, ApplyImmediately=True)
+        self.assertEqual(self.describe("st1")["AllocatedStorage"], 110)
+
+    def test_throughput_and_iops_on_small_gp3_are_refused_on_modify(self):
+        self.create("st2")
+        msg = "You can't specify IOPS or storage throughput for engine postgres and a storage size less than 400."
+        self.assertError(self.rds.modify_db_instance, "InvalidParameterCombination", 400, msg,
+                         DBInstanceIdentifier="st2", Iops=5000, ApplyImmediately=True)
+        self.assertError(self.rds.modify_db_instance, "InvalidParameterCombination", 400, msg,
+                         DBInstanceIdentifier="st2", StorageThroughput=500, ApplyImmediately=True)
+        self.assertEqual(self.describe("st2")["Iops"], 3000)
+
+    def test_rename_without_apply_immediately_waits_for_the_window(self):
+        self.create("old-name", PreferredMaintenanceWindow="sun:05:00-sun:06:00",
+                    PreferredBackupWindow="02:00-02:30", Tags=[{"Key": "team", "Value": "a"}])
+        r = self.rds.modify_db_instance(DBInstanceIdentifier="old-name",
+                                        NewDBInstanceIdentifier="new-name")["DBInstance"]
+        self.assertEqual(r["PendingModifiedValues"]["DBInstanceIdentifier"], "new-name")
+        self.assertEqual(self.ids(), ["old-name"])
+        self.advance(8 * 86400)
+        tl.wait_for(lambda: self.ids() == ["new-name"], 5, 0.1, "rename applied in the window")
+        d = self.describe("new-name")
+        self.assertEqual(d["PendingModifiedValues"], {})
+        self.assertEqual(self.rds.list_tags_for_resource(ResourceName=d["DBInstanceArn"])["TagList"],
+                         [{"Key": "team", "Value": "a"}])
 
 
 if __name__ == "__main__":
