@@ -104,18 +104,16 @@ static int check_ca(const char *ca, rds_error *err)
     return rds_fail(err, RDS_E_CERTIFICATE_NOT_FOUND, "Certificate %s not found.", ca);
 }
 
-static int check_tags(const tag_list *t, rds_error *err)
+/* Tags given at create follow the same rules as AddTagsToResource (rules_tags). */
+static int check_tags(arena *a, const tag_list *t, rds_error *err)
 {
-    if (t->n > 50)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Cannot add more than 50 tags to a resource.");
+    const char **keys = arena_alloc(a, (t->n + 1) * sizeof *keys);
+    const char **values = arena_alloc(a, (t->n + 1) * sizeof *values);
     for (size_t i = 0; i < t->n; i++) {
-        size_t kl = strlen(t->v[i].key), vl = strlen(t->v[i].value);
-        if (kl < 1 || kl > 128 || vl > 256 || strncmp(t->v[i].key, "aws:", 4) == 0)
-            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                            "Invalid tag key or value: keys are 1-128 characters and may not begin with "
-                            "aws:, values at most 256 characters.");
+        keys[i] = t->v[i].key;
+        values[i] = t->v[i].value;
     }
-    return 0;
+    return rules_tags(keys, values, t->n, err);
 }
 
 static char *join_sg(arena *a, const str_list *l)
@@ -324,7 +322,7 @@ int engine_create_instance(engine_req *r, const create_instance_in *in, instance
     if (in->license_model && strcmp(in->license_model, "postgresql-license") != 0)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid license model '%s' for engine postgres",
                         in->license_model);
-    if (check_sgs(&in->vpc_security_group_ids, err) || check_tags(&in->tags, err))
+    if (check_sgs(&in->vpc_security_group_ids, err) || check_tags(r->a, &in->tags, err))
         return -1;
     if (in->kms_key_id && !(in->storage_encrypted.set && in->storage_encrypted.v))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,

@@ -30,6 +30,8 @@ static int resolve_arn(engine_req *r, store *s, const char *arn, arn_parts *out,
         return 0;
     }
     if (strcmp(out->type, "subgrp") == 0) {
+        if (strcmp(out->name, "default") == 0)
+            return 0; /* the built-in group exists in every region (never stored) */
         db_subnet_group *g;
         if (store_subnet_group_get(s, r->a, r->region, out->name, &g, err))
             return -1;
@@ -60,21 +62,28 @@ int engine_tags_add(engine_req *r, const char *arn, const tag_list *tags, rds_er
     size_t n;
     if (store_tags_get(s, r->a, arn, &cur, &n, err))
         return -1;
+    const char **keys = arena_alloc(r->a, (tags->n + 1) * sizeof *keys);
+    const char **values = arena_alloc(r->a, (tags->n + 1) * sizeof *values);
+    for (size_t i = 0; i < tags->n; i++) {
+        keys[i] = tags->v[i].key;
+        values[i] = tags->v[i].value;
+    }
+    if (rules_tags(keys, values, tags->n, err))
+        return -1;
+    /* AWS: 50 user tags per resource, counting those already there (a key given again
+     * replaces its value and does not count twice). */
     size_t total = n;
     for (size_t i = 0; i < tags->n; i++) {
-        const rds_tag *t = &tags->v[i];
-        size_t kl = strlen(t->key);
-        if (kl < 1 || kl > 128 || strlen(t->value) > 256 || strncmp(t->key, "aws:", 4) == 0)
-            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                            "Invalid tag key or value: keys are 1-128 characters and may not begin with "
-                            "aws:, values at most 256 characters.");
         bool exists = false;
         for (size_t j = 0; j < n && !exists; j++)
-            exists = strcmp(cur[j].key, t->key) == 0;
+            exists = strcmp(cur[j].key, tags->v[i].key) == 0;
+        for (size_t j = 0; j < i && !exists; j++)
+            exists = strcmp(tags->v[j].key, tags->v[i].key) == 0;
         total += !exists;
     }
-    if (total > 50)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Cannot add more than 50 tags to a resource.");
+    if (total > RULES_MAX_TAGS)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Cannot add more than %d tags to a resource.",
+                        RULES_MAX_TAGS);
     if (store_begin(s, err))
         return -1;
     for (size_t i = 0; i < tags->n; i++)
@@ -131,13 +140,27 @@ static db_subnet_group *default_group(engine_req *r)
     return g;
 }
 
-/* Checks subnet ids against the default VPC; AWS needs subnets in at least two AZs. */
+/* Checks subnet ids against the default VPC; AWS needs subnets in at least two AZs.
+ * AWS answers (real responses):
+ *   no ids:        InvalidSubnet "Subnet IDs are required."
+ *                  (terraform-aws-modules/terraform-aws-rds #326, #327; terraform-aws-rds-aurora #260)
+ *   unknown id(s): InvalidParameterValue "Some input subnets in :[subnet-a, subnet-b] are invalid."
+ *                  (brianz/serverless-design-patterns #16, aws-samples/aws-cdk-examples #824,
+ *                  wallix/awless #175). The bracket holds the request's ids ("some input subnets
+ *                  in [...]"), all of them, in request order.
+ *   one AZ:        DBSubnetGroupDoesNotCoverEnoughAZs "The DB subnet group doesn't meet
+ *                  Availability Zone (AZ) coverage requirement. Current AZ coverage: us-east-2a.
+ *                  Add subnets to cover at least 2 AZs." (terraform-aws-vpc #821,
+ *                  aws-cloudformation-resource-providers-rds #189) */
 static int check_subnets(engine_req *r, const str_list *ids, char **joined, rds_error *err)
 {
     char vpc[32];
     default_subnet all[DEFAULT_SUBNET_COUNT];
     model_default_vpc(r->region, vpc, all);
+    if (ids->n == 0)
+        return rds_fail(err, RDS_E_INVALID_SUBNET, "Subnet IDs are required.");
     bool az_used[DEFAULT_SUBNET_COUNT] = { false };
+    bool all_known = true;
     strbuf b;
     strbuf_init(&b);
     for (size_t i = 0; i < ids->n; i++) {
@@ -145,28 +168,64 @@ static int check_subnets(engine_req *r, const str_list *ids, char **joined, rds_
         for (int j = 0; j < DEFAULT_SUBNET_COUNT; j++)
             if (strcmp(ids->v[i], all[j].id) == 0)
                 k = j;
-        if (k < 0) {
-            strbuf_free(&b);
-            return rds_fail(err, RDS_E_INVALID_SUBNET, "The subnet ID '%s' does not exist", ids->v[i]);
-        }
-        az_used[k] = true;
-        if (b.len)
-            strbuf_puts(&b, ",");
+        if (k < 0)
+            all_known = false;
+        else
+            az_used[k] = true;
+        strbuf_puts(&b, i ? ", " : "");
         strbuf_puts(&b, ids->v[i]);
     }
-    int azs = 0;
-    for (int j = 0; j < DEFAULT_SUBNET_COUNT; j++)
-        azs += az_used[j];
-    if (azs < 2) {
+    if (!all_known) {
+        rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Some input subnets in :[%s] are invalid.", b.data);
         strbuf_free(&b);
+        return -1;
+    }
+    strbuf_free(&b);
+    int azs = 0, covered = -1;
+    for (int j = 0; j < DEFAULT_SUBNET_COUNT; j++)
+        if (az_used[j]) {
+            azs++;
+            covered = j;
+        }
+    if (azs < 2)
         return rds_fail(err, RDS_E_DB_SUBNET_GROUP_DOES_NOT_COVER_ENOUGH_A_ZS,
                         "The DB subnet group doesn't meet Availability Zone (AZ) coverage requirement. "
                         "Current AZ coverage: %s. Add subnets to cover at least 2 AZs.",
-                        azs ? all[0].az : "");
-    }
+                        all[covered].az);
+    /* stored without duplicates, in default-VPC order */
+    strbuf_init(&b);
+    for (int j = 0; j < DEFAULT_SUBNET_COUNT; j++)
+        if (az_used[j]) {
+            strbuf_puts(&b, b.len ? "," : "");
+            strbuf_puts(&b, all[j].id);
+        }
     *joined = arena_strdup(r->a, b.data);
     strbuf_free(&b);
     return 0;
+}
+
+/* The id of an instance (not yet gone) of the region whose DBSubnetGroupName is name, in *id;
+ * NULL if none. */
+static int subnet_group_user(engine_req *r, store *s, const char *name, const char **id, rds_error *err)
+{
+    const char *values[1] = { name };
+    store_filter f = { "subnet_group", values, 1 };
+    const char *after = NULL;
+    *id = NULL;
+    for (;;) {
+        db_instance **rows;
+        size_t n;
+        if (store_instance_list(s, r->a, r->region, &f, 1, after, 64, &rows, &n, err))
+            return -1;
+        for (size_t i = 0; i < n; i++)
+            if (strcmp(rows[i]->status, "deleted") != 0) {
+                *id = rows[i]->id;
+                return 0;
+            }
+        if (n < 64)
+            return 0;
+        after = rows[n - 1]->id;
+    }
 }
 
 int engine_create_subnet_group(engine_req *r, const char *name, const char *description,
@@ -218,6 +277,12 @@ int engine_modify_subnet_group(engine_req *r, const char *name, const char *desc
     if (!s)
         return -1;
     const char *lname = rds_lower(arena_strdup(r->a, name));
+    /* AWS: "You can't modify the default subnet group" (API reference, DBSubnetGroupName:
+     * "Must not be default"). AWS's message is not public; worded after RDS's verified answer
+     * for the default parameter groups, "Cannot modify a default parameter group."
+     * (InvalidParameterValue, ankane/pghero #66). */
+    if (strcmp(lname, "default") == 0)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Cannot modify a default DB subnet group.");
     char *joined;
     if (check_subnets(r, subnet_ids, &joined, err))
         return -1;
@@ -248,24 +313,31 @@ int engine_delete_subnet_group(engine_req *r, const char *name, rds_error *err)
     if (!s)
         return -1;
     const char *lname = rds_lower(arena_strdup(r->a, name));
+    /* AWS: "You can't delete the default subnet group" (API reference). AWS's message is not
+     * public; worded after RDS's verified answer for the default parameter groups,
+     * InvalidDBParameterGroupState "Default DBParameterGroup cannot be deleted:
+     * default.aurora-mysql5.7" (awsdocs/amazon-rds-user-guide #14), with the code the model
+     * lists for DeleteDBSubnetGroup. */
     if (strcmp(lname, "default") == 0)
-        return rds_fail(err, RDS_E_INVALID_DB_SUBNET_GROUP_STATE_FAULT, "Cannot delete default DB subnet group");
+        return rds_fail(err, RDS_E_INVALID_DB_SUBNET_GROUP_STATE_FAULT,
+                        "Default DBSubnetGroup cannot be deleted: %s", lname);
     if (store_begin(s, err))
         return -1;
     db_subnet_group *g;
-    int64_t users = 0;
+    const char *user = NULL;
     if (store_subnet_group_get(s, r->a, r->region, lname, &g, err))
         goto fail;
     if (!g) {
         rds_fail(err, RDS_E_DB_SUBNET_GROUP_NOT_FOUND_FAULT, "DBSubnetGroup %s not found.", lname);
         goto fail;
     }
-    if (store_subnet_group_users(s, r->region, lname, &users, err))
+    if (subnet_group_user(r, s, lname, &user, err))
         goto fail;
-    if (users > 0) {
+    /* Real AWS message names one instance using the group (anomalyco/sst #4026, #6592). */
+    if (user) {
         rds_fail(err, RDS_E_INVALID_DB_SUBNET_GROUP_STATE_FAULT,
                  "Cannot delete the subnet group '%s' because at least one database instance: %s is still using it.",
-                 lname, "(in use)");
+                 lname, user);
         goto fail;
     }
     if (store_subnet_group_delete(s, r->region, lname, err) ||
@@ -345,11 +417,18 @@ int engine_versions(engine_req *r, const char *engine_name, const char *version,
             continue;
         if (family && strcmp(family, fam) != 0)
             continue;
-        if (default_only && !is_default)
-            continue;
         res[k++] = (engine_version_view){ .engine = "postgres", .version = arena_strdup(r->a, v[i].version),
                                           .major = arena_strdup(r->a, v[i].major), .family = fam,
                                           .is_default = is_default };
+    }
+    /* AWS DefaultOnly: "only the default version of the specified engine or the engine and
+     * major version combination" -- the default among what the other filters matched, so
+     * EngineVersion=15 (or DBParameterGroupFamily=postgres15) gives 15's default even when a
+     * newer major is installed. The installed versions are ascending and one per major: the
+     * default of a set is its newest. */
+    if (default_only && k > 1) {
+        res[0] = res[k - 1];
+        k = 1;
     }
     (void)err;
     *out = res;

@@ -1,5 +1,7 @@
 /* rules_events.c: the RDS event catalogue rdslocal emits for DB instances, the event
- * categories valid per source type, and the SourceType values. Static tables; any thread.
+ * categories valid per source type, the SourceType values, and the tag rules (resource
+ * metadata checked alongside; kept here rather than in a file of their own). Static tables
+ * and pure functions; any thread.
  *
  * Source: RDS user guide "Amazon RDS event categories and event messages" (the current
  * version, which has a Message column). Messages are written without the final period, as
@@ -12,7 +14,9 @@
  * AWS-styled after "Finished applying modification to ...". */
 #include "rdslocal/rules.h"
 
+#include <stdint.h>
 #include <string.h>
+#include <strings.h>
 
 static const rules_event_def events[RULES_EV__COUNT] = {
     [RULES_EV_CREATED] = { "RDS-EVENT-0005", "creation", "DB instance created", 0, "db-instance" },
@@ -79,10 +83,6 @@ const rules_event_def *rules_event(rules_event_id id)
 
 /* Categories per source type, from the category column of the user guide's tables (RDS and
  * Aurora guides; db-cluster includes Aurora's). NULL-terminated. */
-typedef struct source_categories {
-    const char *source_type;
-    const char *const *categories;
-} source_categories;
 
 static const char *const cat_instance[] = {
     "availability", "backup", "configuration change", "creation", "deletion", "failover",
@@ -116,10 +116,12 @@ static const char *const cat_zero_etl[] = {
     "configuration change", "creation", "deletion", "failure", NULL,
 };
 
-static const source_categories sources[] = {
+/* The first six in the order of AWS's own describe-event-categories example (aws-cli
+ * awscli/examples/rds/describe-event-categories.rst), then the newer source types. */
+static const rules_event_source sources[] = {
     { "db-instance", cat_instance },
-    { "db-parameter-group", cat_parameter_group },
     { "db-security-group", cat_security_group },
+    { "db-parameter-group", cat_parameter_group },
     { "db-snapshot", cat_snapshot },
     { "db-cluster", cat_cluster },
     { "db-cluster-snapshot", cat_cluster_snapshot },
@@ -137,6 +139,13 @@ static bool category_in(const char *const *list, const char *category)
         if (strcmp(*list, category) == 0)
             return true;
     return false;
+}
+
+size_t rules_event_sources(const rules_event_source **out)
+{
+    if (out)
+        *out = sources;
+    return SOURCE_COUNT;
 }
 
 bool rules_event_category_valid(const char *source_type, const char *category)
@@ -160,4 +169,121 @@ bool rules_source_type_valid(const char *source_type)
         if (strcmp(source_type, sources[i].source_type) == 0)
             return true;
     return false;
+}
+
+/* ---- tags ---------------------------------------------------------------- */
+
+/* Message sources (code InvalidParameterValue):
+ *   "Tag values may only contain unicode letters, digits, whitespace, or one of these symbols:
+ *    _ . : / = + \ - @"          real AWS response, cloud-custodian #2115 and #4674 (the "\"
+ *                                 is AWS's own, the regex escape of "-" leaking into the text)
+ *   "Tag keys cannot start with the reserved prefix "aws:"."
+ *                                 real AWS response to CopyDBSnapshot, cloud-custodian #6782
+ * AWS-styled after those two (AWS's text not found): the key variant of the character message,
+ * the "rds:" prefix and value-prefix messages, the length messages and the count message.
+ * Rules: botocore model, shape Tag (1-128 / 0-256 Unicode characters, no aws:/rds: prefix, Java
+ * regex ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$); 50 tags per resource from the user guide "Tagging
+ * Amazon RDS resources"; empty values accepted (aws-cloudformation-resource-providers-rds
+ * #119: "RDS support tag value to be between 0 and 256"). */
+
+#define TAG_SYMBOLS "_ . : / = + \\ - @"
+
+/* Decodes one UTF-8 code point at *p, advancing *p; -1 for invalid UTF-8 (overlong forms,
+ * surrogates, values above U+10FFFF, truncated sequences). */
+static int32_t utf8_next(const unsigned char **p)
+{
+    const unsigned char *s = *p;
+    int32_t cp;
+    int len;
+    if (s[0] < 0x80) {
+        *p = s + 1;
+        return s[0];
+    } else if ((s[0] & 0xE0) == 0xC0) {
+        cp = s[0] & 0x1F, len = 2;
+    } else if ((s[0] & 0xF0) == 0xE0) {
+        cp = s[0] & 0x0F, len = 3;
+    } else if ((s[0] & 0xF8) == 0xF0) {
+        cp = s[0] & 0x07, len = 4;
+    } else {
+        return -1;
+    }
+    for (int i = 1; i < len; i++) {
+        if ((s[i] & 0xC0) != 0x80)
+            return -1;
+        cp = (cp << 6) | (s[i] & 0x3F);
+    }
+    static const int32_t min_for_len[5] = { 0, 0, 0x80, 0x800, 0x10000 };
+    if (cp < min_for_len[len] || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return -1;
+    *p = s + len;
+    return cp;
+}
+
+/* ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$ for one code point. ASCII: letters, digits, space (the only
+ * ASCII \p{Z}) and the symbols. Non-ASCII: every code point except the C1 controls counts
+ * (an approximation: Unicode punctuation and symbols outside \p{L}\p{Z}\p{N} pass too). */
+static bool tag_char_ok(int32_t cp)
+{
+    if (cp < 0x80)
+        return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9') ||
+               (cp != 0 && strchr(" _.:/=+-@", (int)cp) != NULL);
+    return cp >= 0xA0;
+}
+
+/* Counts the code points of s into *n; false if s is not valid UTF-8 or holds a character
+ * outside the tag set. */
+static bool tag_scan(const char *s, size_t *n)
+{
+    const unsigned char *p = (const unsigned char *)s;
+    *n = 0;
+    while (*p) {
+        int32_t cp = utf8_next(&p);
+        if (cp < 0 || !tag_char_ok(cp))
+            return false;
+        (*n)++;
+    }
+    return true;
+}
+
+static const char *reserved_prefix(const char *s)
+{
+    if (strncasecmp(s, "aws:", 4) == 0)
+        return "aws:";
+    if (strncasecmp(s, "rds:", 4) == 0)
+        return "rds:";
+    return NULL;
+}
+
+int rules_tags(const char *const *keys, const char *const *values, size_t n, rds_error *err)
+{
+    if (n > RULES_MAX_TAGS)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                        "Cannot add more than %d tags to a resource.", RULES_MAX_TAGS);
+    for (size_t i = 0; i < n; i++) {
+        const char *key = keys[i] ? keys[i] : "";
+        const char *value = values && values[i] ? values[i] : "";
+        const char *pfx;
+        size_t len;
+        if ((pfx = reserved_prefix(key)))
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Tag keys cannot start with the reserved prefix \"%s\".", pfx);
+        if (!tag_scan(key, &len))
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Tag keys may only contain unicode letters, digits, whitespace, or one "
+                            "of these symbols: " TAG_SYMBOLS);
+        if (len < 1 || len > 128)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Tag keys must be between 1 and 128 characters in length.");
+        if ((pfx = reserved_prefix(value)))
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Tag values cannot start with the reserved prefix \"%s\".", pfx);
+        if (!tag_scan(value, &len))
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Tag values may only contain unicode letters, digits, whitespace, or "
+                            "one of these symbols: " TAG_SYMBOLS);
+        if (len > 256)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Tag values must be between 0 and 256 characters in length.");
+    }
+    return 0;
 }

@@ -40,23 +40,26 @@ int rules_storage_type(const char *value, rds_error *err)
                     "and io2.", value ? value : "");
 }
 
-/* Per storage type: size range in GiB, whether Iops is required/allowed, Iops range and
- * Iops-per-GiB ratio range. gp3 Iops become configurable from 400 GiB (postgres). */
-typedef struct storage_rule {
-    const char *type;
-    int min_gib, max_gib;
-    bool iops_required, iops_allowed;
-    int min_iops, max_iops;
-    double min_ratio, max_ratio; /* 0: no ratio rule */
-} storage_rule;
-
-static const storage_rule pg_storage[] = {
-    { "standard", 5, 3072, false, false, 0, 0, 0, 0 },
-    { "gp2", 20, 65536, false, false, 0, 0, 0, 0 },
-    { "gp3", 20, 65536, false, true, 12000, 64000, 0, 0 },
-    { "io1", 100, 65536, true, true, 1000, 256000, 0.5, 50 },
-    { "io2", 100, 65536, true, true, 1000, 256000, 0.5, 1000 },
+/* Per storage type for postgres. gp3 Iops and throughput become configurable from 400 GiB
+ * (below, the baseline is fixed at 3000 IOPS / 125 MiB/s); from 400 GiB the baseline is
+ * 12000 IOPS / 500 MiB/s and up to 64000 IOPS / 4000 MiB/s can be provisioned, with at most
+ * 0.25 MiB/s per IOPS (user guide "Amazon RDS DB instance storage", gp3 table for
+ * PostgreSQL). Sorted by type name. */
+static const rules_storage_limits pg_storage[] = {
+    { "gp2", 20, 65536, false, false, 0, 0, 0, 0, 0, 0, 0 },
+    { "gp3", 20, 65536, false, true, 12000, 64000, 0, 0, 500, 4000, 0.25 },
+    { "io1", 100, 65536, true, true, 1000, 256000, 0.5, 50, 0, 0, 0 },
+    { "io2", 100, 65536, true, true, 1000, 256000, 0.5, 1000, 0, 0, 0 },
+    { "standard", 5, 3072, false, false, 0, 0, 0, 0, 0, 0, 0 },
 };
+#define PG_STORAGE_COUNT (sizeof pg_storage / sizeof pg_storage[0])
+
+size_t rules_storage_types(const rules_storage_limits **out)
+{
+    if (out)
+        *out = pg_storage;
+    return PG_STORAGE_COUNT;
+}
 #define GP3_IOPS_MIN_GIB 400
 
 int rules_storage(const char *engine, const char *storage_type, int allocated_gib, int iops,
@@ -64,8 +67,8 @@ int rules_storage(const char *engine, const char *storage_type, int allocated_gi
 {
     const char *eng = engine_or_default(engine);
     const char *type = storage_type ? storage_type : "gp2";
-    const storage_rule *r = NULL;
-    for (size_t i = 0; i < sizeof pg_storage / sizeof pg_storage[0]; i++)
+    const rules_storage_limits *r = NULL;
+    for (size_t i = 0; i < PG_STORAGE_COUNT; i++)
         if (strcmp(type, pg_storage[i].type) == 0)
             r = &pg_storage[i];
     if (!r)
@@ -93,9 +96,9 @@ int rules_storage(const char *engine, const char *storage_type, int allocated_gi
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "Invalid iops value for engine name %s and storage type %s: %d", eng,
                         type, iops);
-    if (r->max_ratio > 0) {
+    if (r->max_iops_per_gib > 0) {
         double ratio = (double)iops / (double)allocated_gib;
-        if (ratio < r->min_ratio || ratio > r->max_ratio)
+        if (ratio < r->min_iops_per_gib || ratio > r->max_iops_per_gib)
             return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                             "Invalid iops to max storage (GB) ratio for engine name %s and "
                             "storage type %s: %.4f", eng, type, ratio);

@@ -79,6 +79,27 @@ int rules_storage_type(const char *value, rds_error *err);
 int rules_storage(const char *engine, const char *storage_type, int allocated_gib, int iops,
                   rds_error *err);
 
+/* The storage limits RDS for PostgreSQL applies per storage type (the numbers rules_storage
+ * checks), for DescribeOrderableDBInstanceOptions and for callers that need a range.
+ * Units: GiB, IOPS, MiB/s. A 0 field means "not applicable" (no Iops for gp2/standard, no
+ * Iops-per-GiB rule for gp3, no configurable throughput except gp3). */
+typedef struct rules_storage_limits {
+    const char *type;               /* "gp2", "gp3", "io1", "io2", "standard" */
+    int min_gib, max_gib;           /* AllocatedStorage range */
+    bool iops_required;             /* io1, io2: Iops must be given */
+    bool iops_allowed;              /* gp3 (from 400 GiB), io1, io2 */
+    int min_iops, max_iops;         /* provisioned Iops range */
+    double min_iops_per_gib;        /* Iops / AllocatedStorage range; 0: no ratio rule */
+    double max_iops_per_gib;
+    int min_throughput_mibps;       /* provisioned StorageThroughput range (gp3); 0: none */
+    int max_throughput_mibps;
+    double max_throughput_per_iops; /* MiB/s per provisioned Iops (gp3: 0.25); 0: none */
+} rules_storage_limits;
+
+/* Sets *out to the static table of postgres storage types (gp2, gp3, io1, io2, standard, in
+ * that order) and returns its length. */
+size_t rules_storage_types(const rules_storage_limits **out);
+
 /* ---- instance classes -------------------------------------------------- */
 
 /* One DB instance class: name ("db.t3.micro"), vCPUs, memory in GiB. */
@@ -184,6 +205,24 @@ int rules_can_delete(const char *id, const char *status, rds_error *err);
 #define RULES_MAX_STOP_MS (7LL * 24 * 60 * 60 * 1000)
 bool rules_stop_expired(int64_t stopped_at_ms, int64_t now_ms);
 
+/* ---- tags -------------------------------------------------------------- */
+
+/* AWS: at most 50 user tags per RDS resource. */
+#define RULES_MAX_TAGS 50
+
+/* Checks n tags (keys[i], values[i]; a NULL value is treated as "") as AddTagsToResource and
+ * the Tags of every Create* action do:
+ *   n <= RULES_MAX_TAGS;
+ *   key 1-128 and value 0-256 Unicode code points (not bytes; the strings are UTF-8);
+ *   neither may begin with "aws:" or "rds:" (any case);
+ *   characters only from ^([\p{L}\p{Z}\p{N}_.:/=+\-@]*)$: ASCII letters and digits, space,
+ *   _ . : / = + - @, and any non-ASCII code point except C1 controls (approximating \p{L},
+ *   \p{Z}, \p{N}); invalid UTF-8 is refused.
+ * The 50-per-resource limit including tags already on the resource is the caller's check.
+ * Errors: InvalidParameterValue with AWS's messages (sources in rules_events.c, which holds
+ * this check). */
+int rules_tags(const char *const *keys, const char *const *values, size_t n, rds_error *err);
+
 /* ---- events ------------------------------------------------------------ */
 
 /* The db-instance events rdslocal emits. Table in rules_events.c; messages are AWS's
@@ -231,6 +270,18 @@ const rules_event_def *rules_event(rules_event_id id);
  * event-subscription EventCategories value for source_type. source_type NULL: valid for any
  * source type. */
 bool rules_event_category_valid(const char *source_type, const char *category);
+
+/* One DescribeEventCategories row: a SourceType and its event categories (NULL-terminated,
+ * alphabetical), per the user guide's event tables. */
+typedef struct rules_event_source {
+    const char *source_type;            /* "db-instance" */
+    const char *const *categories;      /* { "availability", ..., NULL } */
+} rules_event_source;
+
+/* Sets *out to the static table of every SourceType (db-instance, db-parameter-group,
+ * db-security-group, db-snapshot, db-cluster, db-cluster-snapshot, custom-engine-version,
+ * db-proxy, blue-green-deployment, db-shard-group, zero-etl) and returns its length. */
+size_t rules_event_sources(const rules_event_source **out);
 
 /* True for the SourceType values of the RDS API: db-instance, db-parameter-group,
  * db-security-group, db-snapshot, db-cluster, db-cluster-snapshot, custom-engine-version,

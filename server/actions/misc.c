@@ -167,25 +167,20 @@ ACTION(DescribeEvents)
 
 ACTION(DescribeEventCategories)
 {
-    static const char *const types[] = { "db-instance", "db-parameter-group", "db-security-group",
-                                         "db-snapshot", NULL };
-    static const char *const cats[] = {
-        "availability", "backup", "configuration change", "creation", "deletion", "failover",
-        "failure", "low storage", "maintenance", "notification", "read replica", "recovery",
-        "restoration", "security", "security patching", NULL };
     const char *want = param_str(in, "SourceType");
     if (want && !rules_source_type_valid(want))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid source type: %.64s", want);
+    const rules_event_source *src;
+    size_t n = rules_event_sources(&src);
     xml_open(x, "EventCategoriesMapList");
-    for (int t = 0; types[t]; t++) {
-        if (want && strcmp(want, types[t]) != 0)
+    for (size_t t = 0; t < n; t++) {
+        if (want && strcmp(want, src[t].source_type) != 0)
             continue;
         xml_open(x, "EventCategoriesMap");
-        xml_str(x, "SourceType", types[t]);
+        xml_str(x, "SourceType", src[t].source_type);
         xml_open(x, "EventCategories");
-        for (int c = 0; cats[c]; c++)
-            if (rules_event_category_valid(types[t], cats[c]))
-                xml_str(x, "EventCategory", cats[c]);
+        for (const char *const *c = src[t].categories; *c; c++)
+            xml_str(x, "EventCategory", *c);
         xml_close(x);
         xml_close(x);
     }
@@ -199,6 +194,9 @@ ACTION(DescribeDBEngineVersions)
 {
     bool default_only = false;
     param_bool(in, "DefaultOnly", &default_only);
+    int max; /* model: default 100, 20..100; the installed versions always fit one page */
+    if (act_max_records(in, 100, &max, err))
+        return -1;
     engine_version_view *v;
     size_t n;
     if (engine_versions(&rq->er, param_str(in, "Engine"), param_str(in, "EngineVersion"),
@@ -237,79 +235,123 @@ ACTION(DescribeDBEngineVersions)
     return 0;
 }
 
+/* A DoubleOptional as AWS renders it: "50.0", "0.5", "0.25". */
+static const char *fmt_double(arena *a, double v)
+{
+    return v == (double)(long long)v ? arena_printf(a, "%lld.0", (long long)v) : arena_printf(a, "%g", v);
+}
+
+/* One OrderableDBInstanceOption row: version x class x storage type (as AWS lists them: one row
+ * per storage type, each with that type's size, Iops and throughput ranges). */
+static void render_orderable(xml_out *x, req_ctx *rq, const char *version, const char *cls,
+                             const rules_storage_limits *st)
+{
+    xml_open(x, "OrderableDBInstanceOption");
+    xml_str(x, "Engine", "postgres");
+    xml_str(x, "EngineVersion", version);
+    xml_str(x, "DBInstanceClass", cls);
+    xml_str(x, "LicenseModel", "postgresql-license");
+    xml_open(x, "AvailabilityZones");
+    for (char az = 'a'; az <= 'c'; az++) {
+        xml_open(x, "AvailabilityZone");
+        xml_str(x, "Name", arena_printf(rq->er.a, "%s%c", rq->er.region, az));
+        xml_close(x);
+    }
+    xml_close(x);
+    xml_bool(x, "MultiAZCapable", true);
+    xml_bool(x, "ReadReplicaCapable", true);
+    xml_bool(x, "Vpc", true);
+    xml_bool(x, "SupportsStorageEncryption", true);
+    xml_str(x, "StorageType", st->type);
+    xml_bool(x, "SupportsIops", st->iops_allowed);
+    xml_bool(x, "SupportsStorageThroughput", st->max_throughput_mibps > 0);
+    xml_bool(x, "SupportsEnhancedMonitoring", true);
+    xml_bool(x, "SupportsIAMDatabaseAuthentication", true);
+    xml_bool(x, "SupportsPerformanceInsights", true);
+    xml_int(x, "MinStorageSize", st->min_gib);
+    xml_int(x, "MaxStorageSize", st->max_gib);
+    if (st->iops_allowed) {
+        xml_int(x, "MinIopsPerDbInstance", st->min_iops);
+        xml_int(x, "MaxIopsPerDbInstance", st->max_iops);
+    }
+    if (st->max_iops_per_gib > 0) {
+        xml_str(x, "MinIopsPerGib", fmt_double(rq->er.a, st->min_iops_per_gib));
+        xml_str(x, "MaxIopsPerGib", fmt_double(rq->er.a, st->max_iops_per_gib));
+    }
+    if (st->max_throughput_mibps > 0) {
+        xml_int(x, "MinStorageThroughputPerDbInstance", st->min_throughput_mibps);
+        xml_int(x, "MaxStorageThroughputPerDbInstance", st->max_throughput_mibps);
+        xml_str(x, "MinStorageThroughputPerIops", fmt_double(rq->er.a, 0));
+        xml_str(x, "MaxStorageThroughputPerIops", fmt_double(rq->er.a, st->max_throughput_per_iops));
+    }
+    xml_open(x, "SupportedEngineModes");
+    xml_str(x, "member", "provisioned");
+    xml_close(x);
+    xml_bool(x, "SupportsStorageAutoscaling", true);
+    xml_bool(x, "SupportsKerberosAuthentication", true);
+    xml_bool(x, "OutpostCapable", false);
+    xml_bool(x, "SupportsGlobalDatabases", false);
+    xml_open(x, "SupportedNetworkTypes");
+    xml_str(x, "member", "IPV4");
+    xml_str(x, "member", "DUAL");
+    xml_close(x);
+    xml_bool(x, "SupportsClusters", false);
+    xml_bool(x, "SupportsDedicatedLogVolume", false);
+    xml_close(x);
+}
+
 ACTION(DescribeOrderableDBInstanceOptions)
 {
     const char *eng = param_str(in, "Engine");
     const char *want_class = param_str(in, "DBInstanceClass");
     const char *want_version = param_str(in, "EngineVersion");
-    int max;
-    if (act_max_records(in, 100, &max, err))
+    const char *want_license = param_str(in, "LicenseModel");
+    const char *want_azg = param_str(in, "AvailabilityZoneGroup");
+    bool want_vpc = true;
+    bool has_vpc = param_bool(in, "Vpc", &want_vpc);
+    /* Model: MaxRecords default 100, 20..1000. */
+    int max = 100;
+    int64_t given;
+    if (param_int(in, "MaxRecords", &given) && act_max_records(in, 1000, &max, err))
         return -1;
     engine_version_view *v;
     size_t nv;
     if (engine_versions(&rq->er, eng, want_version, NULL, false, &v, &nv, err))
         return -1;
+    /* Filters that no rdslocal offering matches give an empty list, as on AWS: every offering
+     * is postgresql-license, in a VPC, in the region's own AZs (no Local Zone groups; the
+     * region's AZ group is named after the region, as in EC2). */
+    if ((want_license && strcmp(want_license, "postgresql-license") != 0) || (has_vpc && !want_vpc) ||
+        (want_azg && strcmp(want_azg, rq->er.region) != 0))
+        nv = 0;
     const rules_instance_class *classes;
     size_t nc = rules_instance_classes("postgres", &classes);
-    /* Marker: "<version>|<class>" of the last row returned. */
+    const rules_storage_limits *st;
+    size_t ns = rules_storage_types(&st);
+    /* Marker: "<version>|<class>|<storage type>" of the last row returned. */
     const char *marker = param_str(in, "Marker");
     size_t emitted = 0;
     const char *next = NULL, *last_key = NULL;
     bool past_marker = marker == NULL;
     xml_open(x, "OrderableDBInstanceOptions");
     for (size_t i = 0; i < nv && !next; i++) {
-        for (size_t c = 0; c < nc; c++) {
+        for (size_t c = 0; c < nc && !next; c++) {
             if (want_class && strcmp(want_class, classes[c].name) != 0)
                 continue;
-            const char *key = arena_printf(rq->er.a, "%s|%s", v[i].version, classes[c].name);
-            if (!past_marker) {
-                past_marker = strcmp(key, marker) == 0;
-                continue;
+            for (size_t t = 0; t < ns; t++) {
+                const char *key = arena_printf(rq->er.a, "%s|%s|%s", v[i].version, classes[c].name, st[t].type);
+                if (!past_marker) {
+                    past_marker = strcmp(key, marker) == 0;
+                    continue;
+                }
+                if (emitted == (size_t)max) {
+                    next = last_key; /* more rows exist: resume after the last one sent */
+                    break;
+                }
+                last_key = key;
+                render_orderable(x, rq, v[i].version, classes[c].name, &st[t]);
+                emitted++;
             }
-            if (emitted == (size_t)max) {
-                next = last_key; /* more rows exist: resume after the last one sent */
-                break;
-            }
-            last_key = key;
-            xml_open(x, "OrderableDBInstanceOption");
-            xml_str(x, "Engine", "postgres");
-            xml_str(x, "EngineVersion", v[i].version);
-            xml_str(x, "DBInstanceClass", classes[c].name);
-            xml_str(x, "LicenseModel", "postgresql-license");
-            xml_open(x, "AvailabilityZones");
-            for (char az = 'a'; az <= 'c'; az++) {
-                xml_open(x, "AvailabilityZone");
-                xml_str(x, "Name", arena_printf(rq->er.a, "%s%c", rq->er.region, az));
-                xml_close(x);
-            }
-            xml_close(x);
-            xml_bool(x, "MultiAZCapable", true);
-            xml_bool(x, "ReadReplicaCapable", true);
-            xml_bool(x, "Vpc", true);
-            xml_bool(x, "SupportsStorageEncryption", true);
-            xml_str(x, "StorageType", "gp2");
-            xml_bool(x, "SupportsIops", false);
-            xml_bool(x, "SupportsEnhancedMonitoring", true);
-            xml_bool(x, "SupportsIAMDatabaseAuthentication", true);
-            xml_bool(x, "SupportsPerformanceInsights", true);
-            xml_int(x, "MinStorageSize", 20);
-            xml_int(x, "MaxStorageSize", 65536);
-            xml_open(x, "SupportedEngineModes");
-            xml_str(x, "member", "provisioned");
-            xml_close(x);
-            xml_bool(x, "SupportsStorageAutoscaling", true);
-            xml_bool(x, "SupportsKerberosAuthentication", true);
-            xml_bool(x, "OutpostCapable", false);
-            xml_bool(x, "SupportsGlobalDatabases", false);
-            xml_bool(x, "SupportsClusters", false);
-            xml_open(x, "SupportedNetworkTypes");
-            xml_str(x, "member", "IPV4");
-            xml_str(x, "member", "DUAL");
-            xml_close(x);
-            xml_bool(x, "SupportsStorageThroughput", false);
-            xml_bool(x, "SupportsDedicatedLogVolume", false);
-            xml_close(x);
-            emitted++;
         }
     }
     xml_close(x);

@@ -550,6 +550,15 @@ class AwsDefaultsAndLimitsTest(ApiTestCase):
         self.assertError(self.rds.modify_db_instance, "InvalidParameterValue", 400,
                          DBInstanceIdentifier="mon1", MonitoringInterval=7)
 
+    def test_create_tags_follow_the_tag_rules(self):
+        self.assertError(self.rds.create_db_instance, "InvalidParameterValue", 400,
+                         "Tag values may only contain unicode letters, digits, whitespace, or one of these "
+                         "symbols: _ . : / = + \\ - @",
+                         **tl.create_args("tg1", Tags=[{"Key": "team", "Value": "a&b"}]))
+        self.assertError(self.rds.create_db_instance, "InvalidParameterValue", 400,
+                         **tl.create_args("tg1", Tags=[{"Key": "rds:owner", "Value": "x"}]))
+        self.assertEqual(self.ids(), [])
+
     def test_max_allocated_storage_needs_ten_percent_headroom(self):
         self.assertError(self.rds.create_db_instance, "InvalidParameterCombination", 400,
                          "Max storage size must be greater than storage size",

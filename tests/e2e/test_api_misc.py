@@ -50,7 +50,7 @@ class SubnetGroupTest(ApiTestCase):
         _, ids, _ = self.default_subnets()
         self.assertError(self.rds.create_db_subnet_group, "DBSubnetGroupDoesNotCoverEnoughAZs", 400,
                          DBSubnetGroupName="one", DBSubnetGroupDescription="x", SubnetIds=ids[:1])
-        self.assertError(self.rds.create_db_subnet_group, "InvalidSubnet", 400,
+        self.assertError(self.rds.create_db_subnet_group, "InvalidParameterValue", 400,
                          DBSubnetGroupName="bogus", DBSubnetGroupDescription="x",
                          SubnetIds=[ids[0], "subnet-00000000"])
         names = [x["DBSubnetGroupName"] for x in self.rds.describe_db_subnet_groups()["DBSubnetGroups"]]

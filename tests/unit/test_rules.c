@@ -3,6 +3,7 @@
 #include "check.h"
 #include "rdslocal/rules.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static rds_error err;
@@ -290,6 +291,46 @@ static void test_rules__storage_iops(void)
     reset();
     CHECK_ERR(rules_storage("postgres", "io2", 100, 256001, &err), &err,
               RDS_E_INVALID_PARAMETER_COMBINATION);
+}
+
+/* The exported table agrees with rules_storage at every edge it states. */
+static void test_rules__storage_types_table(void)
+{
+    const rules_storage_limits *st;
+    size_t n = rules_storage_types(&st);
+    CHECK_INT(n, 5);
+    const char *names[] = { "gp2", "gp3", "io1", "io2", "standard" };
+    for (size_t i = 0; i < n; i++) {
+        CHECK_STR(st[i].type, names[i]);
+        CHECK_INT(rules_storage_type(st[i].type, &err), 0);
+        int iops_lo = st[i].iops_required ? st[i].min_iops : 0;
+        int gib_lo = st[i].min_gib;
+        /* io1/io2 at their minimum size: Iops must also satisfy the ratio */
+        if (st[i].max_iops_per_gib > 0 && iops_lo > gib_lo * st[i].max_iops_per_gib)
+            gib_lo = (int)(iops_lo / st[i].max_iops_per_gib);
+        CHECK_INT(rules_storage("postgres", st[i].type, gib_lo, iops_lo, &err), 0);
+        reset();
+        CHECK_ERR(rules_storage("postgres", st[i].type, st[i].min_gib - 1, iops_lo, &err), &err,
+                  RDS_E_INVALID_PARAMETER_COMBINATION);
+        reset();
+        CHECK_ERR(rules_storage("postgres", st[i].type, st[i].max_gib + 1, iops_lo, &err), &err,
+                  RDS_E_INVALID_PARAMETER_COMBINATION);
+        reset();
+        CHECK_INT(st[i].iops_allowed, st[i].min_iops > 0);
+    }
+    CHECK_INT(st[0].min_gib, 20);            /* gp2 */
+    CHECK_INT(st[0].max_gib, 65536);
+    CHECK(!st[0].iops_allowed);
+    CHECK_INT(st[1].min_iops, 12000);        /* gp3 */
+    CHECK_INT(st[1].max_iops, 64000);
+    CHECK_INT(st[1].min_throughput_mibps, 500);
+    CHECK_INT(st[1].max_throughput_mibps, 4000);
+    CHECK_INT(rules_storage("postgres", "gp3", 400, st[1].max_iops, &err), 0);
+    CHECK(st[2].min_iops_per_gib == 0.5 && st[2].max_iops_per_gib == 50);   /* io1 */
+    CHECK(st[3].max_iops_per_gib == 1000);                                   /* io2 */
+    CHECK_INT(st[4].min_gib, 5);             /* standard */
+    CHECK_INT(st[4].max_gib, 3072);
+    CHECK_INT(st[4].max_throughput_mibps, 0);
 }
 
 /* ---- instance classes ---------------------------------------------------- */
@@ -723,6 +764,110 @@ static void test_rules__source_types(void)
     CHECK(!rules_source_type_valid(NULL));
 }
 
+static void test_rules__event_sources(void)
+{
+    const rules_event_source *src;
+    size_t n = rules_event_sources(&src);
+    CHECK_INT(n, 11);
+    /* AWS's describe-event-categories example order first */
+    const char *first[] = { "db-instance", "db-security-group", "db-parameter-group", "db-snapshot",
+                            "db-cluster", "db-cluster-snapshot" };
+    for (size_t i = 0; i < 6; i++)
+        CHECK_STR(src[i].source_type, first[i]);
+    bool saw_backtrack = false;
+    for (size_t i = 0; i < n; i++) {
+        CHECK(rules_source_type_valid(src[i].source_type));
+        CHECK(src[i].categories[0] != NULL);
+        for (const char *const *c = src[i].categories; *c; c++) {
+            CHECK(rules_event_category_valid(src[i].source_type, *c));
+            if (c[1])
+                CHECK(strcmp(c[0], c[1]) < 0); /* alphabetical, no repeats */
+            if (strcmp(src[i].source_type, "db-cluster") == 0 && strcmp(*c, "backtrack") == 0)
+                saw_backtrack = true;
+        }
+    }
+    CHECK(saw_backtrack);
+    CHECK(!rules_event_category_valid("db-parameter-group", "creation"));
+}
+
+/* ---- tags ---------------------------------------------------------------- */
+
+static int one_tag(const char *key, const char *value)
+{
+    reset();
+    const char *k[1] = { key }, *v[1] = { value };
+    return rules_tags(k, v, 1, &err);
+}
+
+static void test_rules__tags_valid(void)
+{
+    CHECK_INT(one_tag("team", "qa"), 0);
+    CHECK_INT(one_tag("a", ""), 0);                               /* empty value */
+    CHECK_INT(one_tag("a", NULL), 0);
+    CHECK_INT(one_tag("k_.:/=+-@ 9", "v_.:/=+-@ 9"), 0);          /* every allowed symbol */
+    CHECK_INT(one_tag("équipe", "café"), 0);                      /* non-ASCII letters */
+    CHECK_INT(one_tag("チーム", "開発"), 0);
+    CHECK_INT(one_tag("awsx", "rds"), 0);                         /* no colon: not the prefix */
+    CHECK_INT(one_tag("x", "prefix aws:inside"), 0);
+    CHECK_INT(one_tag(repeat('k', 'k', 128), repeat('v', 'v', 256)), 0);
+    /* 128 two-byte characters: 256 bytes but 128 characters */
+    char key[300] = "";
+    for (int i = 0; i < 128; i++)
+        strcat(key, "é");
+    CHECK_INT(one_tag(key, "v"), 0);
+    CHECK_INT(rules_tags(NULL, NULL, 0, &err), 0);
+}
+
+static void test_rules__tags_invalid(void)
+{
+    CHECK_ERR(one_tag("", "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag keys must be between 1 and 128 characters in length.");
+    CHECK_ERR(one_tag(repeat('k', 'k', 129), "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag keys must be between 1 and 128 characters in length.");
+    char key[300] = "";
+    for (int i = 0; i < 129; i++)
+        strcat(key, "é");
+    CHECK_ERR(one_tag(key, "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_ERR(one_tag("k", repeat('v', 'v', 257)), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag values must be between 0 and 256 characters in length.");
+    CHECK_ERR(one_tag("aws:cloudformation:stack", "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag keys cannot start with the reserved prefix \"aws:\".");
+    CHECK_ERR(one_tag("AWS:x", "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_ERR(one_tag("rds:x", "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag keys cannot start with the reserved prefix \"rds:\".");
+    CHECK_ERR(one_tag("k", "aws:x"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag values cannot start with the reserved prefix \"aws:\".");
+    CHECK_ERR(one_tag("k", "rds:x"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_ERR(one_tag("k", "off(M-F,18)"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag values may only contain unicode letters, digits, whitespace, or "
+                           "one of these symbols: _ . : / = + \\ - @");
+    CHECK_ERR(one_tag("a,b", "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Tag keys may only contain unicode letters, digits, whitespace, or "
+                           "one of these symbols: _ . : / = + \\ - @");
+    const char *bad[] = { "a\\b", "a\tb", "a\nb", "a;b", "a*b", "a\"b", "a#b", "\xc3", "\xc0\xaf",
+                          "\xed\xa0\x80", "\xc2\x85" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CHECK_ERR(one_tag(bad[i], "v"), &err, RDS_E_INVALID_PARAMETER_VALUE);
+        CHECK_ERR(one_tag("k", bad[i]), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    }
+    /* more than 50 in one request */
+    const char *keys[51], *values[51];
+    static char names[51][8];
+    for (int i = 0; i < 51; i++) {
+        snprintf(names[i], sizeof names[i], "k%d", i);
+        keys[i] = names[i];
+        values[i] = "v";
+    }
+    reset();
+    CHECK_INT(rules_tags(keys, values, 50, &err), 0);
+    CHECK_ERR(rules_tags(keys, values, 51, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Cannot add more than 50 tags to a resource.");
+    /* the first bad tag decides, whatever its position */
+    keys[7] = "aws:x";
+    reset();
+    CHECK_ERR(rules_tags(keys, values, 10, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+}
+
 static const check_case cases[] = {
     TEST(test_rules__identifier_valid),
     TEST(test_rules__identifier_invalid),
@@ -735,6 +880,7 @@ static const check_case cases[] = {
     TEST(test_rules__storage_type),
     TEST(test_rules__storage_sizes),
     TEST(test_rules__storage_iops),
+    TEST(test_rules__storage_types_table),
     TEST(test_rules__instance_classes),
     TEST(test_rules__check_instance_class),
     TEST(test_rules__default_max_connections),
@@ -753,6 +899,9 @@ static const check_case cases[] = {
     TEST(test_rules__event_messages),
     TEST(test_rules__event_categories),
     TEST(test_rules__source_types),
+    TEST(test_rules__event_sources),
+    TEST(test_rules__tags_valid),
+    TEST(test_rules__tags_invalid),
 };
 
 CHECK_MAIN(cases, reset, NULL)
