@@ -558,12 +558,6 @@ int store_subnet_group_delete(store *s, const char *region, const char *name, rd
                         err);
 }
 
-int store_subnet_group_users(store *s, const char *region, const char *name, int64_t *n, rds_error *err)
-{
-    return count_query(s, "SELECT count(*) FROM db_instance WHERE region = ? AND subnet_group = ?",
-                       region, name, 0, n, err);
-}
-
 /* ---- events ---- */
 
 int store_event_add(store *s, const rds_event *ev, rds_error *err)

@@ -54,8 +54,6 @@ int store_subnet_group_list(store *s, arena *a, const char *region, const char *
                             db_subnet_group ***out, size_t *n_out, rds_error *err);
 int store_subnet_group_put(store *s, const db_subnet_group *g, rds_error *err);
 int store_subnet_group_delete(store *s, const char *region, const char *name, rds_error *err);
-/* Number of instances of the region using the subnet group. */
-int store_subnet_group_users(store *s, const char *region, const char *name, int64_t *n, rds_error *err);
 
 /* ---- events ---- */
 int store_event_add(store *s, const rds_event *ev, rds_error *err);

@@ -388,11 +388,15 @@ static void test_store__subnet_groups(void)
     db_instance d2 = inst("eu-west-1", "db1", "postgres", 15433);
     d2.subnet_group = "beta";
     put(&d2);
-    int64_t users = -1;
-    CHECK(store_subnet_group_users(S, "us-east-1", "beta", &users, &E) == 0);
-    CHECK_INT(users, 1);
-    CHECK(store_subnet_group_users(S, "us-east-1", "alpha", &users, &E) == 0);
-    CHECK_INT(users, 0);
+    /* the engine finds a group's users with a subnet_group filter (delete-in-use check) */
+    static const char *const beta[] = { "beta" }, *const alpha[] = { "alpha" };
+    store_filter fb = { "subnet_group", beta, 1 }, fa = { "subnet_group", alpha, 1 };
+    db_instance **users;
+    size_t nu = 9;
+    CHECK(store_instance_list(S, A, "us-east-1", &fb, 1, NULL, 10, &users, &nu, &E) == 0);
+    CHECK_INT(nu, 1);
+    CHECK(store_instance_list(S, A, "us-east-1", &fa, 1, NULL, 10, &users, &nu, &E) == 0);
+    CHECK_INT(nu, 0);
 
     CHECK(store_subnet_group_delete(S, "us-east-1", "alpha", &E) == 0);
     CHECK(store_subnet_group_get(S, A, "us-east-1", "alpha", &g, &E) == 0);
