@@ -644,48 +644,12 @@ int store_event_prune(store *s, int64_t before_ms, rds_error *err)
 
 /* ---- tags ---- */
 
-int store_tags_get(store *s, arena *a, const char *arn, rds_tag **out, size_t *n_out, rds_error *err)
+/* Runs a prepared tag query whose rows are (arn, key, value) and collects them; arns may be
+ * NULL when the caller does not need them. Releases st. */
+static int collect_tags(store *s, sqlite3_stmt *st, arena *a, const char ***arns, rds_tag **tags,
+                        size_t *n_out, rds_error *err)
 {
-    sqlite3_stmt *st;
-    if (prepare(s, &st, "SELECT key, value FROM tag WHERE arn = ? ORDER BY seq, key", err))
-        return -1;
-    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
     size_t cap = 8, n = 0;
-    rds_tag *tags = arena_alloc(a, cap * sizeof *tags);
-    int rc = 0, r;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            rds_tag *bigger = arena_alloc(a, cap * 2 * sizeof *tags);
-            memcpy(bigger, tags, n * sizeof *tags);
-            tags = bigger;
-            cap *= 2;
-        }
-        tags[n].key = arena_strdup(a, (const char *)sqlite3_column_text(st, 0));
-        tags[n].value = sqlite3_column_type(st, 1) == SQLITE_NULL
-                            ? arena_strdup(a, "")
-                            : arena_strdup(a, (const char *)sqlite3_column_text(st, 1));
-        n++;
-    }
-    if (r != SQLITE_DONE)
-        rc = sql_fail(s, err, "select tags");
-    release(s, st);
-    if (rc)
-        return -1;
-    *out = tags;
-    *n_out = n;
-    return 0;
-}
-
-int store_tags_by_prefix(store *s, arena *a, const char *arn_prefix, const char ***arns,
-                         rds_tag **tags, size_t *n_out, rds_error *err)
-{
-    sqlite3_stmt *st;
-    /* A range scan on the primary key: arn_prefix <= arn < arn_prefix + U+10FFFF. */
-    if (prepare(s, &st, "SELECT arn, key, value FROM tag WHERE arn >= ?1 AND arn < ?1 || char(1114111)"
-                        " ORDER BY arn, seq, key", err))
-        return -1;
-    sqlite3_bind_text(st, 1, arn_prefix, -1, SQLITE_STATIC);
-    size_t cap = 16, n = 0;
     const char **an = arena_alloc(a, cap * sizeof *an);
     rds_tag *tg = arena_alloc(a, cap * sizeof *tg);
     int r, rc = 0;
@@ -710,10 +674,32 @@ int store_tags_by_prefix(store *s, arena *a, const char *arn_prefix, const char 
     release(s, st);
     if (rc)
         return -1;
-    *arns = an;
+    if (arns)
+        *arns = an;
     *tags = tg;
     *n_out = n;
     return 0;
+}
+
+int store_tags_get(store *s, arena *a, const char *arn, rds_tag **out, size_t *n_out, rds_error *err)
+{
+    sqlite3_stmt *st;
+    if (prepare(s, &st, "SELECT arn, key, value FROM tag WHERE arn = ? ORDER BY seq, key", err))
+        return -1;
+    sqlite3_bind_text(st, 1, arn, -1, SQLITE_STATIC);
+    return collect_tags(s, st, a, NULL, out, n_out, err);
+}
+
+int store_tags_by_prefix(store *s, arena *a, const char *arn_prefix, const char ***arns,
+                         rds_tag **tags, size_t *n_out, rds_error *err)
+{
+    sqlite3_stmt *st;
+    /* A range scan on the primary key: arn_prefix <= arn < arn_prefix + U+10FFFF. */
+    if (prepare(s, &st, "SELECT arn, key, value FROM tag WHERE arn >= ?1 AND arn < ?1 || char(1114111)"
+                        " ORDER BY arn, seq, key", err))
+        return -1;
+    sqlite3_bind_text(st, 1, arn_prefix, -1, SQLITE_STATIC);
+    return collect_tags(s, st, a, arns, tags, n_out, err);
 }
 
 int store_tag_set(store *s, const char *arn, const char *key, const char *value, rds_error *err)
