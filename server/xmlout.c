@@ -13,7 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum { XML_MAX_DEPTH = 32 };
+enum { XML_MAX_DEPTH = 32, XML_INITIAL_BYTES = 8192 };
 
 struct xml_out {
     strbuf b;
@@ -23,14 +23,22 @@ struct xml_out {
     char root[160];
 };
 
-static void put(xml_out *x, const char *s, size_t n)
+/* Appends n bytes; the buffer grows by doubling (start: XML_INITIAL_BYTES, a typical
+ * single-instance response), so a 100-instance page reallocates a handful of times. */
+static inline void put(xml_out *x, const char *s, size_t n)
 {
-    strbuf_append(&x->b, s, n);
+    if (x->b.len + n + 1 > x->b.cap) {
+        strbuf_append(&x->b, s, n);
+        return;
+    }
+    memcpy(x->b.data + x->b.len, s, n);
+    x->b.len += n;
+    x->b.data[x->b.len] = '\0';
 }
 
-static void puts_(xml_out *x, const char *s)
+static inline void puts_(xml_out *x, const char *s)
 {
-    strbuf_append(&x->b, s, strlen(s));
+    put(x, s, strlen(s));
 }
 
 /* Length of the valid UTF-8 sequence at p (1-4), or 0 if it is not one (bad lead or
@@ -55,8 +63,23 @@ static size_t utf8_seq(const unsigned char *p)
     return len;
 }
 
+/* Bytes escape() must look at: & < > \r, other C0 controls except tab and newline, and every
+ * non-ASCII byte (UTF-8 validation). */
+static inline bool needs_care(unsigned char c)
+{
+    return c >= 0x80 || c == '&' || c == '<' || c == '>' || (c < 0x20 && c != '\t' && c != '\n');
+}
+
 static void escape(xml_out *x, const char *s)
 {
+    /* Fast path: most values (ids, numbers, enums) need no escaping at all. */
+    const unsigned char *q = (const unsigned char *)s;
+    while (*q && !needs_care(*q))
+        q++;
+    if (!*q) {
+        put(x, s, (size_t)(q - (const unsigned char *)s));
+        return;
+    }
     static const char replacement[] = "\xEF\xBF\xBD"; /* U+FFFD */
     const unsigned char *p = (const unsigned char *)s, *run = p;
     while (*p) {
@@ -108,7 +131,12 @@ xml_out *xml_begin(const char *action, const char *result_wrapper, const char *n
     xml_out *x = calloc(1, sizeof *x);
     if (!x)
         abort();
-    strbuf_init(&x->b);
+    x->b.cap = XML_INITIAL_BYTES;
+    x->b.len = 0;
+    x->b.data = malloc(x->b.cap);
+    if (!x->b.data)
+        abort();
+    x->b.data[0] = '\0';
     snprintf(x->root, sizeof x->root, "%sResponse", action);
     put(x, "<", 1); /* AWS sends no XML declaration */
     puts_(x, x->root);
@@ -153,9 +181,16 @@ void xml_str(xml_out *x, const char *name, const char *value)
 
 void xml_int(xml_out *x, const char *name, int64_t value)
 {
-    char b[32];
-    snprintf(b, sizeof b, "%lld", (long long)value);
-    xml_str(x, name, b);
+    char b[24], *p = b + sizeof b;
+    uint64_t u = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (value < 0)
+        *--p = '-';
+    xml_str(x, name, p);
 }
 
 void xml_bool(xml_out *x, const char *name, bool value)

@@ -40,13 +40,58 @@ int rds_clock_set_offset_ms(int64_t offset_ms)
     return -1;
 }
 
+/* Civil date from days since 1970-01-01 (H. Hinnant's algorithm), the inverse of
+ * days_from_civil below. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    unsigned doe = (unsigned)(z - era * 146097);
+    unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+static char *two(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
+}
+
+/* Formats by hand: it runs for every timestamp of every rendered instance. */
 void rds_time_iso8601(char *buf, size_t n, int64_t at_ms)
 {
-    time_t s = (time_t)(at_ms / 1000);
-    struct tm tm;
-    gmtime_r(&s, &tm);
-    snprintf(buf, n, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900, tm.tm_mon + 1,
-             tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, (int)(at_ms % 1000));
+    if (at_ms < 0 || at_ms > (int64_t)253402300799999 || n < 25) {
+        snprintf(buf, n, "1970-01-01T00:00:00.000Z");
+        return;
+    }
+    int64_t secs = at_ms / 1000, days = secs / 86400, rem = secs % 86400;
+    int64_t y;
+    unsigned mo, d;
+    civil_from_days(days, &y, &mo, &d);
+    unsigned ms = (unsigned)(at_ms % 1000);
+    char *p = buf;
+    p = two(p, (unsigned)(y / 100));
+    p = two(p, (unsigned)(y % 100));
+    *p++ = '-';
+    p = two(p, mo);
+    *p++ = '-';
+    p = two(p, d);
+    *p++ = 'T';
+    p = two(p, (unsigned)(rem / 3600));
+    *p++ = ':';
+    p = two(p, (unsigned)(rem / 60 % 60));
+    *p++ = ':';
+    p = two(p, (unsigned)(rem % 60));
+    *p++ = '.';
+    *p++ = (char)('0' + ms / 100);
+    p = two(p, ms % 100);
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant's algorithm. */

@@ -63,12 +63,26 @@ static uint32_t fnv1a(const char *s, uint32_t salt)
 
 void model_default_vpc(const char *region, char vpc_id[32], default_subnet subnets[DEFAULT_SUBNET_COUNT])
 {
+    /* Every rendered instance asks for its region's VPC: remember the last one per thread. */
+    static _Thread_local char last_region[64];
+    static _Thread_local char last_vpc[32];
+    static _Thread_local default_subnet last_subnets[DEFAULT_SUBNET_COUNT];
+    if (last_region[0] && strcmp(region, last_region) == 0) {
+        memcpy(vpc_id, last_vpc, 32);
+        memcpy(subnets, last_subnets, sizeof last_subnets);
+        return;
+    }
     snprintf(vpc_id, 32, "vpc-%08x%09x", fnv1a(region, 1), fnv1a(region, 2) & 0xfffffffu);
     for (int i = 0; i < DEFAULT_SUBNET_COUNT; i++) {
         snprintf(subnets[i].id, sizeof subnets[i].id, "subnet-%08x%09x", fnv1a(region, 10u + (unsigned)i),
                  fnv1a(region, 20u + (unsigned)i) & 0xfffffffu);
         snprintf(subnets[i].az, sizeof subnets[i].az, "%s%c", region, 'a' + i);
         snprintf(subnets[i].cidr, sizeof subnets[i].cidr, "172.31.%d.0/20", i * 16);
+    }
+    if (strlen(region) < sizeof last_region) {
+        snprintf(last_region, sizeof last_region, "%s", region);
+        memcpy(last_vpc, vpc_id, 32);
+        memcpy(last_subnets, subnets, sizeof last_subnets);
     }
 }
 
