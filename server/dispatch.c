@@ -168,8 +168,18 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
     if (row->flags & AF_CACHEABLE) {
         key = cache_key(a, auth.region, &f);
         gen = engine_generation(e);
-        out->body = respcache_get(key, gen, rds_now_ms(), out->request_id, &out->status, &out->body_len,
-                                  out->error_code, sizeof out->error_code);
+        if (in->zero_copy) {
+            out->cached = respcache_acquire(key, gen, rds_now_ms(), &out->status, &out->cached_prefix,
+                                            &out->cached_prefix_len, &out->cached_suffix,
+                                            &out->cached_suffix_len, out->error_code, sizeof out->error_code);
+            if (out->cached) {
+                out->content_type = "text/xml";
+                return;
+            }
+        }
+        out->body = in->zero_copy ? NULL
+                                  : respcache_get(key, gen, rds_now_ms(), out->request_id, &out->status,
+                                                  &out->body_len, out->error_code, sizeof out->error_code);
         if (out->body) {
             out->content_type = "text/xml";
             return;

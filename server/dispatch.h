@@ -53,6 +53,7 @@ typedef struct dispatch_request_in {
     dispatch_header_fn header; /* header lookup, case-insensitive name */
     void *header_ctx;
     const char *verify_secret; /* if set, SigV4 signatures are verified with this secret key */
+    bool zero_copy;            /* a cache hit may be lent (dispatch_response.cached) */
 } dispatch_request_in;
 
 typedef struct dispatch_response {
@@ -63,6 +64,11 @@ typedef struct dispatch_response {
     char request_id[40];
     const char *action;        /* for the access log; static or arena-owned */
     char error_code[64];       /* "" on success */
+    /* With zero_copy, a cache hit comes back as a lent entry instead of body: the body is
+     * cached_prefix + request_id + cached_suffix; release with respcache_release(cached). */
+    const struct respcache_entry *cached;
+    const char *cached_prefix, *cached_suffix;
+    size_t cached_prefix_len, cached_suffix_len;
 } dispatch_response;
 
 /* Handles one request. Never fails: errors become ErrorResponse documents. */

@@ -6,6 +6,7 @@
 
 #include "admin.h"
 #include "dispatch.h"
+#include "respcache.h"
 
 #include <arpa/inet.h>
 #include <microhttpd.h>
@@ -51,6 +52,45 @@ static enum MHD_Result send_body(struct MHD_Connection *c, int status, char *bod
 }
 
 /* Rebuilds the raw query string (libmicrohttpd hands us the decoded arguments). */
+/* A cached answer sent without copying: the lent cache entry and this request's id. */
+typedef struct lent_body {
+    const respcache_entry *entry;
+    char request_id[40];
+} lent_body;
+
+static void release_lent(void *cls)
+{
+    lent_body *lb = cls;
+    respcache_release(lb->entry);
+    free(lb);
+}
+
+static enum MHD_Result send_cached(struct MHD_Connection *c, const dispatch_response *out)
+{
+    lent_body *lb = malloc(sizeof *lb);
+    if (!lb) {
+        respcache_release(out->cached);
+        return MHD_NO;
+    }
+    lb->entry = out->cached;
+    snprintf(lb->request_id, sizeof lb->request_id, "%s", out->request_id);
+    struct MHD_IoVec iov[3] = {
+        { out->cached_prefix, out->cached_prefix_len },
+        { lb->request_id, strlen(lb->request_id) },
+        { out->cached_suffix, out->cached_suffix_len },
+    };
+    struct MHD_Response *r = MHD_create_response_from_iovec(iov, 3, release_lent, lb);
+    if (!r) {
+        release_lent(lb);
+        return MHD_NO;
+    }
+    MHD_add_response_header(r, "Content-Type", out->content_type);
+    MHD_add_response_header(r, "x-amzn-RequestId", lb->request_id);
+    enum MHD_Result ret = MHD_queue_response(c, (unsigned)out->status, r);
+    MHD_destroy_response(r);
+    return ret;
+}
+
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
@@ -128,7 +168,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         dispatch_request_in in = { .method = method, .path = url, .query = query,
                                    .body = st->body.data ? st->body.data : "", .body_len = st->body.len,
                                    .header = header_lookup, .header_ctx = c,
-                                   .verify_secret = h->verify_secret };
+                                   .verify_secret = h->verify_secret, .zero_copy = true };
         dispatch_response out;
         dispatch_request(h->e, st->a, &in, &out);
         status = out.status;
@@ -137,7 +177,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         log_at(LOG_INFO, "api", "req=%s action=%s status=%d ms=%lld%s%s", rid, action, status,
                (long long)(rds_real_now_ms() - st->started_ms), out.error_code[0] ? " error=" : "",
                out.error_code);
-        ret = send_body(c, status, out.body, out.body_len, out.content_type, out.request_id);
+        ret = out.cached ? send_cached(c, &out)
+                         : send_body(c, status, out.body, out.body_len, out.content_type, out.request_id);
         strbuf_free(&q);
         return ret;
     }

@@ -12,8 +12,9 @@
 enum { BUCKETS = 256, MAX_ENTRIES = 256 };
 #define MAX_BYTES ((size_t)64 * 1024 * 1024)
 
-typedef struct entry {
-    struct entry *next;
+typedef struct respcache_entry entry;
+struct respcache_entry {
+    struct respcache_entry *next;
     char *key;
     uint64_t generation;
     int64_t valid_until_ms;
@@ -22,8 +23,8 @@ typedef struct entry {
     char *prefix, *suffix;      /* body = prefix + request id + suffix */
     size_t prefix_len, suffix_len;
     uint64_t last_used;
-    atomic_int refs;            /* 1 for the table + 1 per reader copying */
-} entry;
+    atomic_int refs;            /* 1 for the table + 1 per reader copying or lending */
+};
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static entry *table[BUCKETS];
@@ -57,8 +58,8 @@ static void drop(entry **pp)
     unref(e);
 }
 
-char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const char *request_id,
-                    int *status, size_t *len, char *error_code, size_t n_code)
+/* Finds a valid entry and takes a reference (lock held inside); NULL on a miss. */
+static entry *acquire(const char *key, uint64_t generation, int64_t now_ms)
 {
     uint32_t b = hash(key) % BUCKETS;
     entry *hit = NULL;
@@ -77,6 +78,13 @@ char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const 
         break;
     }
     pthread_mutex_unlock(&mu);
+    return hit;
+}
+
+char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const char *request_id,
+                    int *status, size_t *len, char *error_code, size_t n_code)
+{
+    entry *hit = acquire(key, generation, now_ms);
     if (!hit)
         return NULL;
     size_t rl = strlen(request_id);
@@ -93,6 +101,29 @@ char *respcache_get(const char *key, uint64_t generation, int64_t now_ms, const 
     }
     unref(hit);
     return body;
+}
+
+const respcache_entry *respcache_acquire(const char *key, uint64_t generation, int64_t now_ms,
+                                         int *status, const char **prefix, size_t *prefix_len,
+                                         const char **suffix, size_t *suffix_len, char *error_code,
+                                         size_t n)
+{
+    entry *hit = acquire(key, generation, now_ms);
+    if (!hit)
+        return NULL;
+    *status = hit->status;
+    *prefix = hit->prefix;
+    *prefix_len = hit->prefix_len;
+    *suffix = hit->suffix;
+    *suffix_len = hit->suffix_len;
+    snprintf(error_code, n, "%s", hit->error_code);
+    return hit;
+}
+
+void respcache_release(const respcache_entry *e)
+{
+    if (e)
+        unref((entry *)e);
 }
 
 static void evict_lru(void)

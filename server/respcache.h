@@ -18,4 +18,14 @@ void respcache_put(const char *key, uint64_t generation, int64_t valid_until_ms,
                    const char *error_code, const char *body, size_t len, const char *request_id);
 void respcache_clear(void);
 
+/* Zero-copy variant of respcache_get for the HTTP layer: on a hit, lends the entry (it stays
+ * valid until respcache_release, even if evicted meanwhile) and its two body parts; the
+ * body is prefix + request id + suffix. NULL on a miss. */
+typedef struct respcache_entry respcache_entry;
+const respcache_entry *respcache_acquire(const char *key, uint64_t generation, int64_t now_ms,
+                                         int *status, const char **prefix, size_t *prefix_len,
+                                         const char **suffix, size_t *suffix_len, char *error_code,
+                                         size_t n);
+void respcache_release(const respcache_entry *e);
+
 #endif
