@@ -115,5 +115,31 @@ class ProtocolErrorTest(ApiTestCase):
         self.assertNotIn("<html", body.lower())
 
 
+class CachedAnswerTest(ApiTestCase):
+    """Repeated reads are served from the response cache (sent without copying): each answer
+    must still be the whole document with its own request id, and a write must show."""
+
+    def test_repeated_describe_has_fresh_request_ids_and_sees_writes(self):
+        self.create("c1")
+        params = {"Action": "DescribeDBInstances", "Version": "2014-10-31"}
+        seen = set()
+        bodies = []
+        for _ in range(3):
+            status, headers, body = raw(self.server, params=params)
+            self.assertEqual(status, 200)
+            rid = headers["x-amzn-requestid"]
+            root = ET.fromstring(body)  # well-formed, whole document
+            ns = {"r": "http://rds.amazonaws.com/doc/2014-10-31/"}
+            self.assertEqual(root.find("r:ResponseMetadata/r:RequestId", ns).text, rid)
+            seen.add(rid)
+            bodies.append(body.replace(rid, "RID"))
+        self.assertEqual(len(seen), 3)
+        self.assertEqual(bodies[0], bodies[1])
+        self.assertEqual(bodies[1], bodies[2])
+        self.create("c2")
+        _, _, body = raw(self.server, params=params)
+        self.assertEqual(body.count("<DBInstance>"), 2)
+
+
 if __name__ == "__main__":
     main()
