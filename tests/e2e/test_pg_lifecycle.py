@@ -44,6 +44,20 @@ class PgLifecycle(t.PgTestCase):
         self.assertIn("DB instance stopped", msgs)
         self.assertIn("DB instance started", msgs)
 
+    def test_stopped_for_seven_days_is_started_again(self):
+        # AWS starts an instance that has been stopped for 7 days (RDS-EVENT-0154); rdslocal's
+        # clock lets a test live through the week at once.
+        d = self.make_with_data("life-week")
+        self.rds.stop_db_instance(DBInstanceIdentifier="life-week")
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 6 * 86400})
+        self.assertEqual(t.describe_one(self.rds, "life-week")["DBInstanceStatus"], "stopped")
+        self.assert_refused(d["Endpoint"]["Port"])
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 86400 + 60})
+        d = t.wait_status(self.rds, "life-week", "available")
+        self.assertEqual(self.sql(d, "select v from kept"), "survives")
+        self.assertIn("DB instance is being started due to it exceeding the maximum allowed time "
+                      "being stopped", event_messages(self.rds, "life-week"))
+
     def test_reboot_restarts_postgres_and_keeps_data(self):
         d = self.make_with_data("life-reboot")
         rid = d["DbiResourceId"]
