@@ -6,7 +6,7 @@
  * indented document; <case>.req beside it is the exact request body (also the fuzz seed
  * corpus). RDSLOCAL_UPDATE_FIXTURES=1 rewrites both instead of comparing.
  * Fixture dir: $RDSLOCAL_FIXTURES (ctest sets it), else ../../fixtures from this file. */
-#include "rm_tree.h"
+#include "temp_engine.h"
 #include "dispatch.h"
 #include "respcache.h"
 #include "check.h"
@@ -23,7 +23,6 @@ static const char AUTH[] =
     "Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 static char state_dir[64];
-static char template_dir[64]; /* shared by the cases: the supervisor builds it once */
 static engine *E;
 static arena *A;
 
@@ -34,29 +33,7 @@ static void setup(void)
 {
     log_min_level = LOG_ERROR;
     snprintf(state_dir, sizeof state_dir, "/tmp/rdslocal-test-api-XXXXXX");
-    if (!mkdtemp(state_dir)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    /* as root the supervisor checks that the postgres OS user can reach the state dir */
-    chmod(state_dir, 0755);
-    if (!template_dir[0]) {
-        snprintf(template_dir, sizeof template_dir, "/tmp/rdslocal-test-tpl-XXXXXX");
-        if (!mkdtemp(template_dir)) {
-            perror("mkdtemp");
-            exit(2);
-        }
-        chmod(template_dir, 0755);
-    }
-    engine_config cfg = { .state_dir = state_dir, .template_dir = template_dir, .default_region = "us-east-1",
-                          .account_id = "123456789012", .endpoint_address = "localhost",
-                          .no_engine = true, .realistic_timing_ms = 0 };
-    rds_error err;
-    rds_error_clear(&err);
-    if (engine_open(&E, &cfg, &err)) {
-        fprintf(stderr, "engine_open: %s (%s)\n", err.message, err.detail);
-        exit(2);
-    }
+    E = temp_engine_open(state_dir);
     /* the response cache is process-wide: start every case from nothing */
     respcache_clear();
     A = arena_new();
@@ -665,8 +642,6 @@ static const check_case cases[] = {
 int main(int argc, char **argv)
 {
     int rc = check_main(argc, argv, cases, sizeof cases / sizeof cases[0], setup, suite_end);
-    if (template_dir[0])
-        rm_tree(template_dir);
     xmlCleanupParser();
     return rc;
 }

@@ -13,7 +13,7 @@
  *   decoded string is written with the XML writer, whose output must parse.
  *
  * Build and run: tests/fuzz/run_fuzz.sh SECONDS. */
-#include "rm_tree.h"
+#include "temp_engine.h"
 #include "dispatch.h"
 #include "respcache.h"
 
@@ -149,22 +149,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
     log_min_level = (log_level)(LOG_ERROR + 1);
     xmlInitParser();
     snprintf(state_dir, sizeof state_dir, "/tmp/rdslocal-fuzz-XXXXXX");
-    if (!mkdtemp(state_dir)) {
-        perror("mkdtemp");
-        exit(2);
-    }
-    chmod(state_dir, 0755); /* as root the supervisor checks the postgres user can reach it */
-    char tpl[96];
-    snprintf(tpl, sizeof tpl, "%s/templates", state_dir);
-    engine_config cfg = { .state_dir = state_dir, .template_dir = tpl, .default_region = "us-east-1",
-                          .account_id = "123456789012", .endpoint_address = "localhost",
-                          .no_engine = true, .realistic_timing_ms = 0 };
-    rds_error err;
-    rds_error_clear(&err);
-    if (engine_open(&E, &cfg, &err)) {
-        fprintf(stderr, "engine_open: %s (%s)\n", err.message, err.detail);
-        exit(2);
-    }
+    E = temp_engine_open(state_dir);
     atexit(at_exit);
     return 0;
 }
