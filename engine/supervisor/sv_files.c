@@ -292,6 +292,50 @@ int sv__write_file(const char *path, const char *content, mode_t mode, uid_t uid
     return 0;
 }
 
+int sv__copy_file(const char *src, const char *dst, mode_t mode, rds_error *err)
+{
+    char tmp[SV_PATH];
+    if (sv__path(tmp, sizeof tmp, err, "%s.tmp.%d", dst, (int)getpid()) != 0)
+        return -1;
+    int in = open(src, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (in < 0 || fstat(in, &st) != 0 || !S_ISREG(st.st_mode)) {
+        int e = in < 0 ? errno : EINVAL;
+        if (in >= 0)
+            close(in);
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not copy \"%s\"", src);
+        return rds_detail(err, "open: %s", strerror(e));
+    }
+    int out = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+    int rc = out < 0 ? -1 : 0;
+    off_t left = st.st_size;
+    while (rc == 0 && left > 0) {
+        ssize_t w = sendfile(out, in, NULL, (size_t)left);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0)
+            rc = -1;
+        else
+            left -= w;
+    }
+    if (rc == 0 && fchmod(out, mode) != 0)
+        rc = -1;
+    int e = errno;
+    close(in);
+    if (out >= 0)
+        close(out);
+    if (rc == 0 && rename(tmp, dst) != 0) {
+        rc = -1;
+        e = errno;
+    }
+    if (rc != 0) {
+        unlink(tmp);
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not copy \"%s\"", src);
+        return rds_detail(err, "to %s: %s", dst, strerror(e));
+    }
+    return 0;
+}
+
 int sv__read_file(const char *path, char *buf, size_t n)
 {
     int fd = open(path, O_RDONLY | O_CLOEXEC);

@@ -174,8 +174,9 @@ static int write_conf(sv_supervisor *sv, sv_inst *in, rds_error *err)
         "log_rotation_size = 0\n"
         "log_truncate_on_rotation = off\n"
         "log_timezone = 'UTC'\n"
-        "log_line_prefix = '%%t:%%r:%%u@%%d:[%%p]:'\n",
-        in->port, in->sock, mc, senders, sb, in->key, in->dir);
+        "log_line_prefix = '%%t:%%r:%%u@%%d:[%%p]:'\n"
+        "shared_preload_libraries = '%s'\n",
+        in->port, in->sock, mc, senders, sb, in->key, in->dir, sv->guard_lib);
     if (r < 0 || (size_t)r >= sizeof conf)
         return rds_fail(err, RDS_E_INTERNAL_FAILURE, "instance configuration too long");
     if (sv__path(path, sizeof path, err, "%s/rdslocal.conf", in->data) != 0)

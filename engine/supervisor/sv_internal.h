@@ -57,6 +57,8 @@ typedef struct sv_major {
 
 struct sv_supervisor {
     char state_dir[SV_PATH], template_dir[SV_PATH], instances_dir[SV_PATH], spare_dir[SV_PATH];
+    char guard_lib[SV_PATH];  /* <state_dir>/lib/rdslocal_guard.so: our copy of the guard module,
+                                 preloaded by every instance (see sv_guard.c) */
     bool as_root;             /* children run as pg_uid/pg_gid and dirs are chowned to them */
     uid_t pg_uid;
     gid_t pg_gid;
@@ -126,6 +128,8 @@ int sv__remove_tree(const char *path, rds_error *err);
 /* Writes content to path atomically (tmp + rename), mode, chown when uid != -1. */
 int sv__write_file(const char *path, const char *content, mode_t mode, uid_t uid, gid_t gid,
                    rds_error *err);
+/* Copies the regular file src to dst atomically (tmp + rename), mode, owned by us. */
+int sv__copy_file(const char *src, const char *dst, mode_t mode, rds_error *err);
 /* Reads up to n-1 bytes; -1 if missing/unreadable. */
 int sv__read_file(const char *path, char *buf, size_t n);
 bool sv__is_dir(const char *path);
@@ -174,6 +178,12 @@ void sv__set_state(sv_supervisor *sv, sv_inst *in, inst_state st);
 void sv__release_locked(sv_supervisor *sv, sv_inst *in);
 /* Reads data/postmaster.pid: a live postgres on this data dir → *pid and *port. */
 bool sv__inst_find_running(sv_inst *in, pid_t *pid, int *port);
+
+/* ---- sv_guard.c ---- */
+/* Finds the rdslocal_guard module (next to the running binary, else the build output),
+ * copies it to <state_dir>/lib/ where the pg user can read it and sets sv->guard_lib.
+ * INTERNAL_FAILURE if it is missing: instances never run without it. */
+int sv__guard_install(sv_supervisor *sv, rds_error *err);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

@@ -86,8 +86,8 @@ int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err)
         *out = sv;
         return 0;
     }
-    if (setup_dirs(sv, cfg, err) != 0 || sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 ||
-        sv__bg_start(sv, err) != 0)
+    if (setup_dirs(sv, cfg, err) != 0 || sv__guard_install(sv, err) != 0 ||
+        sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 || sv__bg_start(sv, err) != 0)
         goto fail;
     log_at(LOG_INFO, "supervisor", "opened state=\"%s\" templates=\"%s\" majors=%zu as_root=%d", sv->state_dir,
            sv->template_dir, sv->nmajors, (int)sv->as_root);
