@@ -3,7 +3,7 @@
 # test, skipping those already present. Needs root (or sudo).
 set -eu
 PKGS="build-essential make cmake pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev libssl-dev
-libpq-dev postgresql postgresql-client python3 clang"
+libpq-dev postgresql postgresql-client postgresql-server-dev-15 python3 clang"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
