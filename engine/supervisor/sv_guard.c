@@ -11,11 +11,11 @@
  * dir, 0644 file) because the build tree may not be readable by the pg OS user (e.g.
  * under /root), and so a rebuild never changes the file under running servers (the copy
  * is replaced by rename). No module found: sv_open fails; an instance never runs
- * unguarded. Called once from sv_open. */
+ * unguarded. Called once from sv_open. A postmaster adopted at reconcile is checked with
+ * sv__guard_loaded (one started by an older rdslocal runs without it and is restarted). */
 #include "sv_internal.h"
 
-#include <errno.h>
-#include <limits.h>
+#include <libpq-fe.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -73,4 +73,22 @@ int sv__guard_install(sv_supervisor *sv, rds_error *err)
     }
     log_at(LOG_DEBUG, "supervisor", "guard module \"%s\" copied to \"%s\"", src, sv->guard_lib);
     return 0;
+}
+
+bool sv__guard_loaded(const sv_supervisor *sv, const sv_inst *in)
+{
+    char port[16];
+    snprintf(port, sizeof port, "%d", in->port);
+    const char *kw[] = { "host", "port", "user", "dbname", "connect_timeout", NULL };
+    const char *val[] = { in->sock, port, SV_ADMIN_USER, "postgres", "5", NULL };
+    PGconn *c = PQconnectdbParams(kw, val, 0);
+    bool ok = false;
+    if (PQstatus(c) == CONNECTION_OK) {
+        PGresult *r = PQexec(c, "SHOW shared_preload_libraries");
+        ok = PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) == 1 &&
+             strcmp(PQgetvalue(r, 0, 0), sv->guard_lib) == 0;
+        PQclear(r);
+    }
+    PQfinish(c);
+    return ok;
 }

@@ -184,6 +184,9 @@ bool sv__inst_find_running(sv_inst *in, pid_t *pid, int *port);
  * copies it to <state_dir>/lib/ where the pg user can read it and sets sv->guard_lib.
  * INTERNAL_FAILURE if it is missing: instances never run without it. */
 int sv__guard_install(sv_supervisor *sv, rds_error *err);
+/* True if the running postmaster of in preloads sv->guard_lib (asked over its socket as
+ * rdsadmin); false if not, or if it cannot be asked. */
+bool sv__guard_loaded(const sv_supervisor *sv, const sv_inst *in);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

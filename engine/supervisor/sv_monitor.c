@@ -186,7 +186,9 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
             sv__release_locked(sv, in);
             continue;
         }
-        if (running && in->port == s->port) { /* adopt as is */
+        /* Adopt as is, unless it runs without the guard module (started by an older
+         * rdslocal): then it is restarted like a port change. */
+        if (running && in->port == s->port && sv__guard_loaded(sv, in)) {
             sv__apply_spec(in, s);
             sv__set_state(sv, in, IS_RUNNING);
             sv__release_locked(sv, in);

@@ -11,6 +11,7 @@ what the master user may do on RDS still works.
 
 Runs as root (postgres as the `postgres` OS user) or as a normal user."""
 import os
+import signal
 import subprocess
 
 import rdslocal_testlib as t
@@ -138,6 +139,36 @@ class PgSecurity(t.PgTestCase):
         self.rds.reboot_db_instance(DBInstanceIdentifier="sec-system")
         d = t.wait_status(self.rds, "sec-system", "available")
         self.assertEqual(self.sql(d, "show rdslocal_guard.version"), "1")
+
+    def test_adopted_postmaster_without_the_guard_is_restarted_with_it(self):
+        # A postmaster left running by an rdslocal that predates the guard: rdslocal is
+        # killed, the instance is restarted by hand without the module, rdslocal restarts.
+        d = self.create("sec-adopt")
+        rid = d["DbiResourceId"]
+        data = os.path.join(t.instance_dir(self.server.state_dir, rid), "data")
+        self.server.kill9()
+        pm = t.postmaster_pid(self.server.state_dir, rid)
+        os.kill(pm, signal.SIGINT)
+        t.wait_for(lambda: not t.pid_alive(pm), 30, what="postmaster to stop")
+        conf = os.path.join(data, "rdslocal.conf")
+        with open(conf) as f:
+            text = f.read()
+        self.assertIn("shared_preload_libraries", text)
+        with open(conf, "w") as f:
+            f.write("\n".join(l for l in text.splitlines() if not l.startswith("shared_preload_libraries")) + "\n")
+        cmd = ["/usr/lib/postgresql/15/bin/postgres", "-D", data]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
+                         start_new_session=True)
+        t.wait_for(lambda: self.run_sql(d, "select 1")[0] == 0, 30, what="unguarded postmaster")
+        self.assertEqual(self.run_sql(d, "show rdslocal_guard.version")[0], 1)  # really unguarded
+        unguarded = t.postmaster_pid(self.server.state_dir, rid)
+        self.server.start()
+        d = t.wait_status(self.rds, "sec-adopt", "available")
+        self.assertNotEqual(t.postmaster_pid(self.server.state_dir, rid), unguarded)
+        self.assertEqual(self.sql(d, "show rdslocal_guard.version"), "1")
+        self.refused(d, "grant pg_execute_server_program to app", DENIED % "pg_execute_server_program")
 
     def test_superuser_routes_stay_closed(self):
         # PostgreSQL's own checks; kept here so the whole list of routes is in one place
