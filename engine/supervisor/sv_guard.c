@@ -11,7 +11,9 @@
  * dir, 0644 file) because the build tree may not be readable by the pg OS user (e.g.
  * under /root), and so a rebuild never changes the file under running servers (the copy
  * is replaced by rename). No module found: sv_open fails; an instance never runs
- * unguarded. Called once from sv_open. A postmaster adopted at reconcile is checked with
+ * unguarded. A module loads only into the PostgreSQL major it was built for
+ * (RDSLOCAL_GUARD_PG_MAJOR): other installed majors are not offered (sv_template.c skips
+ * them with a warning). Called once from sv_open. A postmaster adopted at reconcile is checked with
  * sv__guard_loaded (one started by an older rdslocal runs without it and is restarted). */
 #include "sv_internal.h"
 
@@ -22,6 +24,9 @@
 
 #ifndef RDSLOCAL_GUARD_BUILD_PATH
 #define RDSLOCAL_GUARD_BUILD_PATH ""
+#endif
+#ifndef RDSLOCAL_GUARD_PG_MAJOR
+#define RDSLOCAL_GUARD_PG_MAJOR "15"
 #endif
 #define GUARD_FILE "rdslocal_guard.so"
 
@@ -71,6 +76,7 @@ int sv__guard_install(sv_supervisor *sv, rds_error *err)
                  (int)sv->pg_uid);
         return rds_detail(err, "access X_OK as uid %d failed", (int)sv->pg_uid);
     }
+    snprintf(sv->guard_major, sizeof sv->guard_major, "%s", RDSLOCAL_GUARD_PG_MAJOR);
     log_at(LOG_DEBUG, "supervisor", "guard module \"%s\" copied to \"%s\"", src, sv->guard_lib);
     return 0;
 }

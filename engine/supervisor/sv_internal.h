@@ -59,6 +59,8 @@ struct sv_supervisor {
     char state_dir[SV_PATH], template_dir[SV_PATH], instances_dir[SV_PATH], spare_dir[SV_PATH];
     char guard_lib[SV_PATH];  /* <state_dir>/lib/rdslocal_guard.so: our copy of the guard module,
                                  preloaded by every instance (see sv_guard.c) */
+    char guard_major[8];      /* the PostgreSQL major the module is built for; "" in versions_only
+                                 mode (no instance runs). Other majors are not offered */
     bool as_root;             /* children run as pg_uid/pg_gid and dirs are chowned to them */
     uid_t pg_uid;
     gid_t pg_gid;

@@ -77,6 +77,11 @@ static void add_version(sv_supervisor *sv, const char *bin_dir)
     snprintf(major, sizeof major, "%.*s", (int)strcspn(ver, "."), ver);
     if (sv__major(sv, major))
         return; /* the first directory providing a major wins */
+    if (sv->guard_major[0] && strcmp(major, sv->guard_major) != 0) {
+        log_at(LOG_WARN, "supervisor", "ignoring PostgreSQL %s in \"%s\": the rdslocal_guard module is built for %s",
+               ver, bin_dir, sv->guard_major);
+        return;
+    }
     sv_major *m = &sv->majors[sv->nmajors++];
     memset(m, 0, sizeof *m);
     snprintf(m->v.major, sizeof m->v.major, "%s", major);

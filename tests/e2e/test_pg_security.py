@@ -159,14 +159,15 @@ class PgSecurity(t.PgTestCase):
         cmd = ["/usr/lib/postgresql/15/bin/postgres", "-D", data]
         if os.geteuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--"] + cmd
-        subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
-                         start_new_session=True)
+        manual = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/",
+                                  start_new_session=True)
         t.wait_for(lambda: self.run_sql(d, "select 1")[0] == 0, 30, what="unguarded postmaster")
         self.assertEqual(self.run_sql(d, "show rdslocal_guard.version")[0], 1)  # really unguarded
         unguarded = t.postmaster_pid(self.server.state_dir, rid)
         self.server.start()
         d = t.wait_status(self.rds, "sec-adopt", "available")
         self.assertNotEqual(t.postmaster_pid(self.server.state_dir, rid), unguarded)
+        manual.wait(30)  # reconcile stopped it
         self.assertEqual(self.sql(d, "show rdslocal_guard.version"), "1")
         self.refused(d, "grant pg_execute_server_program to app", DENIED % "pg_execute_server_program")
 
