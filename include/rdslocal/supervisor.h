@@ -12,12 +12,17 @@
  *   <state_dir>/instances/<key>/startup.log   postgres stdout/stderr before the
  *                                        logging collector takes over
  *   <state_dir>/spare/<major>/<name>/    pre-cloned data dirs (spare pool)
+ *   <state_dir>/lib/rdslocal_guard.so    copy of the guard module every instance preloads
  *
  * Roles inside every instance, as on RDS: `rdsadmin` is the only superuser (it logs in
  * over the private unix socket with trust auth); `rds_superuser` is a NOLOGIN role with
  * CREATEDB, CREATEROLE and pg_monitor/pg_signal_backend/pg_checkpoint; the master user
  * is a LOGIN role IN ROLE rds_superuser, never a superuser. TCP connections (127.0.0.1,
- * ::1) always need scram-sha-256.
+ * ::1) always need scram-sha-256. Every instance preloads the rdslocal_guard module
+ * (pgext/), which refuses non-superusers the roles and commands that reach the host
+ * (pg_execute_server_program, pg_*_server_files, COPY with a file or program, ALTER
+ * SYSTEM); sv_open fails if the module is missing, and only the PostgreSQL major it is
+ * built for is offered.
  *
  * When rdslocal runs as root, every postgres/initdb child runs as cfg->pg_user and the
  * instance dirs are owned by that user.
