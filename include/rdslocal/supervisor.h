@@ -66,7 +66,7 @@ typedef struct sv_engine_version {
  * cfg->pg_user exists and can traverse both dirs, and starts a background thread that
  * builds missing templates and fills the spare pool. Fast: no initdb on this path.
  * Does not start or adopt any instance: call sv_reconcile for that.
- * Errors: INTERNAL_FAILURE (no postgres installed, unknown pg_user, dir not traversable
+ * Errors: INTERNAL_FAILURE (no postgres installed, guard module missing, unknown pg_user, dir not traversable
  * by pg_user, mkdir failed). */
 int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err);
 
