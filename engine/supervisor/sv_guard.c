@@ -11,10 +11,13 @@
  * dir, 0644 file) because the build tree may not be readable by the pg OS user (e.g.
  * under /root), and so a rebuild never changes the file under running servers (the copy
  * is replaced by rename). No module found: sv_open fails; an instance never runs
- * unguarded. A module loads only into the PostgreSQL major it was built for
+ * unguarded.
+ *
+ * A module loads only into the PostgreSQL major it was built for
  * (RDSLOCAL_GUARD_PG_MAJOR): other installed majors are not offered (sv_template.c skips
- * them with a warning). Called once from sv_open. A postmaster adopted at reconcile is checked with
- * sv__guard_loaded (one started by an older rdslocal runs without it and is restarted). */
+ * them with a warning). A postmaster adopted at reconcile is asked with sv__guard_loaded;
+ * one started by an older rdslocal runs without the module and is restarted.
+ * sv__guard_install: once, from sv_open. sv__guard_loaded: any thread. */
 #include "sv_internal.h"
 
 #include <libpq-fe.h>
