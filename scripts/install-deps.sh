@@ -10,7 +10,7 @@ set -eu
 # is for `tests/fuzz/run_fuzz.sh`).
 PKGS="build-essential make cmake pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev libssl-dev
 libpq-dev postgresql postgresql-client postgresql-server-dev-15 python3 python3-boto3 awscli
-clang procps"
+clang procps curl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
