@@ -60,7 +60,7 @@ static int resolve_version(engine_req *r, const char *want, const char **out, rd
     if (n == 0)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "Cannot find version %s for postgres", want ? want : "(default)");
-    if (!want) {
+    if (!want || !*want) {
         *out = arena_strdup(r->a, v[n - 1].version);
         return 0;
     }

@@ -1,19 +1,35 @@
 #!/bin/sh
-# install-deps.sh: installs the Debian/Ubuntu packages rdslocal needs to build, run and
-# test, skipping those already present. Needs root (or sudo).
+# install-deps.sh: installs, from Debian/Ubuntu's own archive, every package rdslocal needs
+# to build, run and test, skipping those already present. Works on a bare Debian 12.
+# As root it runs apt-get itself; otherwise through sudo if sudo exists, else it prints
+# the one apt-get line to run as root and exits 1.
 set -eu
+# build: compiler, CMake, the libraries and the PostgreSQL server headers (the guard
+# extension); run: the PostgreSQL 15 server binaries; test: psql, python3 with boto3, the
+# AWS CLI, clang (the fuzz targets' corpus replay builds with the normal compiler, clang
+# is for `tests/fuzz/run_fuzz.sh`).
 PKGS="build-essential make cmake pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev libssl-dev
-libpq-dev postgresql postgresql-client postgresql-server-dev-15 python3 clang"
+libpq-dev postgresql postgresql-client postgresql-server-dev-15 python3 python3-boto3 awscli
+clang procps curl"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
-if [ -n "$missing" ]; then
-    SUDO=""
-    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
-    echo "installing:$missing"
-    $SUDO apt-get update -qq
-    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
+if [ -z "$missing" ]; then
+    echo "dependencies present"
+    exit 0
 fi
+if [ "$(id -u)" -eq 0 ]; then
+    SUDO=""
+elif command -v sudo >/dev/null 2>&1; then
+    SUDO="sudo"
+else
+    echo "rdslocal needs these Debian packages:$missing" >&2
+    echo "run as root:  apt-get update && apt-get install -y$missing" >&2
+    exit 1
+fi
+echo "installing:$missing"
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 # Debian's postgresql package starts a cluster of its own on 5432; rdslocal does not use it.
 echo "dependencies present"

@@ -84,6 +84,14 @@ class PgConnect(t.PgTestCase):
             self.assertTrue(version.startswith("PostgreSQL %s " % full), version)
             self.assertEqual(self.sql(d, "show server_version_num")[:2], str(major))
 
+    def test_empty_engine_version_means_the_default(self):
+        # Terraform sends EngineVersion= (empty) when engine_version is not set; AWS reads it
+        # as "the default version".
+        newest = installed_version(installed_majors()[-1])
+        d = self.create("ev-empty", EngineVersion="")
+        self.assertEqual(d["EngineVersion"], newest)
+        self.assertTrue(self.sql(d, "select version()").startswith("PostgreSQL %s " % newest))
+
     def test_engine_version_not_installed_is_refused(self):
         installed = installed_majors()
         newest = max(installed)

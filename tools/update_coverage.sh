@@ -1,6 +1,6 @@
 #!/bin/sh
-# Rewrites the coverage block of README.md from `rdslocal --coverage-table`.
-# Usage: tools/update_readme_coverage.sh [path/to/rdslocal]
+# Rewrites the coverage block of COVERAGE.md from `rdslocal --coverage-table`.
+# Usage: tools/update_coverage.sh [path/to/rdslocal]
 set -eu
 bin=${1:-build/rdslocal}
 tmp=$(mktemp)
@@ -8,6 +8,6 @@ tmp=$(mktemp)
 awk -v table="$tmp" '
   /<!-- coverage:begin -->/ { print; while ((getline line < table) > 0) print line; skip=1; next }
   /<!-- coverage:end -->/ { skip=0 }
-  !skip { print }' README.md > README.md.new
-mv README.md.new README.md
+  !skip { print }' COVERAGE.md > COVERAGE.md.new
+mv COVERAGE.md.new COVERAGE.md
 rm -f "$tmp"
