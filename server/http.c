@@ -417,6 +417,50 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* Queues the answer a worker (or run_request inline) left in st. */
+static enum MHD_Result send_answer(req_state *st)
+{
+    st->sent = true;
+    if (st->is_admin) {
+        access_log(st, "-", st->url, st->ar.status, "");
+        return send_body(st->c, st, st->ar.status, st->ar.body, st->ar.body_len, "application/json", NULL);
+    }
+    dispatch_response *out = &st->out;
+    access_log(st, out->request_id, out->action, out->status, out->error_code);
+    return out->cached ? send_cached(st->c, st, out)
+                       : send_body(st->c, st, out->status, out->body, out->body_len, out->content_type,
+                                   out->request_id);
+}
+
+/* The raw value of "Action" in a form (body or query string), or NULL; *n its length. */
+static const char *peek_action(const char *text, size_t len, size_t *n)
+{
+    for (size_t i = 0; i + 7 <= len; i++) {
+        if ((i == 0 || text[i - 1] == '&') && memcmp(text + i, "Action=", 7) == 0) {
+            const char *v = text + i + 7;
+            const char *end = memchr(v, '&', len - i - 7);
+            *n = end ? (size_t)(end - v) : len - i - 7;
+            return v;
+        }
+    }
+    return NULL;
+}
+
+/* Requests that only read (Describe*, List*, the admin GETs) run at once on the I/O thread:
+ * they take microseconds, and the hop to a worker and back would cost more than the work.
+ * Anything that may wait on the engine (creates, deletes, reset) goes to a worker, so an
+ * I/O thread never blocks on a postgres start. A wrong guess only costs latency: the
+ * dispatcher parses the request again and decides everything. */
+static bool runs_inline(const req_state *st)
+{
+    if (st->is_admin)
+        return strcmp(st->method, "GET") == 0;
+    size_t n = 0;
+    const char *a = st->body.len ? peek_action(st->body.data, st->body.len, &n)
+                                 : peek_action(st->query, strlen(st->query), &n);
+    return a && ((n > 8 && memcmp(a, "Describe", 8) == 0) || (n > 4 && memcmp(a, "List", 4) == 0));
+}
+
 /* ---- the access handler ------------------------------------------------------------------ */
 
 /* Answers a CORS preflight (OPTIONS with Origin and Access-Control-Request-Method). */
@@ -571,18 +615,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         *upload_size = 0;
         return MHD_YES;
     }
-    if (st->phase == RQ_ANSWERED) {
-        st->sent = true;
-        if (st->is_admin) {
-            access_log(st, "-", url, st->ar.status, "");
-            return send_body(c, st, st->ar.status, st->ar.body, st->ar.body_len, "application/json", NULL);
-        }
-        dispatch_response *out = &st->out;
-        access_log(st, out->request_id, out->action, out->status, out->error_code);
-        return out->cached ? send_cached(c, st, out)
-                           : send_body(c, st, out->status, out->body, out->body_len, out->content_type,
-                                       out->request_id);
-    }
+    if (st->phase == RQ_ANSWERED)
+        return send_answer(st);
     if (st->phase == RQ_QUEUED)
         return MHD_YES; /* cannot happen: a suspended connection is not called */
     enum MHD_Result ret;
@@ -601,6 +635,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     h->inflight++;
     st->counted = true;
+    if (runs_inline(st)) {
+        pthread_mutex_unlock(&h->mu);
+        run_request(st);
+        st->phase = RQ_ANSWERED;
+        return send_answer(st);
+    }
     st->phase = RQ_QUEUED;
     MHD_suspend_connection(c);
     if (h->q_tail)
