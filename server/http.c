@@ -684,6 +684,27 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
     *con_cls = NULL;
 }
 
+/* libmicrohttpd's own messages (malformed requests it answers itself, accept errors)
+ * become our log lines, control characters escaped like every logged value. */
+static void mhd_logger(void *cls, const char *fmt, va_list ap)
+{
+    (void)cls;
+    char msg[512], esc[1024];
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    size_t n = strlen(msg);
+    while (n && (msg[n - 1] == '\n' || msg[n - 1] == '\r'))
+        msg[--n] = '\0';
+    size_t k = 0;
+    for (const unsigned char *p = (const unsigned char *)msg; *p && k + 5 < sizeof esc; p++) {
+        if (*p < 0x20 || *p == 0x7f || *p == '\\')
+            k += (size_t)snprintf(esc + k, sizeof esc - k, "\\x%02x", *p);
+        else
+            esc[k++] = (char)*p;
+    }
+    esc[k] = '\0';
+    log_at(LOG_INFO, "http", "%s", esc);
+}
+
 /* ---- start and stop ----------------------------------------------------------------- */
 
 static unsigned default_conn_limit(void)
@@ -736,6 +757,7 @@ int http_start(http_server **out, const http_options *opt, engine *e, rds_error 
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip_limit,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
+                                MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
                                 MHD_OPTION_END);
     if (!h->d) {
         pthread_mutex_lock(&h->mu);
