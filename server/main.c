@@ -1,6 +1,8 @@
 /* main.c: rdslocal's entry point: settings (flags, then RDSLOCAL_* environment, then
- * defaults), start-up order (engine → HTTP), and shutdown on SIGINT/SIGTERM (HTTP first,
- * then the engine, which stops every instance cleanly). Signals are blocked in every
+ * defaults), start-up order (engine → HTTP), and shutdown on SIGINT/SIGTERM (HTTP first:
+ * stop accepting, finish and answer the requests in flight; then the engine, which stops
+ * every instance cleanly). The verification secret comes from a file or the environment,
+ * never argv. Signals are blocked in every
  * thread and taken synchronously here with sigwait, so no handler runs async code. */
 #include "dispatch.h"
 #include "http.h"
@@ -45,6 +47,8 @@ static void usage(FILE *f)
             "  --max-connections-per-ip N  per client address (15/16 of the above)\n"
             "                                                                      RDSLOCAL_MAX_CONNECTIONS_PER_IP\n"
             "  --log-level LEVEL      debug, info, warn, error (info)              RDSLOCAL_LOG_LEVEL\n"
+            "  --region REGION        ignored (kept for old scripts): a request's region is the\n"
+            "                         one in its SigV4 credential scope; without one it is refused\n"
             "  --coverage-table       print the API coverage table (markdown) and exit\n"
             "  --help, --version\n");
 }
