@@ -746,6 +746,8 @@ int http_start(http_server **out, const http_options *opt, engine *e, rds_error 
         h->n_workers++;
     }
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    /* Two I/O threads per CPU: a preempted I/O thread stalls only its share of the
+     * connections, and reads (run on these threads) keep both CPUs busy. */
     unsigned pool = ncpu < 2 ? 4 : ncpu > 8 ? 16 : 2 * (unsigned)ncpu;
     if (h->n_workers > 0)
         h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_SUSPEND_RESUME | MHD_USE_ERROR_LOG,

@@ -4,6 +4,9 @@
 
 #include "check.h"
 
+#include <stdlib.h>
+#include <unistd.h>
+
 static void test_http__issue_7_log_escape(void)
 {
     char buf[64];
@@ -74,7 +77,29 @@ static void test_http__issue_7_media_type(void)
     CHECK(!http_media_type_is("application/jsonp", "application/json"));
 }
 
+/* engine/base/log.c: whatever a message holds, the logger writes one line. */
+static void test_http__issue_7_log_line_is_one_line(void)
+{
+    char path[] = "/tmp/rdslocal-test-log-XXXXXX";
+    int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    int saved = dup(STDERR_FILENO);
+    dup2(fd, STDERR_FILENO);
+    log_write(LOG_INFO, "api", "action=%s status=%d", "Describe\nFAKE INFO [api] x\r\x1b[2J", 400);
+    dup2(saved, STDERR_FILENO);
+    close(saved);
+    char buf[512] = "";
+    ssize_t n = pread(fd, buf, sizeof buf - 1, 0);
+    close(fd);
+    unlink(path);
+    CHECK(n > 0);
+    char *nl = strchr(buf, '\n');
+    CHECK(nl && nl[1] == '\0');
+    CHECK_CONTAINS(buf, " INFO [api] action=Describe\\x0aFAKE INFO [api] x\\x0d\\x1b[2J status=400\n");
+}
+
 static const check_case cases[] = {
+    TEST(test_http__issue_7_log_line_is_one_line),
     TEST(test_http__issue_7_log_escape),
     TEST(test_http__issue_7_host_allowed),
     TEST(test_http__issue_7_origin_allowed),
