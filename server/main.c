@@ -2,8 +2,8 @@
  * defaults), start-up order (engine → HTTP), and shutdown on SIGINT/SIGTERM (HTTP first:
  * stop accepting, finish and answer the requests in flight; then the engine, which stops
  * every instance cleanly). The verification secret comes from a file or the environment,
- * never argv. Signals are blocked in every
- * thread and taken synchronously here with sigwait, so no handler runs async code. */
+ * never argv. Signals are blocked in every thread and taken synchronously here with
+ * sigwait, so no handler runs async code. */
 #include "dispatch.h"
 #include "http.h"
 
