@@ -477,9 +477,15 @@ static enum MHD_Result preflight(req_state *st, const char *origin)
                                                    "Access-Control-Request-Headers");
     strbuf allow;
     strbuf_init(&allow);
-    strbuf_puts(&allow, "authorization, content-type, x-amz-date, x-amz-target, "
-                        "x-amz-content-sha256, x-amz-security-token, x-amz-user-agent, "
-                        "amz-sdk-invocation-id, amz-sdk-request");
+    static const char *const base[] = { "authorization", "content-type", "x-amz-date", "x-amz-target",
+                                        "x-amz-content-sha256", "x-amz-security-token",
+                                        "x-amz-user-agent", "amz-sdk-invocation-id", "amz-sdk-request" };
+    for (size_t i = 0; i < sizeof base / sizeof base[0]; i++) {
+        if (i)
+            strbuf_puts(&allow, ", ");
+        strbuf_puts(&allow, base[i]);
+    }
+    /* Other x-amz-* / amz-sdk-* names the page asks for (newer SDK headers). */
     for (const char *p = want ? want : ""; *p;) {
         const char *comma = strchr(p, ',');
         size_t n = comma ? (size_t)(comma - p) : strlen(p);
@@ -489,6 +495,8 @@ static enum MHD_Result preflight(req_state *st, const char *origin)
         bool ok = n > 6 && n < 64 && (strncasecmp(s, "x-amz-", 6) == 0 || strncasecmp(s, "amz-sdk-", 8) == 0);
         for (size_t i = 0; ok && i < n; i++)
             ok = isalnum((unsigned char)s[i]) || s[i] == '-';
+        for (size_t i = 0; ok && i < sizeof base / sizeof base[0]; i++)
+            ok = !eq_n(s, n, base[i]);
         if (ok) {
             strbuf_puts(&allow, ", ");
             strbuf_append(&allow, s, n);

@@ -124,13 +124,17 @@ class BrowserTest(ApiTestCase):
         origin = "http://localhost:3000"
         st, h, body = request(self.server, "OPTIONS", "/", None, {
             "Origin": origin, "Access-Control-Request-Method": "POST",
-            "Access-Control-Request-Headers": "authorization,content-type,x-amz-date,x-amz-user-agent"})
+            "Access-Control-Request-Headers": "authorization,content-type,x-amz-date,x-amz-user-agent,"
+                                              "x-amz-checksum-crc32,x-evil"})
         self.assertEqual(st, 204, body)
         self.assertEqual(h["access-control-allow-origin"], origin)
         self.assertIn("POST", h["access-control-allow-methods"])
         allow = [x.strip() for x in h["access-control-allow-headers"].split(",")]
-        for name in ("authorization", "content-type", "x-amz-date", "x-amz-user-agent", "x-amz-target"):
+        for name in ("authorization", "content-type", "x-amz-date", "x-amz-user-agent", "x-amz-target",
+                     "x-amz-checksum-crc32"):
             self.assertIn(name, allow)
+        self.assertEqual(len(allow), len(set(allow)))
+        self.assertNotIn("x-evil", allow)
         # The real request from that page gets its answer and may read it.
         st, h, body = request(self.server, "POST", "/", b"Action=DescribeDBInstances&Version=2014-10-31",
                               api_headers(Origin=origin))
