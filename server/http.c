@@ -614,8 +614,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         return MHD_YES;
     }
     if (*upload_size) {
-        if (rds_real_now_ms() - st->started_ms > HTTP_BODY_DEADLINE_S * 1000LL)
-            return MHD_NO; /* a body trickle: close the connection */
+        if (rds_real_now_ms() - st->started_ms > HTTP_BODY_DEADLINE_S * 1000LL) {
+            /* A body trickle: close the connection. */
+            log_at(LOG_INFO, "http", "closing a connection whose body is still arriving after %d s",
+                   HTTP_BODY_DEADLINE_S);
+            return MHD_NO;
+        }
         if (st->body.len + *upload_size > HTTP_MAX_BODY_BYTES)
             st->too_large = true;
         else
@@ -760,6 +764,7 @@ int http_start(http_server **out, const http_options *opt, engine *e, rds_error 
     if (h->n_workers > 0)
         h->d = MHD_start_daemon(MHD_USE_EPOLL_INTERNAL_THREAD | MHD_USE_SUSPEND_RESUME | MHD_USE_ERROR_LOG,
                                 (uint16_t)opt->port, NULL, NULL, on_request, h,
+                                MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, /* first: see its doc */
                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
                                 MHD_OPTION_THREAD_POOL_SIZE, pool,
@@ -767,7 +772,6 @@ int http_start(http_server **out, const http_options *opt, engine *e, rds_error 
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip_limit,
                                 MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)HTTP_IDLE_TIMEOUT_S,
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 4096u,
-                                MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h,
                                 MHD_OPTION_END);
     if (!h->d) {
         pthread_mutex_lock(&h->mu);
