@@ -82,7 +82,7 @@ create_body() { # prefix
 
 reset_and_seed() { # server port
     if [ "$1" = rdslocal ]; then
-        curl -fs -o /dev/null -X POST "http://127.0.0.1:$2/_rdslocal/reset"
+        curl -fs -o /dev/null -X POST -H "Content-Type: application/json" -d "{}" "http://127.0.0.1:$2/_rdslocal/reset"
     else
         curl -fs -o /dev/null -X POST "http://127.0.0.1:$2/moto-api/reset"
     fi

@@ -66,7 +66,7 @@ def free_port():
 def health_ok(port):
     try:
         with socket.create_connection(("127.0.0.1", port), timeout=0.5) as s:
-            s.sendall(b"GET /_rdslocal/health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            s.sendall(b"GET /_rdslocal/health HTTP/1.1\r\nHost: localhost:%d\r\nConnection: close\r\n\r\n" % port)
             return s.recv(64).startswith(b"HTTP/1.1 200")
     except OSError:
         return False

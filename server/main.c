@@ -1,13 +1,16 @@
 /* main.c: rdslocal's entry point: settings (flags, then RDSLOCAL_* environment, then
- * defaults), start-up order (engine → HTTP), and shutdown on SIGINT/SIGTERM (HTTP first,
- * then the engine, which stops every instance cleanly). Signals are blocked in every
- * thread and taken synchronously here with sigwait, so no handler runs async code. */
+ * defaults), start-up order (engine → HTTP), and shutdown on SIGINT/SIGTERM (HTTP first:
+ * stop accepting, finish and answer the requests in flight; then the engine, which stops
+ * every instance cleanly). The verification secret comes from a file or the environment,
+ * never argv. Signals are blocked in every thread and taken synchronously here with
+ * sigwait, so no handler runs async code. */
 #include "dispatch.h"
 #include "http.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <getopt.h>
 #include <signal.h>
@@ -23,7 +26,6 @@ static void usage(FILE *f)
             "A local emulator of the Amazon RDS API; every DB instance is a real PostgreSQL server.\n\n"
             "  --listen HOST:PORT     where to listen (default 127.0.0.1:4566)       RDSLOCAL_LISTEN\n"
             "  --state-dir DIR        model and instance data (default: see README) RDSLOCAL_STATE_DIR\n"
-            "  --region REGION        region for requests without one (us-east-1)   RDSLOCAL_REGION\n"
             "  --account-id ID        account id in ARNs (000000000000)            RDSLOCAL_ACCOUNT_ID\n"
             "  --endpoint-address H   Endpoint.Address of instances (localhost)    RDSLOCAL_ENDPOINT_ADDRESS\n"
             "  --port-range LO-HI     instance ports when none is given (15432-16431) RDSLOCAL_PORT_RANGE\n"
@@ -33,8 +35,20 @@ static void usage(FILE *f)
             "  --template-dir DIR     initdb template cache (see README)           RDSLOCAL_TEMPLATE_DIR\n"
             "  --spare-pool N         pre-cloned data dirs kept ready (3)          RDSLOCAL_SPARE_POOL\n"
             "  --realistic-timing S   keep transitional statuses for S seconds (0) RDSLOCAL_REALISTIC_TIMING\n"
-            "  --verify-signatures SECRET  verify SigV4 signatures with this secret key RDSLOCAL_VERIFY_SECRET\n"
+            "  --verify-signatures-file PATH  verify SigV4 signatures with the secret key in\n"
+            "                         PATH (first line), or from RDSLOCAL_VERIFY_SIGNATURES=SECRET;\n"
+            "                         never on the command line (ps shows it to every user)\n"
+            "  --allowed-origins LIST browser origins allowed to call rdslocal, comma-separated\n"
+            "                         (default none: requests with an Origin header get 403)\n"
+            "                                                                      RDSLOCAL_ALLOWED_ORIGINS\n"
+            "  --allowed-hosts LIST   Host header values accepted besides the listen address,\n"
+            "                         localhost and 127.0.0.1 (\"*\": any)          RDSLOCAL_ALLOWED_HOSTS\n"
+            "  --max-connections N    open HTTP connections (RLIMIT_NOFILE - 512)  RDSLOCAL_MAX_CONNECTIONS\n"
+            "  --max-connections-per-ip N  per client address (15/16 of the above)\n"
+            "                                                                      RDSLOCAL_MAX_CONNECTIONS_PER_IP\n"
             "  --log-level LEVEL      debug, info, warn, error (info)              RDSLOCAL_LOG_LEVEL\n"
+            "  --region REGION        ignored (kept for old scripts): a request's region is the\n"
+            "                         one in its SigV4 credential scope; without one it is refused\n"
             "  --coverage-table       print the API coverage table (markdown) and exit\n"
             "  --help, --version\n");
 }
@@ -58,6 +72,39 @@ static char *default_dir(const char *root_dir, const char *xdg_var, const char *
     return strdup(buf);
 }
 
+/* The first line of path, without its line end; NULL (message printed) if unreadable or
+ * empty. Malloc'd. */
+static char *read_secret_file(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        fprintf(stderr, "rdslocal: cannot read --verify-signatures-file \"%s\": %s\n", path, strerror(errno));
+        return NULL;
+    }
+    char buf[512];
+    char *line = fgets(buf, sizeof buf, f);
+    fclose(f);
+    size_t n = line ? strcspn(buf, "\r\n") : 0;
+    if (n == 0) {
+        fprintf(stderr, "rdslocal: --verify-signatures-file \"%s\" has no secret key on its first line\n", path);
+        return NULL;
+    }
+    buf[n] = '\0';
+    char *s = strdup(buf);
+    memset(buf, 0, sizeof buf);
+    return s;
+}
+
+/* Every connection needs a descriptor: raise the soft limit to the hard one. */
+static void raise_fd_limit(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
 int main(int argc, char **argv)
 {
     const char *listen = env_or("RDSLOCAL_LISTEN", "127.0.0.1:4566");
@@ -67,9 +114,15 @@ int main(int argc, char **argv)
     const char *level_name = env_or("RDSLOCAL_LOG_LEVEL", "info");
     const char *timing = env_or("RDSLOCAL_REALISTIC_TIMING", "0");
     const char *spare = env_or("RDSLOCAL_SPARE_POOL", "3");
-    const char *secret = env_or("RDSLOCAL_VERIFY_SECRET", NULL);
+    const char *secret_env = env_or("RDSLOCAL_VERIFY_SIGNATURES", env_or("RDSLOCAL_VERIFY_SECRET", NULL));
+    const char *secret_file = NULL;
+    const char *allowed_origins = env_or("RDSLOCAL_ALLOWED_ORIGINS", NULL);
+    const char *allowed_hosts = env_or("RDSLOCAL_ALLOWED_HOSTS", NULL);
+    const char *max_conns = env_or("RDSLOCAL_MAX_CONNECTIONS", "0");
+    const char *max_conns_ip = env_or("RDSLOCAL_MAX_CONNECTIONS_PER_IP", "0");
+    bool region_given = env_or("RDSLOCAL_REGION", NULL) != NULL;
     engine_config cfg = {
-        .default_region = env_or("RDSLOCAL_REGION", "us-east-1"),
+        .default_region = "us-east-1", /* unused: every request's region is its credential scope's */
         .account_id = env_or("RDSLOCAL_ACCOUNT_ID", "000000000000"),
         .endpoint_address = env_or("RDSLOCAL_ENDPOINT_ADDRESS", "localhost"),
         .no_engine = strcmp(env_or("RDSLOCAL_NO_ENGINE", "0"), "0") != 0,
@@ -77,7 +130,8 @@ int main(int argc, char **argv)
         .pg_bin_dirs = env_or("RDSLOCAL_PG_BIN_DIRS", NULL),
     };
     enum { O_LISTEN = 256, O_STATE, O_REGION, O_ACCOUNT, O_ENDPOINT, O_PORTS, O_NOENGINE, O_PGUSER,
-           O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_SECRET, O_COVERAGE, O_HELP, O_VERSION };
+           O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_SECRET, O_SECRET_FILE, O_ORIGINS,
+           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_HELP, O_VERSION };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "state-dir", required_argument, NULL, O_STATE },
@@ -92,7 +146,12 @@ int main(int argc, char **argv)
         { "spare-pool", required_argument, NULL, O_SPARE },
         { "realistic-timing", required_argument, NULL, O_TIMING },
         { "log-level", required_argument, NULL, O_LOGLEVEL },
-        { "verify-signatures", required_argument, NULL, O_SECRET },
+        { "verify-signatures", optional_argument, NULL, O_SECRET },
+        { "verify-signatures-file", required_argument, NULL, O_SECRET_FILE },
+        { "allowed-origins", required_argument, NULL, O_ORIGINS },
+        { "allowed-hosts", required_argument, NULL, O_HOSTS },
+        { "max-connections", required_argument, NULL, O_MAXCONN },
+        { "max-connections-per-ip", required_argument, NULL, O_MAXCONN_IP },
         { "coverage-table", no_argument, NULL, O_COVERAGE },
         { "help", no_argument, NULL, O_HELP },
         { "version", no_argument, NULL, O_VERSION },
@@ -103,7 +162,7 @@ int main(int argc, char **argv)
         switch (c) {
         case O_LISTEN: listen = optarg; break;
         case O_STATE: state_dir = optarg; break;
-        case O_REGION: cfg.default_region = optarg; break;
+        case O_REGION: region_given = true; break;
         case O_ACCOUNT: cfg.account_id = optarg; break;
         case O_ENDPOINT: cfg.endpoint_address = optarg; break;
         case O_PORTS: port_range = optarg; break;
@@ -114,7 +173,16 @@ int main(int argc, char **argv)
         case O_SPARE: spare = optarg; break;
         case O_TIMING: timing = optarg; break;
         case O_LOGLEVEL: level_name = optarg; break;
-        case O_SECRET: secret = optarg; break;
+        case O_SECRET:
+            fprintf(stderr, "rdslocal: --verify-signatures does not take the secret key on the command "
+                            "line (every local user can read it with ps); use --verify-signatures-file "
+                            "PATH or the environment variable RDSLOCAL_VERIFY_SIGNATURES\n");
+            return 2;
+        case O_SECRET_FILE: secret_file = optarg; break;
+        case O_ORIGINS: allowed_origins = optarg; break;
+        case O_HOSTS: allowed_hosts = optarg; break;
+        case O_MAXCONN: max_conns = optarg; break;
+        case O_MAXCONN_IP: max_conns_ip = optarg; break;
         case O_COVERAGE: dispatch_print_coverage(stdout); return 0;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION: printf("rdslocal %s\n", RDSLOCAL_VERSION); return 0;
@@ -155,6 +223,29 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.realistic_timing_ms = (int64_t)(timing_s * 1000);
+    long conn_limit = strtol(max_conns, &end, 10);
+    if (*end || conn_limit < 0 || conn_limit > 1000000) {
+        fprintf(stderr, "rdslocal: --max-connections wants a count, got \"%s\"\n", max_conns);
+        return 2;
+    }
+    long conn_limit_ip = strtol(max_conns_ip, &end, 10);
+    if (*end || conn_limit_ip < 0 || conn_limit_ip > 1000000) {
+        fprintf(stderr, "rdslocal: --max-connections-per-ip wants a count, got \"%s\"\n", max_conns_ip);
+        return 2;
+    }
+    /* The secret key: from a file or the environment, never argv (ps shows argv to every
+     * local user). The variable is removed so postgres children don't inherit it. */
+    char *secret = NULL;
+    if (secret_file) {
+        secret = read_secret_file(secret_file);
+        if (!secret)
+            return 2;
+    } else if (secret_env) {
+        secret = strdup(secret_env);
+    }
+    unsetenv("RDSLOCAL_VERIFY_SIGNATURES");
+    unsetenv("RDSLOCAL_VERIFY_SECRET");
+    raise_fd_limit();
     cfg.spare_pool = atoi(spare);
     char *sd = state_dir ? strdup(state_dir) : default_dir("/var/lib/rdslocal", "XDG_STATE_HOME", ".local/state", "rdslocal");
     char *td = template_dir ? strdup(template_dir)
@@ -196,15 +287,24 @@ int main(int argc, char **argv)
         fprintf(stderr, "rdslocal: %s%s%s\n", err.message, err.detail[0] ? ": " : "", err.detail);
         return 1;
     }
-    if (http_start(&h, host, port, e, &err)) {
+    http_options hopt = { .host = host, .port = port, .allowed_origins = allowed_origins,
+                          .allowed_hosts = allowed_hosts, .verify_secret = secret,
+                          .connection_limit = (unsigned)conn_limit,
+                          .per_ip_limit = (unsigned)conn_limit_ip };
+    if (http_start(&h, &hopt, e, &err)) {
         fprintf(stderr, "rdslocal: %s\n", err.message);
         engine_close(e);
         return 1;
     }
-    http_set_verify_secret(h, secret);
-    log_at(LOG_INFO, "main", "rdslocal %s listening on http://%s:%d state_dir=\"%s\" engine=%s ready_ms=%lld",
+    unsigned lim, lim_ip;
+    http_limits(h, &lim, &lim_ip);
+    log_at(LOG_INFO, "main", "rdslocal %s listening on http://%s:%d state_dir=\"%s\" engine=%s "
+           "signatures=%s max_connections=%u per_ip=%u ready_ms=%lld",
            RDSLOCAL_VERSION, host, port, sd, cfg.no_engine ? "none" : "postgres",
-           (long long)(rds_real_now_ms() - t0));
+           secret ? "verified" : "unverified", lim, lim_ip, (long long)(rds_real_now_ms() - t0));
+    if (region_given)
+        log_at(LOG_WARN, "main", "--region/RDSLOCAL_REGION is ignored: each request's region is "
+               "the one in its SigV4 credential scope, and a request without one is refused");
     int sig = 0;
     sigwait(&set, &sig);
     log_at(LOG_INFO, "main", "shutting down on signal %d", sig);
@@ -212,6 +312,12 @@ int main(int argc, char **argv)
     engine_close(e);
     free(sd);
     free(td);
+    if (secret) {
+        volatile char *p = secret;
+        while (*p)
+            *p++ = 0;
+        free(secret);
+    }
     log_at(LOG_INFO, "main", "stopped");
     return 0;
 }

@@ -416,6 +416,67 @@ static bool rfc1123_to_iso(char out[17], const char *s)
     return true;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    unsigned yoe = (unsigned)(y - era * 400);
+    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + (int64_t)doe - 719468;
+}
+
+int sigv4_parse_time(int64_t *out_ms, const char *s)
+{
+    if (!s || !is_iso_basic(s))
+        return -1;
+    int y, mo, d, hh, mm, ss;
+    if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &hh, &mm, &ss) != 6 || mo < 1 || mo > 12 ||
+        d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
+        return -1;
+    *out_ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss) * 1000;
+    return 0;
+}
+
+/* ISO 8601 basic of at_ms: "20261127T183000Z". */
+static void iso_basic(char out[17], int64_t at_ms)
+{
+    char iso[40];
+    rds_time_iso8601(iso, sizeof iso, at_ms); /* "2026-11-27T18:30:00.000Z" */
+    snprintf(out, 17, "%.4s%.2s%.2sT%.2s%.2s%.2sZ", iso, iso + 5, iso + 8, iso + 11, iso + 14, iso + 17);
+}
+
+#define SKEW_MS (15 * 60 * 1000LL)
+
+int sigv4_check_time(const char *when, int64_t expires_s, int64_t now_ms, rds_error *err)
+{
+    int64_t at_ms;
+    if (sigv4_parse_time(&at_ms, when))
+        return rds_fail(err, RDS_E_INCOMPLETE_SIGNATURE,
+                        "Date must be in ISO-8601 'basic format'. Got '%.20s'. See "
+                        "http://en.wikipedia.org/wiki/ISO_8601", when);
+    char now[17], bound[17];
+    iso_basic(now, now_ms);
+    if (at_ms > now_ms + SKEW_MS) {
+        iso_basic(bound, now_ms + SKEW_MS);
+        return rds_fail(err, RDS_E_SIGNATURE_DOES_NOT_MATCH,
+                        "Signature not yet current: %s is still later than %s (%s + 15 min.)",
+                        when, bound, now);
+    }
+    if (expires_s >= 0) {
+        if (now_ms > at_ms + expires_s * 1000)
+            return rds_fail(err, RDS_E_ACCESS_DENIED, "Request has expired");
+        return 0;
+    }
+    if (at_ms < now_ms - SKEW_MS) {
+        iso_basic(bound, now_ms - SKEW_MS);
+        return rds_fail(err, RDS_E_SIGNATURE_DOES_NOT_MATCH,
+                        "Signature expired: %s is now earlier than %s (%s - 15 min.)", when, bound, now);
+    }
+    return 0;
+}
+
 /* The Authorization header as the client most likely sent it, for AWS's
  * "... Authorization=<header>" messages when only the parsed form is at hand. */
 static void auth_echo(char *buf, size_t cap, const sigv4_auth *auth)
@@ -740,7 +801,26 @@ int sigv4_verify(const sigv4_auth *auth, const sigv4_request *req, const char *s
         /* Not the canonical request itself: it may hold a signed x-amz-security-token. */
         rds_detail(err, "signature mismatch for key id \"%.40s\" at %s: canonical request sha256 %s, "
                    "signed headers %.80s", auth->access_key, when, creq_hash, auth->signed_headers);
+        goto done;
     }
+    /* A valid signature of another time: AWS's skew and presigned-expiry rules. */
+    int64_t expires_s = -1;
+    strbuf v;
+    strbuf_init(&v);
+    if (query_lookup(req->query, "X-Amz-Signature", &v) > 0) {
+        int found = query_lookup(req->query, "X-Amz-Expires", &v);
+        char *end = NULL;
+        long long x = found > 0 && v.data ? strtoll(v.data, &end, 10) : 0;
+        if (found > 0 && (!v.data || !*v.data || *end || x < 1 || x > 604800)) {
+            rc = rds_fail(err, RDS_E_INCOMPLETE_SIGNATURE,
+                          "X-Amz-Expires must be a number of seconds from 1 to 604800. %s", MSG_REEXAMINE);
+        }
+        if (found > 0)
+            expires_s = x;
+    }
+    strbuf_free(&v);
+    if (rc == 0)
+        rc = sigv4_check_time(when, expires_s, req->now_ms ? req->now_ms : rds_real_now_ms(), err);
 done:
     strbuf_free(&creq);
     strbuf_free(&sts);

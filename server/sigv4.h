@@ -8,7 +8,7 @@
  * What this module does NOT decide, and leaves to the caller (dispatch):
  * - which access keys exist and their secrets (unknown key: InvalidClientTokenId);
  * - which services and regions are served (auth->service, auth->region are just parsed);
- * - clock skew and presigned-URL expiry (sigv4_request_time gives the signed time).
+ * (Clock skew and presigned-URL expiry ARE checked here, against the caller's "now".)
  *
  * Error wording copies AWS's where it is on record (responses recorded from AWS's SigV4
  * front end: "Authorization header requires 'Credential' parameter. ... Authorization=...",
@@ -72,6 +72,9 @@ typedef struct sigv4_request {
     size_t body_len;            /* bytes */
     sigv4_header_fn header;
     void *header_ctx;
+    /* The server's wall clock (UTC ms) for the skew and expiry checks; 0: read it
+     * (rds_real_now_ms). Tests pass a fixed instant so recorded vectors stay valid. */
+    int64_t now_ms;
 } sigv4_request;
 
 /* Recomputes the signature of req under auth's scope with secret_key and compares it with
@@ -88,8 +91,9 @@ typedef struct sigv4_request {
  *   the date of the signed time; the signature differs (AWS's message; err->detail holds
  *   the key id, signed time and hash of the canonical request we computed, for the log).
  * - MalformedQueryString: a bad %-escape in the query string.
- * Does not check clock skew or X-Amz-Expires (see sigv4_request_time). The signing key is
- * wiped before returning. secret_key is borrowed. */
+ * - then, for a matching signature, the time checks of sigv4_check_time (X-Amz-Expires of
+ *   a presigned request included).
+ * The signing key is wiped before returning. secret_key is borrowed. */
 int sigv4_verify(const sigv4_auth *auth, const sigv4_request *req, const char *secret_key,
                  rds_error *err);
 
@@ -98,6 +102,19 @@ int sigv4_verify(const sigv4_auth *auth, const sigv4_request *req, const char *s
  * clock. Errors: IncompleteSignature as in sigv4_verify, without the "Authorization=..."
  * echo; MalformedQueryString for a bad %-escape in the query. */
 int sigv4_request_time(char out[17], const sigv4_request *req, rds_error *err);
+
+/* AWS's clock rules for a signed time when (ISO 8601 basic) at now_ms:
+ * - more than 15 minutes in the future: SignatureDoesNotMatch (403) "Signature not yet
+ *   current: <when> is still later than <now+15min> (<now> + 15 min.)";
+ * - presigned (expires_s >= 0, from X-Amz-Expires): past when + expires_s: AccessDenied
+ *   (403) "Request has expired";
+ * - otherwise (expires_s < 0) more than 15 minutes in the past: SignatureDoesNotMatch
+ *   "Signature expired: <when> is now earlier than <now-15min> (<now> - 15 min.)".
+ * The wording is AWS's, as its Query services (STS, SNS, RDS) answer. 0 if within. */
+int sigv4_check_time(const char *when, int64_t expires_s, int64_t now_ms, rds_error *err);
+
+/* "20261127T183000Z" to UTC ms. -1 if not ISO 8601 basic. */
+int sigv4_parse_time(int64_t *out_ms, const char *iso_basic);
 
 /* ---- lower-level pieces, exported for tests ------------------------------------------- */
 

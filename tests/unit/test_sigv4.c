@@ -22,13 +22,23 @@ static const char *hdr_get(void *ctx, const char *lower_name)
     return NULL;
 }
 
+/* A request that arrives at the instant it was signed (now_ms = its signed time), so the
+ * recorded vectors, signed years ago, pass the clock checks. */
 static sigv4_request make_req(const char *method, const char *path, const char *query,
                               const char *body, hdr_table *h)
 {
-    return (sigv4_request){ .method = method, .path = path, .query = query,
-                            .body = (const unsigned char *)body, .body_len = body ? strlen(body) : 0,
-                            .header = hdr_get, .header_ctx = h };
+    sigv4_request r = { .method = method, .path = path, .query = query,
+                        .body = (const unsigned char *)body, .body_len = body ? strlen(body) : 0,
+                        .header = hdr_get, .header_ctx = h };
+    char when[17];
+    rds_error err = { 0 };
+    int64_t at_ms;
+    if (sigv4_request_time(when, &r, &err) == 0 && sigv4_parse_time(&at_ms, when) == 0)
+        r.now_ms = at_ms;
+    return r;
 }
+
+#define MINUTE_MS (60 * 1000LL)
 
 /* ---- the AWS test suite -------------------------------------------------------------- */
 
@@ -469,6 +479,91 @@ static void test_sigv4__boto3_presigned(void)
     CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_MALFORMED_QUERY_STRING);
 }
 
+/* Issue #7 item 3: a signature dated long ago (or far ahead) was accepted. */
+static void test_sigv4__issue_7_signature_expired(void)
+{
+    hdr_table h = { { { "Host", "127.0.0.1:4566" },
+                      { "Content-Type", "application/x-www-form-urlencoded; charset=utf-8" },
+                      { "X-Amz-Date", "20261127T183000Z" } } };
+    sigv4_auth a;
+    rds_error err = { 0 };
+    CHECK_INT(sigv4_parse_authorization(&a, BOTO_AUTH, &err), 0);
+    sigv4_request req = make_req("POST", "/", "", BOTO_BODY, &h);
+    int64_t signed_ms = req.now_ms;
+    CHECK(signed_ms > 0);
+
+    req.now_ms = signed_ms + 15 * MINUTE_MS; /* exactly 15 minutes: still accepted */
+    CHECK_INT(sigv4_verify(&a, &req, "test", &err), 0);
+    req.now_ms = signed_ms - 15 * MINUTE_MS;
+    CHECK_INT(sigv4_verify(&a, &req, "test", &err), 0);
+
+    req.now_ms = signed_ms + 16 * MINUTE_MS;
+    CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_SIGNATURE_DOES_NOT_MATCH);
+    CHECK_STR(err.message, "Signature expired: 20261127T183000Z is now earlier than 20261127T183100Z "
+                           "(20261127T184600Z - 15 min.)");
+    CHECK_INT(rds_error_http_status(err.code), 403);
+
+    req.now_ms = signed_ms - 16 * MINUTE_MS;
+    CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_SIGNATURE_DOES_NOT_MATCH);
+    CHECK_STR(err.message, "Signature not yet current: 20261127T183000Z is still later than "
+                           "20261127T182900Z (20261127T181400Z + 15 min.)");
+
+    /* now_ms 0 is the wall clock, and 2026-11-27 18:30 is long gone by the time this runs
+     * (or the machine's clock is wrong). */
+    req.now_ms = 0;
+    if (rds_real_now_ms() > signed_ms + 16 * MINUTE_MS) {
+        CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_SIGNATURE_DOES_NOT_MATCH);
+        CHECK_CONTAINS(err.message, "Signature expired: 20261127T183000Z is now earlier than ");
+    }
+
+    /* A wrong signature is reported as such, whatever its date. */
+    req = make_req("POST", "/", "", "Action=DeleteDBInstance", &h);
+    req.now_ms = signed_ms + 60 * MINUTE_MS;
+    CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_SIGNATURE_DOES_NOT_MATCH);
+    CHECK_CONTAINS(err.message, "The request signature we calculated does not match");
+}
+
+static void test_sigv4__issue_7_presigned_expired(void)
+{
+    sigv4_auth a;
+    rds_error err = { 0 };
+    CHECK_INT(sigv4_parse_query(&a, "AWS4-HMAC-SHA256", "test/20261127/us-east-1/rds/aws4_request", "host",
+                                "3c8e7e23e798f9d95f0a3b2d05a5675b9436206dae21db260467e12b96abb309", &err), 0);
+    hdr_table h = { { { "Host", "127.0.0.1:4566" } } };
+    sigv4_request req = make_req("GET", "/", BOTO_PRESIGNED_QUERY, NULL, &h); /* X-Amz-Expires=900 */
+    int64_t signed_ms = req.now_ms;
+    CHECK(signed_ms > 0);
+    req.now_ms = signed_ms + 900 * 1000;
+    CHECK_INT(sigv4_verify(&a, &req, "test", &err), 0);
+    req.now_ms = signed_ms + 901 * 1000;
+    CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_ACCESS_DENIED);
+    CHECK_STR(err.message, "Request has expired");
+    CHECK_INT(rds_error_http_status(err.code), 403);
+    req.now_ms = signed_ms + 365 * 24 * 60 * MINUTE_MS;
+    CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_ACCESS_DENIED);
+    /* Signed in the future (a URL dated 2099 would be this, and more). */
+    req.now_ms = signed_ms - 20 * MINUTE_MS;
+    CHECK_ERR(sigv4_verify(&a, &req, "test", &err), &err, RDS_E_SIGNATURE_DOES_NOT_MATCH);
+    CHECK_CONTAINS(err.message, "Signature not yet current: 20261127T183000Z is still later than ");
+}
+
+static void test_sigv4__issue_7_check_time(void)
+{
+    rds_error err = { 0 };
+    int64_t t;
+    CHECK_INT(sigv4_parse_time(&t, "20261127T183000Z"), 0);
+    CHECK(t == 1795804200000LL);
+    CHECK_INT(sigv4_parse_time(&t, "19700101T000000Z"), 0);
+    CHECK(t == 0);
+    CHECK_INT(sigv4_parse_time(&t, "2026-11-27T18:30:00Z"), -1);
+    CHECK_INT(sigv4_check_time("20200101T000000Z", -1, t + 1795804200000LL, &err), -1);
+    CHECK_INT(err.code, RDS_E_SIGNATURE_DOES_NOT_MATCH);
+    CHECK_INT(sigv4_check_time("20990101T000000Z", 604800, 1795804200000LL, &err), -1);
+    CHECK_CONTAINS(err.message, "Signature not yet current: 20990101T000000Z is still later than "
+                                "20261127T184500Z (20261127T183000Z + 15 min.)");
+    CHECK_INT(sigv4_check_time("20261127T183000Z", -1, 1795804200000LL, &err), 0);
+}
+
 static const check_case cases[] = {
     TEST(test_sigv4__signing_key_iam_example),
     TEST(test_sigv4__hex_sha256),
@@ -489,6 +584,9 @@ static const check_case cases[] = {
     TEST(test_sigv4__verify_date_checks),
     TEST(test_sigv4__verify_host_must_be_signed),
     TEST(test_sigv4__boto3_presigned),
+    TEST(test_sigv4__issue_7_signature_expired),
+    TEST(test_sigv4__issue_7_presigned_expired),
+    TEST(test_sigv4__issue_7_check_time),
 };
 
 CHECK_MAIN(cases, NULL, NULL)
