@@ -60,7 +60,9 @@ bool engine__lock_held(void);
  *                by the runner; rolled back on failure)
  *   after        after the commit: follow-up process work, the response view
  *   [unlock]
- * Any step may be NULL. A step returns 0, or -1 with err filled; the run stops there.
+ * Any step may be NULL. A step returns 0, or -1 with err filled; the run stops there. A
+ * step that finds nothing to do sets op->done: the run ends there, successfully. A step may
+ * also clear a later step (decide choosing between alternatives; no write: no transaction).
  * AWS: a failed request changes nothing, so every refusal belongs before `write`. */
 typedef struct engine_op engine_op;
 typedef int engine_op_step(engine_op *op, rds_error *err);
@@ -71,6 +73,7 @@ struct engine_op {
     void *ctx;                  /* the operation's own state */
     engine_op_step *check_input, *load, *check, *decide, *act, *write, *after;
     store *s;                   /* set by the runner before the first step */
+    bool done;                  /* set by a step: nothing (more) to do */
 };
 int engine__run(engine_op *op, rds_error *err);
 /* Runs fn(op, err) in a transaction of its own (for an `after` step that must record the

@@ -62,7 +62,8 @@ bool engine__lock_held(void)
     return locks_held > 0;
 }
 
-#define STEP(op, fn, err) ((op)->fn && (op)->fn((op), (err)))
+/* Runs one step if present and the run is not done; true if it failed. */
+#define STEP(op, fn, err) (!(op)->done && (op)->fn && (op)->fn((op), (err)))
 
 int engine__tx(engine_op *op, engine_op_step *fn, rds_error *err)
 {
@@ -95,7 +96,7 @@ int engine__run(engine_op *op, rds_error *err)
     int rc = -1;
     if (STEP(op, load, err) || STEP(op, check, err) || STEP(op, decide, err) || STEP(op, act, err))
         goto done;
-    if (op->write && engine__tx(op, op->write, err))
+    if (!op->done && op->write && engine__tx(op, op->write, err))
         goto done;
     if (STEP(op, after, err))
         goto done;

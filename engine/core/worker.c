@@ -10,9 +10,47 @@
 
 enum { EVENT_RETENTION_DAYS = 14, WORKER_POLL_MS = 50, TICK_EVERY_MS = 1000 };
 
+/* Recording a supervisor report is an engine_op on the instance the report names. */
+typedef struct sv_event_ctx {
+    const sv_event *ev;
+    db_instance *d;
+} sv_event_ctx;
+
+/* Re-read under the lock: a concurrent delete or stop is never overwritten (a stale write
+ * would bring a deleted instance back); a report about a server that should not run is
+ * stale and dropped. */
+static int sv_event_load(engine_op *op, rds_error *err)
+{
+    sv_event_ctx *c = op->ctx;
+    if (store_instance_get(op->s, op->r->a, op->r->region, op->name, &c->d, err))
+        return -1;
+    op->done = !c->d || strcmp(c->d->resource_id, c->ev->key) != 0 || !model_status_runs(c->d->status);
+    return 0;
+}
+
+static int sv_event_write(engine_op *op, rds_error *err)
+{
+    sv_event_ctx *c = op->ctx;
+    engine *e = op->r->e;
+    db_instance *d = c->d;
+    switch (c->ev->kind) {
+    case SV_EV_CRASHED:
+        return engine__event(e, op->s, d, RULES_EV_RECOVERY_STARTED, NULL, err);
+    case SV_EV_RECOVERED:
+        return engine__event(e, op->s, d, RULES_EV_RECOVERY_FINISHED, NULL, err);
+    case SV_EV_FAILED:
+        d->status = "failed";
+        d->shown_status = NULL;
+        d->shown_until_ms = 0;
+        return store_instance_put(op->s, d, err) || engine__event(e, op->s, d, RULES_EV_FAILED, "failed", err)
+                   ? -1
+                   : 0;
+    }
+    return 0;
+}
+
 /* Records what the supervisor reported for one instance, found directly by its resource
- * id (the supervisor's key). The row is re-read under the instance's lock so a concurrent
- * delete or stop is never overwritten (a stale write would bring a deleted instance back). */
+ * id (the supervisor's key). */
 static void handle_sv_event(engine *e, const sv_event *ev)
 {
     rds_error err;
@@ -23,34 +61,11 @@ static void handle_sv_event(engine *e, const sv_event *ev)
     arena *a = arena_new();
     db_instance *found;
     if (store_instance_by_resource_id(s, a, ev->key, &found, &err) == 0 && found) {
-        {
-            pthread_mutex_t *mu = engine__instance_lock(e, found->region, found->id);
-            engine__lock(mu);
-            db_instance *d;
-            if (store_instance_get(s, a, found->region, found->id, &d, &err) == 0 && d &&
-                strcmp(d->resource_id, ev->key) == 0 && model_status_runs(d->status) &&
-                store_begin(s, &err) == 0) {
-                int rc = 0;
-                switch (ev->kind) {
-                case SV_EV_CRASHED:
-                    rc = engine__event(e, s, d, RULES_EV_RECOVERY_STARTED, NULL, &err);
-                    break;
-                case SV_EV_RECOVERED:
-                    rc = engine__event(e, s, d, RULES_EV_RECOVERY_FINISHED, NULL, &err);
-                    break;
-                case SV_EV_FAILED:
-                    d->status = "failed";
-                    d->shown_status = NULL;
-                    d->shown_until_ms = 0;
-                    rc = store_instance_put(s, d, &err) ||
-                         engine__event(e, s, d, RULES_EV_FAILED, "failed", &err);
-                    break;
-                }
-                if (rc || store_commit(s, &err))
-                    store_rollback(s);
-            }
-            engine__unlock(mu);
-        }
+        engine_req r = { .e = e, .a = a, .region = found->region };
+        sv_event_ctx c = { .ev = ev };
+        engine_op op = { .r = &r, .kind = "db", .name = found->id, .ctx = &c, .load = sv_event_load,
+                         .write = sv_event_write };
+        engine__run(&op, &err);
     }
     if (err.code)
         log_at(LOG_WARN, "engine", "could not record supervisor event for \"%s\": %s", ev->key,
@@ -65,6 +80,86 @@ static bool window_started_between(const char *window, int64_t prev, int64_t now
         return false;
     int64_t start = rules_next_maintenance_start_ms(window, prev + 1);
     return start >= 0 && start <= now;
+}
+
+/* The time-based rules for one instance, an engine_op: decide picks at most one of them
+ * (and the steps it needs). */
+typedef struct tick_ctx {
+    int64_t prev, now;      /* the model clock at the previous tick and now */
+    db_instance *d;
+} tick_ctx;
+
+static int tick_load(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    /* Re-read under the lock: an operation may have changed it meanwhile. */
+    if (store_instance_get(op->s, op->r->a, op->r->region, op->name, &c->d, err))
+        return -1;
+    op->done = c->d == NULL;
+    return 0;
+}
+
+/* realistic timing: the row stayed visible as "deleting" until now */
+static int tick_forget_deleted(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    return store_instance_delete(op->s, c->d->region, c->d->id, err);
+}
+
+static int tick_autostart_act(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    engine *e = op->r->e;
+    if (e->cfg.no_engine)
+        return 0;
+    sv_instance_spec spec = engine__spec(op->r->a, c->d);
+    if (!e->sv)
+        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "no supervisor");
+    return sv_instance_start(e->sv, &spec, err);
+}
+
+static int tick_autostart_write(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    engine *e = op->r->e;
+    engine__set_status(e, c->d, "available", "starting");
+    c->d->stopped_at_ms = 0;
+    return store_instance_put(op->s, c->d, err) ||
+                   engine__event(e, op->s, c->d, RULES_EV_AUTO_STARTED_AFTER_7_DAYS, NULL, err)
+               ? -1
+               : 0;
+}
+
+static int tick_apply_pending(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    if (engine__apply_pending(op->r->e, op->s, op->r->a, c->d, err)) {
+        log_at(LOG_WARN, "engine", "could not apply pending modifications to \"%s\": %s", c->d->id,
+               err->message);
+        return -1;
+    }
+    return 0;
+}
+
+static int tick_decide(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    db_instance *d = c->d;
+    (void)err;
+    if (strcmp(d->status, "deleted") == 0 && c->now >= d->shown_until_ms) {
+        op->write = tick_forget_deleted;
+    } else if (strcmp(d->status, "stopped") == 0 && rules_stop_expired(d->stopped_at_ms, c->now)) {
+        /* AWS starts a stopped instance again after 7 days. */
+        op->act = tick_autostart_act;
+        op->write = tick_autostart_write;
+    } else if (strcmp(d->status, "available") == 0 && d->maintenance_window &&
+               (rules_in_maintenance_window(d->maintenance_window, c->now) ||
+                window_started_between(d->maintenance_window, c->prev, c->now))) {
+        op->after = tick_apply_pending;   /* its own restart and transaction */
+    } else {
+        op->done = true;
+    }
+    return 0;
 }
 
 void engine_tick(engine *e)
@@ -84,42 +179,11 @@ void engine_tick(engine *e)
     size_t n;
     if (store_instance_all(s, a, &all, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {
-            db_instance *d = all[i];
-            pthread_mutex_t *mu = engine__instance_lock(e, d->region, d->id);
-            engine__lock(mu);
-            /* Re-read under the lock: an operation may have changed it meanwhile. */
-            db_instance *cur;
-            if (store_instance_get(s, a, d->region, d->id, &cur, &err) == 0 && cur) {
-                if (strcmp(cur->status, "deleted") == 0 && now >= cur->shown_until_ms) {
-                    /* realistic timing: the row stayed visible as "deleting" until now */
-                    if (store_begin(s, &err) == 0) {
-                        if (store_instance_delete(s, cur->region, cur->id, &err) ||
-                            store_commit(s, &err))
-                            store_rollback(s);
-                    }
-                } else if (strcmp(cur->status, "stopped") == 0 &&
-                           rules_stop_expired(cur->stopped_at_ms, now)) {
-                    /* AWS starts a stopped instance again after 7 days. */
-                    sv_instance_spec spec = engine__spec(a, cur);
-                    if (e->cfg.no_engine || (e->sv && sv_instance_start(e->sv, &spec, &err) == 0)) {
-                        engine__set_status(e, cur, "available", "starting");
-                        cur->stopped_at_ms = 0;
-                        if (store_begin(s, &err) == 0) {
-                            if (store_instance_put(s, cur, &err) ||
-                                engine__event(e, s, cur, RULES_EV_AUTO_STARTED_AFTER_7_DAYS, NULL, &err) ||
-                                store_commit(s, &err))
-                                store_rollback(s);
-                        }
-                    }
-                } else if (strcmp(cur->status, "available") == 0 && cur->maintenance_window &&
-                           (rules_in_maintenance_window(cur->maintenance_window, now) ||
-                            window_started_between(cur->maintenance_window, prev, now))) {
-                    if (engine__apply_pending(e, s, a, cur, &err))
-                        log_at(LOG_WARN, "engine", "could not apply pending modifications to \"%s\": %s",
-                               cur->id, err.message);
-                }
-            }
-            engine__unlock(mu);
+            engine_req r = { .e = e, .a = a, .region = all[i]->region };
+            tick_ctx c = { .prev = prev, .now = now };
+            engine_op op = { .r = &r, .kind = "db", .name = all[i]->id, .ctx = &c, .load = tick_load,
+                             .decide = tick_decide };
+            engine__run(&op, &err);
             rds_error_clear(&err);
         }
     }
