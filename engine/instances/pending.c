@@ -17,7 +17,7 @@ const char *instances__secondary_az(arena *a, const db_instance *d)
 int instances__rename_in_tx(engine *e, store *s, arena *a, const db_instance *d, const char *old_id,
                             rds_error *err)
 {
-    assert(store_in_tx(s));
+    assert(engine__lock_held() && store_in_tx(s));
     const char *old_arn = engine__arn(e, a, d->region, "db", old_id);
     const char *new_arn = engine__arn(e, a, d->region, "db", d->id);
     rds_tag *tags;

@@ -71,29 +71,31 @@ void store__release(store *s, sqlite3_stmt *st)
 
 /* ---- generic struct <-> row mapping ---- */
 
-static const table_def T_INSTANCE = { "db_instance", db_instance_fields, 0, sizeof(db_instance),
-                                      "PRIMARY KEY (region, id)" };
-static const table_def T_SUBNET = { "db_subnet_group", db_subnet_group_fields, 0,
-                                    sizeof(db_subnet_group), "PRIMARY KEY (region, name)" };
+/* The tables mapped from model structs, one row per family: columns from the struct's
+ * .def file (via its model_field array), the key, and DDL run after the table exists
+ * (indexes). A new family adds its row here and its store_<family>.c. */
+static const struct {
+    const char *name;
+    const model_field *fields;
+    const size_t *n_fields;
+    size_t struct_size;
+    const char *key;
+    const char *after_ddl;
+} tables[ST__COUNT] = {
+    [ST_INSTANCE] = { "db_instance", db_instance_fields, &db_instance_field_count, sizeof(db_instance),
+                      "PRIMARY KEY (region, id)",
+                      "CREATE INDEX IF NOT EXISTS db_instance_by_port ON db_instance (port);"
+                      /* the worker finds the instance of a supervisor report by its resource id */
+                      "CREATE INDEX IF NOT EXISTS db_instance_by_resource_id ON db_instance (resource_id);" },
+    [ST_SUBNET_GROUP] = { "db_subnet_group", db_subnet_group_fields, &db_subnet_group_field_count,
+                          sizeof(db_subnet_group), "PRIMARY KEY (region, name)", NULL },
+};
 
-static table_def table(const table_def *t)
+table_def store__table(store_table_id id)
 {
-    table_def d = *t;
-    if (t == &T_INSTANCE)
-        d.n_fields = db_instance_field_count;
-    else if (t == &T_SUBNET)
-        d.n_fields = db_subnet_group_field_count;
-    return d;
-}
-
-table_def store__instance_table(void)
-{
-    return table(&T_INSTANCE);
-}
-
-table_def store__subnet_table(void)
-{
-    return table(&T_SUBNET);
+    assert(id < ST__COUNT);
+    return (table_def){ tables[id].name, tables[id].fields, *tables[id].n_fields, tables[id].struct_size,
+                        tables[id].key };
 }
 
 static const char *sql_type(model_field_type t)
@@ -301,12 +303,11 @@ int store_open(store **out, const char *path, rds_error *err)
     for (int v = version; v < target; v++)
         if (store__exec(s, migrations[v], err))
             goto fail_tx;
-    table_def ti = table(&T_INSTANCE), ts = table(&T_SUBNET);
-    if (create_table(s, &ti, err) || create_table(s, &ts, err) ||
-        store__exec(s, "CREATE INDEX IF NOT EXISTS db_instance_by_port ON db_instance (port)", err) ||
-        /* the worker finds the instance of a supervisor report by its resource id */
-        store__exec(s, "CREATE INDEX IF NOT EXISTS db_instance_by_resource_id ON db_instance (resource_id)", err))
-        goto fail_tx;
+    for (int t = 0; t < ST__COUNT; t++) {
+        table_def td = store__table((store_table_id)t);
+        if (create_table(s, &td, err) || (tables[t].after_ddl && store__exec(s, tables[t].after_ddl, err)))
+            goto fail_tx;
+    }
     if (version != target) {
         char sql[64];
         snprintf(sql, sizeof sql, "PRAGMA user_version = %d", target);

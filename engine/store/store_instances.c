@@ -10,7 +10,7 @@
 int store_instance_get(store *s, arena *a, const char *region, const char *id, db_instance **out,
                        rds_error *err)
 {
-    table_def t = store__instance_table();
+    table_def t = store__table(ST_INSTANCE);
     const char *args[] = { region, id };
     void **rows;
     size_t n;
@@ -23,7 +23,7 @@ int store_instance_get(store *s, arena *a, const char *region, const char *id, d
 int store_instance_by_resource_id(store *s, arena *a, const char *resource_id, db_instance **out,
                                   rds_error *err)
 {
-    table_def t = store__instance_table();
+    table_def t = store__table(ST_INSTANCE);
     const char *args[] = { resource_id };
     void **rows;
     size_t n;
@@ -37,7 +37,7 @@ int store_instance_list(store *s, arena *a, const char *region, const store_filt
                         size_t n_filters, const char *after, int limit, db_instance ***out,
                         size_t *n_out, rds_error *err)
 {
-    table_def t = store__instance_table();
+    table_def t = store__table(ST_INSTANCE);
     strbuf where;
     strbuf_init(&where);
     strbuf_puts(&where, "WHERE region = ?");
@@ -68,13 +68,13 @@ int store_instance_list(store *s, arena *a, const char *region, const store_filt
 
 int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err)
 {
-    table_def t = store__instance_table();
+    table_def t = store__table(ST_INSTANCE);
     return store__select_rows(s, a, &t, "ORDER BY region, id", NULL, 0, NULL, 0, (void ***)out, n_out, err);
 }
 
 int store_instance_put(store *s, const db_instance *inst, rds_error *err)
 {
-    table_def t = store__instance_table();
+    table_def t = store__table(ST_INSTANCE);
     return store__put_row(s, &t, inst, err);
 }
 

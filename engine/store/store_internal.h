@@ -33,9 +33,9 @@ typedef struct table_def {
     const char *key;      /* extra DDL after the columns (primary key) */
 } table_def;
 
-/* The table of a model struct (fields from its .def file). */
-table_def store__instance_table(void);
-table_def store__subnet_table(void);
+/* The tables mapped from model structs (rows in store.c). */
+typedef enum store_table_id { ST_INSTANCE, ST_SUBNET_GROUP, ST__COUNT } store_table_id;
+table_def store__table(store_table_id id);
 
 /* Fills err with INTERNAL_FAILURE, SQLite's text in detail; returns -1. */
 int store__sql_fail(store *s, rds_error *err, const char *what);

@@ -9,7 +9,7 @@
 int store_subnet_group_get(store *s, arena *a, const char *region, const char *name,
                            db_subnet_group **out, rds_error *err)
 {
-    table_def t = store__subnet_table();
+    table_def t = store__table(ST_SUBNET_GROUP);
     const char *args[] = { region, name };
     void **rows;
     size_t n;
@@ -22,7 +22,7 @@ int store_subnet_group_get(store *s, arena *a, const char *region, const char *n
 int store_subnet_group_list(store *s, arena *a, const char *region, const char *after, int limit,
                             db_subnet_group ***out, size_t *n_out, rds_error *err)
 {
-    table_def t = store__subnet_table();
+    table_def t = store__table(ST_SUBNET_GROUP);
     const char *args[] = { region, after ? after : "" };
     int64_t lim = limit;
     return store__select_rows(s, a, &t, "WHERE region = ? AND name > ? ORDER BY name LIMIT ?", args, 2,
@@ -31,7 +31,7 @@ int store_subnet_group_list(store *s, arena *a, const char *region, const char *
 
 int store_subnet_group_put(store *s, const db_subnet_group *g, rds_error *err)
 {
-    table_def t = store__subnet_table();
+    table_def t = store__table(ST_SUBNET_GROUP);
     return store__put_row(s, &t, g, err);
 }
 

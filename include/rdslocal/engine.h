@@ -1,5 +1,8 @@
-/* engine.h: the façade the server calls, one function per operation. Each runs
- * check → decide (rules) → write (one store transaction) → process work (supervisor).
+/* engine.h: the façade the server calls, one function per operation, and the only
+ * engine header the server may include (rules, store and supervisor are private to the
+ * engine; the build enforces it). Each mutating operation runs the same steps: check the
+ * input → lock the resource → load → check → decide (rules) → process work (supervisor)
+ * → write (one store transaction) → build the response view.
  * Any HTTP thread may call these concurrently; each call uses the caller's arena for
  * its results and a per-thread store connection. Errors are AWS errors (rds_error). */
 #ifndef RDSLOCAL_ENGINE_H

@@ -87,6 +87,30 @@ static void test_engine__issue_6_default_storage_gp3(void)
         CHECK_STR(v[0].inst->storage_type, RULES_DEFAULT_STORAGE_TYPE);
 }
 
+/* Issue #6: the worker finds the instance of a supervisor report by its resource id. */
+static void test_engine__issue_6_instance_by_resource_id(void)
+{
+    rds_error err;
+    rds_error_clear(&err);
+    CHECK_INT(create("db3", &err), 0);
+    CHECK_INT(create("db4", &err), 0);
+    engine_req r = req();
+    describe_instances_in d = { .id = "db4" };
+    instance_view *v;
+    size_t n;
+    const char *next;
+    CHECK_INT(engine_describe_instances(&r, &d, &v, &n, &next, &err), 0);
+    CHECK_INT(n, 1);
+    store *s = engine__store(E, &err);
+    db_instance *found = NULL;
+    CHECK_INT(store_instance_by_resource_id(s, A, v[0].inst->resource_id, &found, &err), 0);
+    CHECK(found != NULL);
+    if (found)
+        CHECK_STR(found->id, "db4");
+    CHECK_INT(store_instance_by_resource_id(s, A, "db-NONE", &found, &err), 0);
+    CHECK(found == NULL);
+}
+
 /* The deferrable fields come from db_instance.def: the renderer's table is in AWS's order,
  * and promote applies exactly the MPF_APPLY rows. */
 static void test_engine__pending_table(void)
@@ -197,6 +221,7 @@ static const check_case cases[] = {
     TEST(test_engine__issue_6_spec_not_overwritten),
     TEST(test_engine__issue_6_delete_without_view),
     TEST(test_engine__issue_6_default_storage_gp3),
+    TEST(test_engine__issue_6_instance_by_resource_id),
     TEST(test_engine__pending_table),
     TEST(test_engine__registry),
     TEST(test_engine__runner),
