@@ -21,8 +21,8 @@ typedef struct create_ctx {
     const char *arn;
 } create_ctx;
 
-/* Everything the request alone can be checked for, in AWS's order of complaints. */
-static int check_input(engine_op *op, rds_error *err)
+/* Identifier, engine, version and class. */
+static int check_engine(engine_op *op, rds_error *err)
 {
     create_ctx *c = op->ctx;
     engine_req *r = op->r;
@@ -36,11 +36,18 @@ static int check_input(engine_op *op, rds_error *err)
     const char *version;
     if (instances__resolve_version(r, in->engine_version, &version, err))
         return -1;
-    const char *major = instances__major_of(r->a, version);
     c->version = version;
     if (rules_check_instance_class("postgres", version, in->instance_class, err))
         return -1;
     c->cls = rules_instance_class_find("postgres", in->instance_class);
+    return 0;
+}
+
+/* Master user, password and database name. */
+static int check_credentials(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    const create_instance_in *in = c->in;
     if (!in->master_username || !*in->master_username)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                         "The parameter MasterUsername must be provided and must not be blank.");
@@ -60,6 +67,14 @@ static int check_input(engine_op *op, rds_error *err)
         return -1;
     if (in->db_name && rules_db_name("postgres", in->db_name, err))
         return -1;
+    return 0;
+}
+
+/* Storage type and sizes, backup retention. */
+static int check_storage_input(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    const create_instance_in *in = c->in;
     /* AWS (CreateDBInstance StorageType): io1 when Iops is given, else gp3. */
     const char *storage_type = c->storage_type = in->storage_type ? in->storage_type : in->iops.set ? "io1" : RULES_DEFAULT_STORAGE_TYPE;
     if (rules_storage_type(storage_type, err))
@@ -72,6 +87,15 @@ static int check_input(engine_op *op, rds_error *err)
     int64_t retention = c->retention = in->backup_retention.set ? in->backup_retention.v : 1;
     if (rules_backup_retention((int)retention, err))
         return -1;
+    return 0;
+}
+
+/* Windows, AZ, groups, certificate, network and options. */
+static int check_placement(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const create_instance_in *in = c->in;
     if (rules_check_windows(in->backup_window, in->maintenance_window, err))
         return -1;
     bool multi_az = c->multi_az = in->multi_az.set && in->multi_az.v;
@@ -80,6 +104,7 @@ static int check_input(engine_op *op, rds_error *err)
                         "Requesting a specific availability zone is not valid for Multi-AZ instances.");
     if (in->availability_zone && instances__check_az(r, in->availability_zone, err))
         return -1;
+    const char *major = instances__major_of(r->a, c->version);
     const char *pg_family_group = c->parameter_group = arena_printf(r->a, "default.postgres%s", major);
     if (in->parameter_group && strcmp(in->parameter_group, pg_family_group) != 0)
         return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s",
@@ -101,8 +126,16 @@ static int check_input(engine_op *op, rds_error *err)
                         "KmsKeyId is only valid when StorageEncrypted is true.");
     if (instances__check_monitoring(in->monitoring_interval.set ? in->monitoring_interval.v : 0, in->monitoring_role_arn, err))
         return -1;
-
     return 0;
+}
+
+/* Everything the request alone can be checked for, in AWS's order of complaints. */
+static int check_input(engine_op *op, rds_error *err)
+{
+    return check_engine(op, err) || check_credentials(op, err) || check_storage_input(op, err) ||
+                   check_placement(op, err)
+               ? -1
+               : 0;
 }
 
 /* The identifier is free and the subnet group exists (under the instance's lock). */

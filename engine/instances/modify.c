@@ -63,11 +63,11 @@ static int load(engine_op *op, rds_error *err)
     return 0;
 }
 
-static int check(engine_op *op, rds_error *err)
+/* The state allows it; the class and version exist (a new major needs the flag). */
+static int check_state_and_version(engine_op *op, rds_error *err)
 {
     modify_ctx *c = op->ctx;
     engine_req *r = op->r;
-    engine *e = r->e;
     const modify_instance_in *in = c->in;
     db_instance *d = c->d;
     if (rules_can_modify(d->id, d->status, err))
@@ -85,6 +85,15 @@ static int check(engine_op *op, rds_error *err)
         if (strcmp(c->new_version, d->engine_version) == 0)
             c->new_version = NULL;
     }
+    return 0;
+}
+
+/* Storage after the change (AWS rounds a small increase up to 10%). */
+static int check_storage_change(engine_op *op, rds_error *err)
+{
+    modify_ctx *c = op->ctx;
+    const modify_instance_in *in = c->in;
+    db_instance *d = c->d;
     const char *storage_type = in->storage_type ? in->storage_type : d->storage_type;
     int64_t want_gib = c->want_gib = in->allocated_storage.set ? in->allocated_storage.v : d->allocated_storage_gib;
     if (in->allocated_storage.set) {
@@ -108,6 +117,16 @@ static int check(engine_op *op, rds_error *err)
         instances__check_max_storage(in->max_allocated_storage.set ? in->max_allocated_storage.v : d->max_allocated_storage_gib,
                           want_gib, err))
         return -1;
+    return 0;
+}
+
+/* Monitoring, windows, parameter and subnet groups as they will be. */
+static int check_settings(engine_op *op, rds_error *err)
+{
+    modify_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const modify_instance_in *in = c->in;
+    db_instance *d = c->d;
     if ((in->monitoring_interval.set || in->monitoring_role_arn) &&
         instances__check_monitoring(in->monitoring_interval.set ? in->monitoring_interval.v : d->monitoring_interval_s,
                          in->monitoring_role_arn ? in->monitoring_role_arn : d->monitoring_role_arn, err))
@@ -125,6 +144,17 @@ static int check(engine_op *op, rds_error *err)
         if (!g)
             return rds_fail(err, RDS_E_DB_SUBNET_GROUP_NOT_FOUND_FAULT, "DBSubnetGroup %s not found.", in->subnet_group);
     }
+    return 0;
+}
+
+/* A new identifier and a new port must be free. */
+static int check_rename_and_port(engine_op *op, rds_error *err)
+{
+    modify_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const modify_instance_in *in = c->in;
+    db_instance *d = c->d;
+    engine *e = r->e;
     const char *new_id = c->new_id = in->new_id ? rds_lower(arena_strdup(r->a, in->new_id)) : NULL;
     if (new_id && strcmp(new_id, d->id) == 0)
         new_id = c->new_id = NULL;
@@ -147,8 +177,15 @@ static int check(engine_op *op, rds_error *err)
                             "Port %lld is already in use on this host; choose another DBPortNumber.",
                             (long long)in->port.v);
     }
-
     return 0;
+}
+
+static int check(engine_op *op, rds_error *err)
+{
+    return check_state_and_version(op, err) || check_storage_change(op, err) || check_settings(op, err) ||
+                   check_rename_and_port(op, err)
+               ? -1
+               : 0;
 }
 
 /* What applies now, what waits for the maintenance window. AWS: ApplyImmediately applies
