@@ -56,6 +56,8 @@ const size_t rds_event_field_count = sizeof rds_event_fields / sizeof rds_event_
 
 #define AT(d, off, T) ((T *)((char *)(d) + (off)))
 #define AT_C(d, off, T) ((const T *)((const char *)(d) + (off)))
+/* a const char * member of a const struct */
+#define STR_AT_C(d, off) (*(const char *const *)((const char *)(d) + (off)))
 
 static int64_t int_of(const void *obj, model_field_type t, size_t off)
 {
@@ -67,7 +69,7 @@ bool model_pending_is_set(const db_instance *d, db_instance_pending_id id)
     assert(id < DBI_P__COUNT);
     const model_pending_field *p = &db_instance_pending[id];
     if (p->type == MF_STR)
-        return *AT_C(d, p->offset, const char *) != NULL;
+        return STR_AT_C(d, p->offset) != NULL;
     return int_of(d, p->type, p->offset) != p->none;
 }
 
@@ -95,7 +97,7 @@ bool model_pending_value(const db_instance *d, const model_pending_field *p, mod
     }
     if (p->type == MF_STR) {
         out->type = MF_STR;
-        out->s = *AT_C(d, p->offset, const char *);
+        out->s = STR_AT_C(d, p->offset);
         return true;
     }
     int64_t v = int_of(d, p->type, p->offset);
