@@ -1,5 +1,7 @@
-/* engine_internal.h: state and helpers shared by the engine façade files (engine.c,
- * ops_instances.c, ops_misc.c). Not part of the public API. */
+/* engine_internal.h: state and helpers shared by the engine's files (engine/core and one
+ * folder per resource family: instances, subnet_groups, tags, events, catalog). Not part
+ * of the public API; only the engine (and its own tests) include it. This is the one
+ * place where the engine meets rules.h, store.h and supervisor.h. */
 #ifndef RDSLOCAL_ENGINE_INTERNAL_H
 #define RDSLOCAL_ENGINE_INTERNAL_H
 
@@ -17,7 +19,7 @@ struct engine {
     char *db_path;
     pthread_key_t store_key;    /* per-thread store connection */
     sv_supervisor *sv;          /* NULL only if it could not start (then every create fails) */
-    pthread_mutex_t stripes[ENGINE_LOCK_STRIPES]; /* per-instance operation locks */
+    pthread_mutex_t stripes[ENGINE_LOCK_STRIPES]; /* per-resource operation locks */
     pthread_mutex_t port_mu;    /* port choice + row insert */
     pthread_t worker;
     bool worker_started;
@@ -30,13 +32,91 @@ struct engine {
                                  * over a maintenance window still applies pending changes */
 };
 
+/* ---- connections and locks (core/op.c) ---- */
+
 /* The calling thread's store connection (opened on first use). NULL + err on failure. */
 store *engine__store(engine *e, rds_error *err);
-/* Lock protecting one instance's operations (by region + id). */
+/* The lock protecting one resource's operations, by region, kind (ARN resource type, e.g.
+ * "db") and name. Locks are striped: two resources may share one, so never hold two. */
+pthread_mutex_t *engine__resource_lock(engine *e, const char *region, const char *kind, const char *name);
+/* The lock of one DB instance (engine__resource_lock for kind "db"). */
 pthread_mutex_t *engine__instance_lock(engine *e, const char *region, const char *id);
-/* Records an event (inside the caller's transaction). */
+/* Lock bookkeeping for asserts: the calling thread holds exactly one resource lock while
+ * an operation runs (engine__run, the worker). */
+void engine__lock(pthread_mutex_t *mu);
+void engine__unlock(pthread_mutex_t *mu);
+bool engine__lock_held(void);
+
+/* ---- the operation runner (core/op.c) ----
+ * Every mutating operation has the same skeleton; the steps it needs are callbacks, the
+ * order and the lock/transaction handling live in engine__run only:
+ *   check_input  inputs alone (no lock, no store reads)       -> error: nothing happened
+ *   [lock the resource named by kind/name, if any]
+ *   load         read what the operation acts on
+ *   check        refuse on the resource's state
+ *   decide       compute the new state in memory (rules), no writes
+ *   act          supervisor work that must succeed before anything is recorded
+ *   write        store writes and events, inside ONE transaction (begun and committed
+ *                by the runner; rolled back on failure)
+ *   after        after the commit: follow-up process work, the response view
+ *   [unlock]
+ * Any step may be NULL. A step returns 0, or -1 with err filled; the run stops there. A
+ * step that finds nothing to do sets op->done: the run ends there, successfully. A step may
+ * also clear a later step (decide choosing between alternatives; no write: no transaction).
+ * AWS: a failed request changes nothing, so every refusal belongs before `write`. */
+typedef struct engine_op engine_op;
+typedef int engine_op_step(engine_op *op, rds_error *err);
+struct engine_op {
+    engine_req *r;
+    const char *kind;           /* ARN resource type of the locked resource ("db"); NULL: no lock */
+    const char *name;           /* its name (set by check_input at the latest) */
+    void *ctx;                  /* the operation's own state */
+    engine_op_step *check_input, *load, *check, *decide, *act, *write, *after;
+    store *s;                   /* set by the runner before the first step */
+    bool done;                  /* set by a step: nothing (more) to do */
+};
+int engine__run(engine_op *op, rds_error *err);
+/* Runs fn(op, err) in a transaction of its own (for an `after` step that must record the
+ * outcome of process work, as create does). */
+int engine__tx(engine_op *op, engine_op_step *fn, rds_error *err);
+
+/* The worker thread's body (core/worker.c); arg is the engine. */
+void *engine__worker_main(void *arg);
+
+/* ---- resource registry (core/registry.c) ----
+ * One row per resource family: its ARN resource type, its DescribeEvents SourceType, and
+ * how to find one by name. ARN resolution (tags), tag clean-up and events go through it;
+ * a new family adds one line to the registry table. */
+typedef struct engine_kind {
+    const char *arn_type;       /* "db", "subgrp" */
+    const char *source_type;    /* "db-instance"; NULL: the family emits no events */
+    /* 0 if a resource of that name exists in the request's region; else -1 with the
+     * family's not-found error. */
+    int (*exists)(engine_req *r, store *s, const char *name, rds_error *err);
+} engine_kind;
+extern const engine_kind engine__kind_instance;     /* instances/instances.c */
+extern const engine_kind engine__kind_subnet_group; /* subnet_groups/subnet_groups.c */
+/* The family with that ARN resource type; NULL if none. */
+const engine_kind *engine__kind_by_arn_type(const char *arn_type);
+/* ARN of a resource of kind k: arn:aws:rds:<region>:<account>:<type>:<name>, in arena a. */
+const char *engine__arn(engine *e, arena *a, const char *region, const char *type, const char *name);
+const char *engine__kind_arn(engine *e, arena *a, const engine_kind *k, const char *region, const char *name);
+/* Forgets everything kept about a resource besides its row (its tags), inside the
+ * caller's transaction. */
+int engine__forget(engine *e, store *s, arena *a, const engine_kind *k, const char *region,
+                   const char *name, rds_error *err);
+
+/* ---- events (events/events.c) ---- */
+
+/* Records an event of a resource of kind k (inside the caller's transaction). */
+int engine__event_for(engine *e, store *s, const engine_kind *k, const char *region, const char *name,
+                      rules_event_id id, const char *arg, rds_error *err);
+/* Records an event of an instance (inside the caller's transaction). */
 int engine__event(engine *e, store *s, const db_instance *d, rules_event_id id, const char *arg,
                   rds_error *err);
+
+/* ---- instances (instances/) used by core ---- */
+
 /* Fills a view (ARN, shown status, tags, subnet details) for an instance read from the store.
  * with_tags false leaves the tags for the caller to fill (batched Describe). */
 int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_tags,
@@ -44,14 +124,15 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
 #define engine__instance_view(r, s, d, out, err) engine__instance_view_ex(r, s, d, true, out, err)
 /* Status shown now: the transitional one while realistic timing keeps it, else the settled one. */
 const char *engine__shown_status(const db_instance *d, int64_t now_ms);
-/* A supervisor spec for an instance (key, major, port, sizing). */
-sv_instance_spec engine__spec(const db_instance *d);
+/* A supervisor spec for an instance (key, major, port, sizing). Its strings live in
+ * arena a (or in d), so specs of several instances can be held at once. */
+sv_instance_spec engine__spec(arena *a, const db_instance *d);
 /* Sets the settled status plus, with realistic timing, the transitional one to show. */
 void engine__set_status(engine *e, db_instance *d, const char *settled, const char *transitional);
-const char *engine__arn(engine *e, arena *a, const char *region, const char *type, const char *name);
 /* The region's default KMS key ARN for RDS (alias aws/rds). */
 const char *engine__default_kms_key(engine *e, arena *a, const char *region);
-/* Applies pending modifications of one instance (maintenance window reached). */
+/* Applies pending modifications of one instance (maintenance window reached). Caller holds
+ * the instance's lock (worker thread). */
 int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err);
 
 #endif

@@ -66,7 +66,7 @@ int rules_storage(const char *engine, const char *storage_type, int allocated_gi
                   rds_error *err)
 {
     const char *eng = engine_or_default(engine);
-    const char *type = storage_type ? storage_type : "gp2";
+    const char *type = storage_type ? storage_type : RULES_DEFAULT_STORAGE_TYPE;
     const rules_storage_limits *r = NULL;
     for (size_t i = 0; i < PG_STORAGE_COUNT; i++)
         if (strcmp(type, pg_storage[i].type) == 0)

@@ -160,7 +160,8 @@ static bool windows_overlap(const rules_window *backup, const rules_window *main
 
 int rules_check_windows(const char *backup, const char *maintenance, rds_error *err)
 {
-    rules_window b, m;
+    /* zeroed: the compiler cannot see that b and m are only read when parsed */
+    rules_window b = { 0 }, m = { 0 };
     if (backup && rules_parse_backup_window(backup, &b, err) < 0)
         return -1;
     if (maintenance && rules_parse_maintenance_window(maintenance, &m, err) < 0)

@@ -1,7 +1,7 @@
 /* base.h: the bottom layer every module may use: the error type (rds_error and the
  * codes of errors.def), the level-checked logger, the per-request arena, a growable
  * string buffer, and the clock (real time plus a forward-only offset, see rds_now_ms).
- * Depends on libc only. Thread-safe unless a function says otherwise. */
+ * Depends on libc, plus OpenSSL's RAND_bytes for random ids (clock.c). Thread-safe unless a function says otherwise. */
 #ifndef RDSLOCAL_BASE_H
 #define RDSLOCAL_BASE_H
 
@@ -60,6 +60,9 @@ arena *arena_new(void);
 void arena_free(arena *a);                      /* NULL is a no-op */
 void *arena_alloc(arena *a, size_t n);          /* zeroed, 16-byte aligned */
 char *arena_strdup(arena *a, const char *s);    /* NULL gives NULL */
+/* True if p points into memory allocated from a: for asserts on ownership ("the result
+ * lives as long as the caller's arena"). Walks the blocks: debug checks only. */
+bool arena_owns(const arena *a, const void *p);
 char *arena_strndup(arena *a, const char *s, size_t n);
 char *arena_printf(arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 

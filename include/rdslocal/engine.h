@@ -1,5 +1,8 @@
-/* engine.h: the façade the server calls, one function per operation. Each runs
- * check → decide (rules) → write (one store transaction) → process work (supervisor).
+/* engine.h: the façade the server calls, one function per operation, and the only
+ * engine header the server may include (rules, store and supervisor are private to the
+ * engine; the build enforces it). Each mutating operation runs the same steps: check the
+ * input → lock the resource → load → check → decide (rules) → process work (supervisor)
+ * → write (one store transaction) → build the response view.
  * Any HTTP thread may call these concurrently; each call uses the caller's arena for
  * its results and a per-thread store connection. Errors are AWS errors (rds_error). */
 #ifndef RDSLOCAL_ENGINE_H
@@ -125,12 +128,42 @@ int engine_delete_subnet_group(engine_req *r, const char *name, rds_error *err);
 int engine_describe_subnet_groups(engine_req *r, const char *name, const char *marker, int max_records,
                                   subnet_group_view **out, size_t *n_out, const char **next_marker,
                                   rds_error *err);
-/* Fills a view for a group read from the store or for the built-in "default" group. */
 
 /* Engine versions / orderable options from the installed postgres majors. */
 typedef struct engine_version_view { const char *engine, *version, *major, *family; bool is_default; } engine_version_view;
 int engine_versions(engine_req *r, const char *engine_name, const char *version, const char *family,
                     bool default_only, engine_version_view **out, size_t *n_out, rds_error *err);
+
+/* What DescribeOrderableDBInstanceOptions offers for an engine: its instance classes and
+ * the storage types with their limits (units: GiB, IOPS, MiB/s; 0 = not applicable).
+ * Everything lives in r's arena. Errors: none today (the int is for symmetry). */
+typedef struct engine_storage_option {
+    const char *type;               /* "gp2", "gp3", "io1", "io2", "standard" */
+    int min_gib, max_gib;
+    bool iops_allowed;
+    int min_iops, max_iops;
+    double min_iops_per_gib, max_iops_per_gib;     /* 0: no ratio rule */
+    int min_throughput_mibps, max_throughput_mibps; /* 0: not configurable */
+    double max_throughput_per_iops;
+} engine_storage_option;
+typedef struct engine_orderable {
+    const char *const *classes;     /* "db.t3.micro", ... in offering order */
+    size_t n_classes;
+    const engine_storage_option *storage;
+    size_t n_storage;
+} engine_orderable;
+int engine_orderable_options(engine_req *r, const char *engine_name, engine_orderable *out, rds_error *err);
+
+/* DescribeEventCategories: one row per SourceType (source_type NULL: all; else only that
+ * one), categories in AWS's order. Rows live in r's arena, strings are static.
+ * Errors: InvalidParameterValue for a SourceType the API does not have. */
+typedef struct engine_event_category_map {
+    const char *source_type;
+    const char *const *categories;
+    size_t n_categories;
+} engine_event_category_map;
+int engine_event_categories(engine_req *r, const char *source_type, engine_event_category_map **out,
+                            size_t *n_out, rds_error *err);
 
 /* Events. */
 typedef struct describe_events_in {

@@ -1,6 +1,8 @@
 /* model.h: the resources rdslocal keeps, as plain structs, and the field descriptors
- * the store uses to map them to SQLite columns (one column per field; adding a field
- * here adds its column at the next start, see store.c). No I/O here.
+ * the store uses to map them to SQLite columns. Each struct is declared once, in its
+ * .def file (db_instance.def, db_subnet_group.def, rds_event.def), which drives the
+ * struct, the columns (adding a row adds its column at the next start, see store.c) and,
+ * for DB instances, PendingModifiedValues. No I/O here.
  * Strings are borrowed from the arena that produced the struct (NULL = absent). */
 #ifndef RDSLOCAL_MODEL_H
 #define RDSLOCAL_MODEL_H
@@ -9,97 +11,108 @@
 
 typedef enum model_field_type { MF_STR, MF_INT, MF_BOOL } model_field_type;
 
+/* The C type of each .def TYPE (MODEL_CTYPE_STR etc.), for the expansions below. */
+#define MODEL_CTYPE_STR const char *
+#define MODEL_CTYPE_INT int64_t
+#define MODEL_CTYPE_BOOL bool
+
+/* One field of a model struct as the store maps it (one SQLite column per field), from
+ * the struct's .def file. */
 typedef struct model_field {
-    const char *column;    /* SQLite column name */
+    const char *column;    /* SQLite column name (the C member's name) */
     model_field_type type; /* MF_STR: const char *; MF_INT: int64_t; MF_BOOL: bool */
     size_t offset;         /* offsetof in the struct */
+    const char *wire;      /* the API member it feeds, "" if none (documentation, tests) */
 } model_field;
 
-/* One DB instance. Times are rdslocal-clock UTC milliseconds (0 = unset). */
+/* One DB instance, declared in db_instance.def. Times are rdslocal-clock UTC
+ * milliseconds (0 = unset). The pending_* members are PendingModifiedValues: held for the
+ * maintenance window unless ApplyImmediately (see db_instance_pending below). */
 typedef struct db_instance {
-    const char *region;
-    const char *id;                 /* DBInstanceIdentifier, lower case */
-    const char *resource_id;        /* DbiResourceId "db-..." (also the data dir key) */
-    const char *engine;             /* "postgres" */
-    const char *engine_version;     /* "15.18": the version that actually runs */
-    const char *instance_class;     /* "db.t3.micro" */
-    const char *status;             /* the settled status: available, stopped, failed, ... */
-    const char *shown_status;       /* a transitional status shown until shown_until_ms */
-    int64_t shown_until_ms;         /* with --realistic-timing; 0 = show status */
-    const char *master_username;
-    const char *db_name;
-    int64_t port;
-    const char *endpoint_address;
-    int64_t allocated_storage_gib;
-    int64_t max_allocated_storage_gib;  /* 0 = autoscaling off */
-    const char *storage_type;
-    int64_t iops;
-    int64_t storage_throughput;
-    bool storage_encrypted;
-    const char *kms_key_id;
-    bool multi_az;
-    const char *availability_zone;
-    const char *secondary_availability_zone;
-    const char *subnet_group;       /* DBSubnetGroupName */
-    const char *vpc_security_group_ids; /* comma-separated sg ids */
-    const char *parameter_group;
-    const char *option_group;
-    int64_t backup_retention_days;
-    const char *backup_window;      /* "hh24:mi-hh24:mi" */
-    const char *maintenance_window; /* "ddd:hh24:mi-ddd:hh24:mi" */
-    bool publicly_accessible;
-    bool auto_minor_version_upgrade;
-    bool deletion_protection;
-    bool copy_tags_to_snapshot;
-    bool iam_auth;
-    bool performance_insights;
-    int64_t monitoring_interval_s;
-    const char *monitoring_role_arn;
-    const char *ca_certificate_id;
-    const char *license_model;
-    const char *network_type;
-    int64_t max_connections;        /* what the real server runs with (from the class) */
-    int64_t created_at_ms;
-    int64_t stopped_at_ms;          /* when it was stopped (7-day auto start) */
-    int64_t latest_restorable_ms;
-    /* PendingModifiedValues: held for the maintenance window unless ApplyImmediately */
-    const char *pending_instance_class;
-    int64_t pending_allocated_storage_gib;
-    int64_t pending_port;
-    int64_t pending_backup_retention_days;
-    const char *pending_storage_type;
-    const char *pending_engine_version;
-    int64_t pending_multi_az;       /* -1 none, 0 false, 1 true */
-    const char *pending_ca_certificate_id;
-    bool pending_master_password;   /* a password change is pending (value never kept) */
-    const char *pending_new_id;     /* NewDBInstanceIdentifier held for the window */
+#define DBI_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#define DBI_PENDING(name, T, wire, target, none, flags) MODEL_CTYPE_##T name;
+#include "rdslocal/db_instance.def"
+#undef DBI_FIELD
+#undef DBI_PENDING
 } db_instance;
 
 extern const model_field db_instance_fields[];
 extern const size_t db_instance_field_count;
 
-/* DB subnet group; the subnets are a JSON-free "subnet-id:az," list over the built-in VPC. */
+/* ---- PendingModifiedValues, driven by the DBI_PENDING rows ---- */
+
+/* Flags of a DBI_PENDING row (meanings in db_instance.def). */
+#define MPF_APPLY 0x1u
+#define MPF_TRISTATE_BOOL 0x2u
+#define MPF_MASKED 0x4u
+#define MPF_IF_DIFFERENT 0x8u
+
+/* DBI_P_<pending member>: index of a row in db_instance_pending. */
+typedef enum db_instance_pending_id {
+#define DBI_FIELD(name, T, wire, comment)
+#define DBI_PENDING(name, T, wire, target, none, flags) DBI_P_##name,
+#include "rdslocal/db_instance.def"
+#undef DBI_FIELD
+#undef DBI_PENDING
+    DBI_P__COUNT
+} db_instance_pending_id;
+
+typedef struct model_pending_field {
+    const char *wire;               /* PendingModifiedValues member, e.g. "DBInstanceClass" */
+    const char *column;             /* the pending member, e.g. "pending_instance_class" */
+    model_field_type type;          /* of the pending member */
+    size_t offset;                  /* of the pending member */
+    model_field_type target_type;   /* of the field it replaces */
+    size_t target_offset;
+    int64_t none;                   /* INT/BOOL value meaning "nothing pending" (STR: NULL) */
+    unsigned flags;                 /* MPF_* */
+} model_pending_field;
+
+/* The rows in AWS's PendingModifiedValues order; DBI_P__COUNT of them. Static. */
+extern const model_pending_field db_instance_pending[DBI_P__COUNT];
+
+/* A pending value as the API shows it: type MF_STR (s; "****" for MPF_MASKED), MF_INT (i)
+ * or MF_BOOL (b). */
+typedef struct model_value {
+    model_field_type type;
+    const char *s;
+    int64_t i;
+    bool b;
+} model_value;
+
+/* For renderers: true if row p of d is to be shown (something pending, and for
+ * MPF_IF_DIFFERENT different from the current value), and its value in *out. Strings are
+ * borrowed from d. Iterate `for (size_t i = 0; i < DBI_P__COUNT; i++)`. */
+bool model_pending_value(const db_instance *d, const model_pending_field *p, model_value *out);
+/* True if row id holds something (its value is not `none`). */
+bool model_pending_is_set(const db_instance *d, db_instance_pending_id id);
+/* Sets row id to `none`. */
+void model_pending_clear(db_instance *d, db_instance_pending_id id);
+/* A change of an MPF_APPLY field: with now, the field takes the value and its pending row
+ * is cleared; without, the value waits in the pending row. _str for STR rows (value
+ * borrowed, must outlive d), _int for INT rows (for MPF_TRISTATE_BOOL: 0 or 1). */
+void model_defer_str(db_instance *d, db_instance_pending_id id, bool now, const char *value);
+void model_defer_int(db_instance *d, db_instance_pending_id id, bool now, int64_t value);
+/* Applies every set MPF_APPLY row (field = pending value, row cleared); promoted[i] says
+ * which rows were applied (may be NULL). Returns whether any was. Derived fields
+ * (max_connections, the standby AZ) are the caller's. */
+bool model_pending_promote(db_instance *d, bool promoted[DBI_P__COUNT]);
+
+/* DB subnet group, declared in db_subnet_group.def. */
 typedef struct db_subnet_group {
-    const char *region;
-    const char *name;
-    const char *description;
-    const char *vpc_id;
-    const char *subnet_ids;         /* comma-separated */
-    int64_t created_at_ms;
+#define DSG_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/db_subnet_group.def"
+#undef DSG_FIELD
 } db_subnet_group;
 
 extern const model_field db_subnet_group_fields[];
 extern const size_t db_subnet_group_field_count;
 
-/* One RDS event (DescribeEvents). */
+/* One RDS event (DescribeEvents), declared in rds_event.def. */
 typedef struct rds_event {
-    const char *region;
-    const char *source_id;          /* SourceIdentifier */
-    const char *source_type;        /* "db-instance" */
-    const char *source_arn;
-    const char *category;           /* one category, e.g. "creation" */
-    const char *message;
-    int64_t at_ms;
+#define EVT_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/rds_event.def"
+#undef EVT_FIELD
 } rds_event;
 
 extern const model_field rds_event_fields[];

@@ -1,8 +1,6 @@
 /* misc.c: tags, subnet groups, events and engine-version handlers. */
 #include "actions.h"
 
-#include "rdslocal/rules.h"
-
 #include <string.h>
 
 /* ---- tags ---- */
@@ -167,20 +165,17 @@ ACTION(DescribeEvents)
 
 ACTION(DescribeEventCategories)
 {
-    const char *want = param_str(in, "SourceType");
-    if (want && !rules_source_type_valid(want))
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid source type: %.64s", want);
-    const rules_event_source *src;
-    size_t n = rules_event_sources(&src);
+    engine_event_category_map *src;
+    size_t n;
+    if (engine_event_categories(&rq->er, param_str(in, "SourceType"), &src, &n, err))
+        return -1;
     xml_open(x, "EventCategoriesMapList");
     for (size_t t = 0; t < n; t++) {
-        if (want && strcmp(want, src[t].source_type) != 0)
-            continue;
         xml_open(x, "EventCategoriesMap");
         xml_str(x, "SourceType", src[t].source_type);
         xml_open(x, "EventCategories");
-        for (const char *const *c = src[t].categories; *c; c++)
-            xml_str(x, "EventCategory", *c);
+        for (size_t c = 0; c < src[t].n_categories; c++)
+            xml_str(x, "EventCategory", src[t].categories[c]);
         xml_close(x);
         xml_close(x);
     }
@@ -244,7 +239,7 @@ static const char *fmt_double(arena *a, double v)
 /* One OrderableDBInstanceOption row: version x class x storage type (as AWS lists them: one row
  * per storage type, each with that type's size, Iops and throughput ranges). */
 static void render_orderable(xml_out *x, req_ctx *rq, const char *version, const char *cls,
-                             const rules_storage_limits *st)
+                             const engine_storage_option *st)
 {
     xml_open(x, "OrderableDBInstanceOption");
     xml_str(x, "Engine", "postgres");
@@ -324,10 +319,13 @@ ACTION(DescribeOrderableDBInstanceOptions)
     if ((want_license && strcmp(want_license, "postgresql-license") != 0) || (has_vpc && !want_vpc) ||
         (want_azg && strcmp(want_azg, rq->er.region) != 0))
         nv = 0;
-    const rules_instance_class *classes;
-    size_t nc = rules_instance_classes("postgres", &classes);
-    const rules_storage_limits *st;
-    size_t ns = rules_storage_types(&st);
+    engine_orderable ord;
+    if (engine_orderable_options(&rq->er, "postgres", &ord, err))
+        return -1;
+    const char *const *classes = ord.classes;
+    size_t nc = ord.n_classes;
+    const engine_storage_option *st = ord.storage;
+    size_t ns = ord.n_storage;
     /* Marker: "<version>|<class>|<storage type>" of the last row returned. */
     const char *marker = param_str(in, "Marker");
     size_t emitted = 0;
@@ -336,10 +334,10 @@ ACTION(DescribeOrderableDBInstanceOptions)
     xml_open(x, "OrderableDBInstanceOptions");
     for (size_t i = 0; i < nv && !next; i++) {
         for (size_t c = 0; c < nc && !next; c++) {
-            if (want_class && strcmp(want_class, classes[c].name) != 0)
+            if (want_class && strcmp(want_class, classes[c]) != 0)
                 continue;
             for (size_t t = 0; t < ns; t++) {
-                const char *key = arena_printf(rq->er.a, "%s|%s|%s", v[i].version, classes[c].name, st[t].type);
+                const char *key = arena_printf(rq->er.a, "%s|%s|%s", v[i].version, classes[c], st[t].type);
                 if (!past_marker) {
                     past_marker = strcmp(key, marker) == 0;
                     continue;
@@ -349,7 +347,7 @@ ACTION(DescribeOrderableDBInstanceOptions)
                     break;
                 }
                 last_key = key;
-                render_orderable(x, rq, v[i].version, classes[c].name, &st[t]);
+                render_orderable(x, rq, v[i].version, classes[c], &st[t]);
                 emitted++;
             }
         }

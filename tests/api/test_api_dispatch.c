@@ -574,7 +574,7 @@ static void test_api_dispatch__cache_key_distinguishes_newlines(void)
     CHECK_STR(field(b.body, "Message"), "DBInstance nope not found.");
 }
 
-/* KNOWN BUG (engine/base/clock.c rds_time_parse, found by fuzz_query): all-digit epoch
+/* KNOWN BUG (base/clock.c rds_time_parse, found by fuzz_query): all-digit epoch
  * seconds go through a double and are cast to int64_t without a range check, undefined
  * behaviour for 1e19 and up (UBSan: "outside the range of representable values"); the
  * request is answered as if some other time had been sent. */

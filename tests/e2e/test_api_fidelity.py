@@ -3,7 +3,7 @@ shape, code and message. DescribeOrderableDBInstanceOptions rows per storage typ
 filters and paging; DescribeEventCategories for every source type; DB subnet group errors
 (unknown and missing subnets, AZ coverage, in-use, the built-in "default" group); tag rules;
 DescribeDBEngineVersions MaxRecords and DefaultOnly per major. The source of each AWS message
-is cited in the C code that produces it (engine/ops_misc.c, engine/rules/rules_events.c)."""
+is cited in the C code that produces it (engine/subnet_groups/subnet_groups.c, engine/rules/rules_events.c)."""
 import os
 import shutil
 import stat

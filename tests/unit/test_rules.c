@@ -205,7 +205,7 @@ static void test_rules__storage_type(void)
 
 static void test_rules__storage_sizes(void)
 {
-    CHECK_INT(rules_storage("postgres", NULL, 20, 0, &err), 0); /* NULL = gp2 */
+    CHECK_INT(rules_storage("postgres", NULL, 20, 0, &err), 0); /* NULL = gp3 */
     CHECK_INT(rules_storage("postgres", "gp2", 65536, 0, &err), 0);
     CHECK_INT(rules_storage("postgres", "gp3", 20, 0, &err), 0);
     CHECK_INT(rules_storage("postgres", "standard", 5, 0, &err), 0);
@@ -213,7 +213,7 @@ static void test_rules__storage_sizes(void)
     CHECK_INT(rules_storage("postgres", "io1", 100, 1000, &err), 0);
     CHECK_INT(rules_storage("postgres", "io2", 65536, 256000, &err), 0);
 
-    CHECK_ERR(rules_storage("postgres", NULL, 5, 0, &err), &err,
+    CHECK_ERR(rules_storage("postgres", "gp2", 5, 0, &err), &err,
               RDS_E_INVALID_PARAMETER_COMBINATION);
     CHECK_STR(err.message, "Invalid storage size for engine name postgres and storage type "
                            "gp2: 5");
@@ -237,6 +237,19 @@ static void test_rules__storage_sizes(void)
     reset();
     CHECK_ERR(rules_storage("postgres", "sc1", 100, 0, &err), &err,
               RDS_E_INVALID_PARAMETER_VALUE);
+}
+
+/* Issue #6: one default storage type, gp3 (AWS's current default), in rules and engine. */
+static void test_rules__issue_6_default_storage_gp3(void)
+{
+    CHECK_STR(RULES_DEFAULT_STORAGE_TYPE, "gp3");
+    CHECK_ERR(rules_storage("postgres", NULL, 5, 0, &err), &err,
+              RDS_E_INVALID_PARAMETER_COMBINATION);
+    CHECK_STR(err.message, "Invalid storage size for engine name postgres and storage type "
+                           "gp3: 5");
+    reset();
+    /* gp3 takes Iops from 400 GiB; gp2 never would */
+    CHECK_INT(rules_storage("postgres", NULL, 400, 12000, &err), 0);
 }
 
 static void test_rules__storage_iops(void)
@@ -879,6 +892,7 @@ static const check_case cases[] = {
     TEST(test_rules__backup_retention),
     TEST(test_rules__storage_type),
     TEST(test_rules__storage_sizes),
+    TEST(test_rules__issue_6_default_storage_gp3),
     TEST(test_rules__storage_iops),
     TEST(test_rules__storage_types_table),
     TEST(test_rules__instance_classes),

@@ -67,8 +67,12 @@ int rules_backup_retention(int days, rds_error *err);
  * Errors: InvalidParameterValue. */
 int rules_storage_type(const char *value, rds_error *err);
 
-/* AllocatedStorage and Iops for postgres. storage_type NULL means gp2 (the RDS default when
- * Iops is not given); iops <= 0 means "not given".
+/* The StorageType RDS uses when CreateDBInstance gives neither StorageType nor Iops (AWS's
+ * current default; with Iops the default is io1). The one definition the engine uses too. */
+#define RULES_DEFAULT_STORAGE_TYPE "gp3"
+
+/* AllocatedStorage and Iops for postgres. storage_type NULL means RULES_DEFAULT_STORAGE_TYPE
+ * (gp3, the RDS default when Iops is not given); iops <= 0 means "not given".
  *   gp2, gp3: 20-65536 GiB; io1, io2: 100-65536 GiB; standard: 5-3072 GiB.
  *   gp2, standard: Iops not allowed.
  *   gp3: Iops only from 400 GiB, then 12000-64000 (below 400 GiB the baseline is fixed).

@@ -8,13 +8,19 @@
 
 #include "rdslocal/model.h"
 
+#include <stdbool.h>
+
 typedef struct store store;
 
 /* Opens (creating if needed) the database at path, applies migrations. */
 int store_open(store **out, const char *path, rds_error *err);
 void store_close(store *s); /* NULL is a no-op */
 
-int store_begin(store *s, rds_error *err);   /* BEGIN IMMEDIATE (waits for the write lock) */
+/* BEGIN IMMEDIATE (waits for the write lock). Transactions don't nest (asserted). */
+int store_begin(store *s, rds_error *err);
+/* True between store_begin and store_commit/store_rollback: callers that must run inside
+ * the caller's transaction assert it. */
+bool store_in_tx(const store *s);
 /* A process-wide counter bumped by every successful store_commit: a reader that saw the
  * same value before and after knows nothing was written in between (response cache). */
 uint64_t store_generation(void);
@@ -37,6 +43,9 @@ int store_instance_get(store *s, arena *a, const char *region, const char *id, d
 int store_instance_list(store *s, arena *a, const char *region, const store_filter *filters,
                         size_t n_filters, const char *after, int limit, db_instance ***out,
                         size_t *n_out, rds_error *err);
+/* The instance (any region) whose DbiResourceId is resource_id; *out = NULL when absent. */
+int store_instance_by_resource_id(store *s, arena *a, const char *resource_id, db_instance **out,
+                                  rds_error *err);
 /* Every instance of every region (start-up reconcile, worker). */
 int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err);
 int store_instance_put(store *s, const db_instance *inst, rds_error *err); /* insert or replace */

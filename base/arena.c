@@ -47,6 +47,15 @@ void arena_free(arena *a)
     free(a);
 }
 
+bool arena_owns(const arena *a, const void *p)
+{
+    const unsigned char *q = p;
+    for (const arena_block *b = a ? a->head : NULL; b; b = b->next)
+        if (q >= b->data && q < b->data + b->used)
+            return true;
+    return false;
+}
+
 void *arena_alloc(arena *a, size_t n)
 {
     n = (n + 15) & ~(size_t)15;

@@ -1,0 +1,337 @@
+/* create.c: CreateDBInstance as engine_op steps. The row (status "creating") is written
+ * first and claims the identifier and the port; then the real server is created; then
+ * the row settles to "available" with its event. A server that cannot be created removes
+ * the row again (a failed request changes nothing). */
+#include "instances/instances.h"
+
+#include <assert.h>
+#include <stdio.h>
+#include <string.h>
+
+typedef struct create_ctx {
+    const create_instance_in *in;
+    instance_view *out;
+    const char *id, *version, *storage_type, *parameter_group, *option_group, *ca;
+    const rules_instance_class *cls;
+    int64_t storage, retention;
+    bool multi_az;
+    uint32_t seed;          /* from the id: deterministic default windows and AZ */
+    db_instance *d;         /* the new row (decide) */
+    db_subnet_group *g;     /* its subnet group; NULL: the default one */
+    const char *arn;
+} create_ctx;
+
+/* Identifier, engine, version and class. */
+static int check_engine(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const create_instance_in *in = c->in;
+    if (rules_identifier("DBInstanceIdentifier", in->id, err))
+        return -1;
+    const char *id = rds_lower(arena_strdup(r->a, in->id));
+    op->name = c->id = id;
+    if (!in->engine || strcmp(in->engine, "postgres") != 0)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid DB engine: %s", in->engine ? in->engine : "");
+    const char *version;
+    if (instances__resolve_version(r, in->engine_version, &version, err))
+        return -1;
+    c->version = version;
+    if (rules_check_instance_class("postgres", version, in->instance_class, err))
+        return -1;
+    c->cls = rules_instance_class_find("postgres", in->instance_class);
+    return 0;
+}
+
+/* Master user, password and database name. */
+static int check_credentials(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    const create_instance_in *in = c->in;
+    if (!in->master_username || !*in->master_username)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                        "The parameter MasterUsername must be provided and must not be blank.");
+    if (rules_master_username("postgres", in->master_username, err))
+        return -1;
+    if (in->manage_master_password.set && in->manage_master_password.v) {
+        if (in->master_password)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.");
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                        "ManageMasterUserPassword needs Secrets Manager, which rdslocal does not provide yet.");
+    }
+    if (!in->master_password || !*in->master_password)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                        "The parameter MasterUserPassword must be provided and must not be blank.");
+    if (rules_master_password("postgres", in->master_password, err))
+        return -1;
+    if (in->db_name && rules_db_name("postgres", in->db_name, err))
+        return -1;
+    return 0;
+}
+
+/* Storage type and sizes, backup retention. */
+static int check_storage_input(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    const create_instance_in *in = c->in;
+    /* AWS (CreateDBInstance StorageType): io1 when Iops is given, else gp3. */
+    const char *storage_type = c->storage_type = in->storage_type ? in->storage_type : in->iops.set ? "io1" : RULES_DEFAULT_STORAGE_TYPE;
+    if (rules_storage_type(storage_type, err))
+        return -1;
+    int64_t storage = c->storage = in->allocated_storage.set ? in->allocated_storage.v : 0;
+    if (instances__check_storage(storage_type, storage, in->iops.set ? in->iops.v : 0,
+                      in->storage_throughput.set ? in->storage_throughput.v : 0, err) ||
+        instances__check_max_storage(in->max_allocated_storage.set ? in->max_allocated_storage.v : 0, storage, err))
+        return -1;
+    int64_t retention = c->retention = in->backup_retention.set ? in->backup_retention.v : 1;
+    if (rules_backup_retention((int)retention, err))
+        return -1;
+    return 0;
+}
+
+/* Windows, AZ, groups, certificate, network and options. */
+static int check_placement(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const create_instance_in *in = c->in;
+    if (rules_check_windows(in->backup_window, in->maintenance_window, err))
+        return -1;
+    bool multi_az = c->multi_az = in->multi_az.set && in->multi_az.v;
+    if (multi_az && in->availability_zone)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                        "Requesting a specific availability zone is not valid for Multi-AZ instances.");
+    if (in->availability_zone && instances__check_az(r, in->availability_zone, err))
+        return -1;
+    const char *major = instances__major_of(r->a, c->version);
+    const char *pg_family_group = c->parameter_group = arena_printf(r->a, "default.postgres%s", major);
+    if (in->parameter_group && strcmp(in->parameter_group, pg_family_group) != 0)
+        return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s",
+                        in->parameter_group);
+    const char *option_group = c->option_group = arena_printf(r->a, "default:postgres-%s", major);
+    if (in->option_group && strcmp(in->option_group, option_group) != 0)
+        return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
+                        in->option_group);
+    const char *ca = c->ca = in->ca_certificate_id ? in->ca_certificate_id : DEFAULT_CA;
+    if (instances__check_ca(ca, err))
+        return -1;
+    if (in->license_model && strcmp(in->license_model, "postgresql-license") != 0)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid license model '%s' for engine postgres",
+                        in->license_model);
+    if (instances__check_sgs(&in->vpc_security_group_ids, err) || instances__check_tags(r->a, &in->tags, err))
+        return -1;
+    if (in->kms_key_id && !(in->storage_encrypted.set && in->storage_encrypted.v))
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                        "KmsKeyId is only valid when StorageEncrypted is true.");
+    if (instances__check_monitoring(in->monitoring_interval.set ? in->monitoring_interval.v : 0, in->monitoring_role_arn, err))
+        return -1;
+    return 0;
+}
+
+/* Everything the request alone can be checked for, in AWS's order of complaints. */
+static int check_input(engine_op *op, rds_error *err)
+{
+    return check_engine(op, err) || check_credentials(op, err) || check_storage_input(op, err) ||
+                   check_placement(op, err)
+               ? -1
+               : 0;
+}
+
+/* The identifier is free and the subnet group exists (under the instance's lock). */
+static int load(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    db_instance *existing;
+    if (store_instance_get(op->s, r->a, r->region, c->id, &existing, err))
+        return -1;
+    if (existing)
+        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
+    const char *group = c->in->subnet_group ? rds_lower(arena_strdup(r->a, c->in->subnet_group)) : "default";
+    c->g = NULL;
+    if (strcmp(group, "default") != 0) {
+        if (store_subnet_group_get(op->s, r->a, r->region, group, &c->g, err))
+            return -1;
+        if (!c->g)
+            return rds_fail(err, RDS_E_DB_SUBNET_GROUP_NOT_FOUND_FAULT, "DBSubnetGroup %s not found.", group);
+    }
+    return 0;
+}
+
+/* The new row: AWS's defaults for everything the request leaves out. */
+static int decide(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    engine *e = r->e;
+    const create_instance_in *in = c->in;
+    db_instance *d = c->d = arena_alloc(r->a, sizeof *d);
+    const char *id = c->id, *storage_type = c->storage_type;
+    int64_t storage = c->storage;
+    char rid[40] = "db-";
+    rds_random_upper(rid + 3, 26);
+    uint32_t seed = c->seed = (uint32_t)strlen(id) * 2654435761u;
+    for (const char *p = id; *p; p++)
+        seed = seed * 31 + (unsigned char)*p;
+    char bw[16], mw[32];
+    if (in->backup_window)
+        snprintf(bw, sizeof bw, "%s", in->backup_window);
+    else
+        rules_default_backup_window(bw, sizeof bw, r->region, seed);
+    if (in->maintenance_window) {
+        snprintf(mw, sizeof mw, "%s", in->maintenance_window);
+        rds_lower(mw);
+    } else {
+        /* AWS picks a maintenance window that does not overlap the backup window. */
+        for (uint32_t k = 0; k < 64; k++) {
+            rules_default_maintenance_window(mw, sizeof mw, r->region, seed + k * 7919u);
+            if (rules_check_windows(bw, mw, NULL) == 0)
+                break;
+        }
+    }
+    char sg[32];
+    model_default_security_group(r->region, sg);
+    d->region = r->region;
+    d->id = id;
+    d->resource_id = arena_strdup(r->a, rid);
+    d->engine = "postgres";
+    d->engine_version = c->version;
+    d->instance_class = in->instance_class;
+    d->master_username = in->master_username;
+    d->db_name = in->db_name;
+    d->endpoint_address = e->cfg.endpoint_address;
+    d->allocated_storage_gib = storage;
+    d->max_allocated_storage_gib = in->max_allocated_storage.set ? in->max_allocated_storage.v : 0;
+    d->storage_type = storage_type;
+    /* gp3's baseline for postgres: 3000 IOPS / 125 MiB/s below 400 GiB, 12000 / 500 from it. */
+    bool gp3 = strcmp(storage_type, "gp3") == 0;
+    d->iops = in->iops.set ? in->iops.v : gp3 ? (storage < 400 ? 3000 : 12000) : 0;
+    d->storage_throughput = in->storage_throughput.set ? in->storage_throughput.v
+                            : gp3 ? (storage < 400 ? 125 : 500) : 0;
+    d->storage_encrypted = in->storage_encrypted.set && in->storage_encrypted.v;
+    d->kms_key_id = d->storage_encrypted
+                        ? (in->kms_key_id ? in->kms_key_id : engine__default_kms_key(e, r->a, r->region))
+                        : NULL;
+    d->multi_az = c->multi_az;
+    d->subnet_group = in->subnet_group ? rds_lower(arena_strdup(r->a, in->subnet_group)) : "default";
+    d->vpc_security_group_ids = in->vpc_security_group_ids.n ? instances__join_sg(r->a, &in->vpc_security_group_ids)
+                                                             : arena_strdup(r->a, sg);
+    d->parameter_group = c->parameter_group;
+    d->option_group = c->option_group;
+    d->backup_retention_days = c->retention;
+    d->backup_window = arena_strdup(r->a, bw);
+    d->maintenance_window = arena_strdup(r->a, mw);
+    /* AWS (CreateDBInstance PubliclyAccessible): without a subnet group, or with the
+     * default one, the instance is public (the default VPC has an internet gateway); with
+     * another subnet group it is private. */
+    d->publicly_accessible = in->publicly_accessible.set ? in->publicly_accessible.v
+                                                         : strcmp(d->subnet_group, "default") == 0;
+    d->auto_minor_version_upgrade = in->auto_minor_version_upgrade.set ? in->auto_minor_version_upgrade.v : true;
+    d->deletion_protection = in->deletion_protection.set && in->deletion_protection.v;
+    d->copy_tags_to_snapshot = in->copy_tags_to_snapshot.set && in->copy_tags_to_snapshot.v;
+    d->iam_auth = in->iam_auth.set && in->iam_auth.v;
+    d->performance_insights = in->performance_insights.set && in->performance_insights.v;
+    d->monitoring_interval_s = in->monitoring_interval.set ? in->monitoring_interval.v : 0;
+    d->monitoring_role_arn = in->monitoring_role_arn;
+    d->ca_certificate_id = c->ca;
+    d->license_model = "postgresql-license";
+    d->network_type = in->network_type ? in->network_type : "IPV4";
+    d->max_connections = rules_default_max_connections(c->cls);
+    d->created_at_ms = rds_now_ms();
+    d->latest_restorable_ms = d->created_at_ms;
+    d->pending_backup_retention_days = -1;
+    d->pending_multi_az = -1;
+    d->status = "creating";
+
+
+    /* The instance (and a Multi-AZ standby) goes in AZs its subnet group covers. The
+     * error code for an AZ outside the group is not on record; the message is AWS's. */
+    char azs[DEFAULT_SUBNET_COUNT][32];
+    size_t naz = instances__group_azs(r->region, c->g, azs), pick = seed % (naz ? naz : 1);
+    if (in->availability_zone) {
+        size_t k = 0;
+        while (k < naz && strcmp(azs[k], in->availability_zone) != 0)
+            k++;
+        if (k == naz)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                            "Cannot create a database instance because there is not a subnet in %s, the targeted "
+                            "availability zone.", in->availability_zone);
+        pick = k;
+    }
+    d->availability_zone = arena_strdup(r->a, azs[pick]);
+    d->secondary_availability_zone = c->multi_az && naz > 1 ? arena_strdup(r->a, azs[(pick + 1) % naz]) : NULL;
+    c->arn = engine__arn(e, r->a, r->region, "db", id);
+    return 0;
+}
+
+/* The row in status "creating" with its tags; the port is chosen and claimed in the same
+ * transaction. */
+static int write(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine *e = op->r->e;
+    pthread_mutex_lock(&e->port_mu);
+    int rc = instances__choose_port(e, op->s, &c->in->port, &c->d->port, err);
+    if (rc == 0)
+        rc = store_instance_put(op->s, c->d, err);
+    pthread_mutex_unlock(&e->port_mu);
+    for (size_t i = 0; rc == 0 && i < c->in->tags.n; i++)
+        rc = store_tag_set(op->s, c->arn, c->in->tags.v[i].key, c->in->tags.v[i].value, err);
+    return rc;
+}
+
+static int settle(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    return store_instance_put(op->s, c->d, err) ||
+           engine__event(op->r->e, op->s, c->d, RULES_EV_CREATED, NULL, err) ? -1 : 0;
+}
+
+/* A real server that accepts the master credentials; then the row settles. */
+static int after(engine_op *op, rds_error *err)
+{
+    create_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    engine *e = r->e;
+    db_instance *d = c->d;
+    if (!e->cfg.no_engine) {
+        sv_instance_spec spec = engine__spec(r->a, d);
+        spec.master_username = c->in->master_username;
+        spec.master_password = c->in->master_password;
+        spec.db_name = c->in->db_name;
+        if (!e->sv || sv_instance_create(e->sv, &spec, err)) {
+            rds_error ignored;
+            if (store_begin(op->s, &ignored) == 0) {
+                if (store_instance_delete(op->s, r->region, c->id, &ignored) ||
+                    engine__forget(e, op->s, r->a, &engine__kind_instance, r->region, c->id, &ignored) ||
+                    store_commit(op->s, &ignored))
+                    store_rollback(op->s);
+            }
+            log_at(LOG_ERROR, "engine", "could not create instance \"%s\": %s (%s)", c->id, err->message,
+                   err->detail);
+            if (!err->code)
+                rds_fail(err, RDS_E_INTERNAL_FAILURE, "The DB instance could not be created.");
+            return -1;
+        }
+    }
+    engine__set_status(e, d, "available", "creating");
+    if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, d, c->out, err))
+        return -1;
+    /* AWS's create response lists the master password as pending ("****"). */
+    db_instance *shown = arena_alloc(r->a, sizeof *shown);
+    *shown = *d;
+    shown->pending_master_password = true;
+    c->out->inst = shown;
+    c->out->status = "creating";
+    return 0;
+}
+
+int engine_create_instance(engine_req *r, const create_instance_in *in, instance_view *out, rds_error *err)
+{
+    assert(out);
+    create_ctx c = { .in = in, .out = out };
+    engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = check_input, .load = load,
+                     .decide = decide, .write = write, .after = after };
+    return engine__run(&op, err);
+}

@@ -1,0 +1,47 @@
+/* instances.h: helpers shared by the DB instance family's files (instances/): id
+ * arguments, loading, the input checks that several operations repeat, and the steps of
+ * renames and pending modifications. Private to engine/instances. */
+#ifndef RDSLOCAL_ENGINE_INSTANCES_H
+#define RDSLOCAL_ENGINE_INSTANCES_H
+
+#include "engine_internal.h"
+
+#define DEFAULT_CA "rds-ca-rsa2048-g1"
+
+/* ---- instances.c ---- */
+int instances__not_found(rds_error *err, const char *id);
+/* Accepts an identifier or an instance ARN of the request's region; lower-cases it (arena). */
+const char *instances__id_arg(engine_req *r, const char *id);
+/* Reads an instance that must exist (deleted rows kept for realistic timing don't count). */
+int instances__load(engine_req *r, store *s, const char *id, db_instance **out, rds_error *err);
+
+/* ---- checks.c: checks of inputs (pure, or reading the installed versions / ports) ---- */
+const char *instances__major_of(arena *a, const char *version);
+/* EngineVersion "15" / "15.x" -> the installed 15; a major not installed is refused. */
+int instances__resolve_version(engine_req *r, const char *want, const char **out, rds_error *err);
+int instances__check_ca(const char *ca, rds_error *err);
+int instances__check_tags(arena *a, const tag_list *t, rds_error *err);
+int instances__check_sgs(const str_list *l, rds_error *err);
+char *instances__join_sg(arena *a, const str_list *l);
+int instances__check_az(engine_req *r, const char *az, rds_error *err);
+int instances__check_monitoring(int64_t interval, const char *role_arn, rds_error *err);
+int instances__check_storage(const char *type, int64_t gib, int64_t iops, int64_t throughput, rds_error *err);
+int instances__check_max_storage(int64_t max_gib, int64_t gib, rds_error *err);
+/* Chooses a port (explicit and free, else the next free one of the configured range). */
+int instances__choose_port(engine *e, store *s, const opt_int *want, int64_t *out, rds_error *err);
+/* The AZs a subnet group's subnets are in (g NULL: the default group, every AZ). */
+size_t instances__group_azs(const char *region, const db_subnet_group *g, char azs[DEFAULT_SUBNET_COUNT][32]);
+
+/* ---- pending.c ---- */
+/* The standby's AZ of a Multi-AZ instance: another AZ of the region. */
+const char *instances__secondary_az(arena *a, const db_instance *d);
+/* Renames inside the caller's transaction: the row moves to the new key and its tags to
+ * the new ARN (d already carries the new id). */
+int instances__rename_in_tx(engine *e, store *s, arena *a, const db_instance *d, const char *old_id,
+                            rds_error *err);
+/* Moves every pending modification into effect and fixes the derived fields
+ * (max_connections, standby AZ). *class_changed: the server must restart. Returns whether
+ * anything was pending. */
+bool instances__promote_pending(arena *a, db_instance *d, bool *class_changed);
+
+#endif

@@ -1,0 +1,123 @@
+/* store_instances.c: the db_instance table (see store.h): get, list, put, delete, and the
+ * port queries. */
+#include "store_internal.h"
+
+#include <stdio.h>
+#include <string.h>
+
+/* ---- instances ---- */
+
+int store_instance_get(store *s, arena *a, const char *region, const char *id, db_instance **out,
+                       rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    const char *args[] = { region, id };
+    void **rows;
+    size_t n;
+    if (store__select_rows(s, a, &t, "WHERE region = ? AND id = ?", args, 2, NULL, 0, &rows, &n, err))
+        return -1;
+    *out = n ? rows[0] : NULL;
+    return 0;
+}
+
+int store_instance_by_resource_id(store *s, arena *a, const char *resource_id, db_instance **out,
+                                  rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    const char *args[] = { resource_id };
+    void **rows;
+    size_t n;
+    if (store__select_rows(s, a, &t, "WHERE resource_id = ?", args, 1, NULL, 0, &rows, &n, err))
+        return -1;
+    *out = n ? rows[0] : NULL;
+    return 0;
+}
+
+int store_instance_list(store *s, arena *a, const char *region, const store_filter *filters,
+                        size_t n_filters, const char *after, int limit, db_instance ***out,
+                        size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    strbuf where;
+    strbuf_init(&where);
+    strbuf_puts(&where, "WHERE region = ?");
+    size_t n_args = 1;
+    for (size_t i = 0; i < n_filters; i++)
+        n_args += filters[i].n_values;
+    const char **args = arena_alloc(a, (n_args + 1) * sizeof *args);
+    size_t k = 0;
+    args[k++] = region;
+    for (size_t i = 0; i < n_filters; i++) {
+        strbuf_printf(&where, " AND %s IN (", filters[i].column);
+        for (size_t j = 0; j < filters[i].n_values; j++) {
+            strbuf_puts(&where, j ? ", ?" : "?");
+            args[k++] = filters[i].values[j];
+        }
+        strbuf_puts(&where, ")");
+    }
+    if (after) {
+        strbuf_puts(&where, " AND id > ?");
+        args[k++] = after;
+    }
+    strbuf_puts(&where, " ORDER BY id LIMIT ?");
+    int64_t lim = limit;
+    int rc = store__select_rows(s, a, &t, where.data, args, k, &lim, 1, (void ***)out, n_out, err);
+    strbuf_free(&where);
+    return rc;
+}
+
+int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    return store__select_rows(s, a, &t, "ORDER BY region, id", NULL, 0, NULL, 0, (void ***)out, n_out, err);
+}
+
+int store_instance_put(store *s, const db_instance *inst, rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    return store__put_row(s, &t, inst, err);
+}
+
+int store_instance_delete(store *s, const char *region, const char *id, rds_error *err)
+{
+    return store__delete_where(s, "DELETE FROM db_instance WHERE region = ? AND id = ?", region, id, err);
+}
+
+int store_port_used(store *s, int64_t port, bool *used, rds_error *err)
+{
+    int64_t n = 0;
+    if (store__count_query(s, "SELECT count(*) FROM db_instance WHERE port = ?", NULL, NULL, port, &n, err))
+        return -1;
+    *used = n > 0;
+    return 0;
+}
+
+int store_ports_in_range(store *s, arena *a, int64_t lo, int64_t hi, int64_t **ports, size_t *n_out,
+                         rds_error *err)
+{
+    sqlite3_stmt *st;
+    if (store__prepare(s, &st, "SELECT DISTINCT port FROM db_instance WHERE port BETWEEN ? AND ? ORDER BY port", err))
+        return -1;
+    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 2, hi);
+    size_t cap = 16, n = 0;
+    int64_t *p = arena_alloc(a, cap * sizeof *p);
+    int r, rc = 0;
+    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+        if (n == cap) {
+            int64_t *bigger = arena_alloc(a, cap * 2 * sizeof *p);
+            memcpy(bigger, p, n * sizeof *p);
+            p = bigger;
+            cap *= 2;
+        }
+        p[n++] = sqlite3_column_int64(st, 0);
+    }
+    if (r != SQLITE_DONE)
+        rc = store__sql_fail(s, err, "select ports");
+    store__release(s, st);
+    if (rc)
+        return -1;
+    *ports = p;
+    *n_out = n;
+    return 0;
+}
