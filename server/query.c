@@ -1,6 +1,7 @@
 /* query.c: form decoding and the shape-driven parameter decoder (see query.h). */
 #include "query.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -163,6 +164,7 @@ static int bad_value(rds_error *err, const char *name, const char *text)
 static int decode_scalar(param *p, const api_shape *s, const char *text, const char *name, rds_error *err)
 {
     p->text = text;
+    p->len = strlen(text);
     switch (s->type) {
     case AT_STRING:
         if (s->n_enums) {
@@ -331,11 +333,14 @@ int query_decode(param **out, arena *a, const form *f, const api_shape *shape, r
 
 const param *param_get(const param *p, const char *name)
 {
+    assert(name);
     if (!p || !p->shape || p->shape->type != AT_STRUCTURE)
         return NULL;
+    assert(p->n_items == p->shape->n_members); /* a tree built by a front-end decoder */
     for (size_t i = 0; i < p->shape->n_members; i++)
         if (strcmp(api_member_wire_name(&p->shape->members[i]), name) == 0)
             return p->items[i];
+    assert(!"param_get: not a member of the structure's shape");
     return NULL;
 }
 

@@ -252,3 +252,49 @@ char *xml_error_doc(const char *ns, bool sender, const char *code, const char *m
     put(x, ">", 1);
     return take(x, len);
 }
+
+/* ---- res_out encoder ---- */
+
+static void enc_open(void *st, const char *name, bool is_list)
+{
+    (void)is_list; /* a list is an element like a structure; its items carry their names */
+    start(st, name);
+}
+
+static void enc_close(void *st)
+{
+    xml_close(st);
+}
+
+static void enc_str(void *st, const char *name, const char *value)
+{
+    xml_str(st, name, value);
+}
+
+static void enc_bool(void *st, const char *name, bool value)
+{
+    xml_bool(st, name, value);
+}
+
+static void enc_time(void *st, const char *name, int64_t at_ms)
+{
+    xml_time(st, name, at_ms);
+}
+
+static void enc_blob(void *st, const char *name, const unsigned char *data, size_t len)
+{
+    char small[256];
+    size_t n = res_base64_len(len) + 1;
+    char *b = n <= sizeof small ? small : malloc(n);
+    if (!b)
+        abort();
+    res_base64(b, data, len);
+    xml_str(st, name, b);
+    if (b != small)
+        free(b);
+}
+
+const res_encoder xml_res_encoder = {
+    .name = "xml", .open = enc_open, .close = enc_close, .str = enc_str, .num = enc_str,
+    .boolean = enc_bool, .time = enc_time, .blob = enc_blob,
+};

@@ -2,6 +2,7 @@
  * escapes, '+', bad escapes, UTF-8, duplicates, empty input) and the shape-driven
  * parameter decoder, run against the real generated botocore model (rds_api). */
 #include "query.h"
+#include "generated/rds_model.h"
 #include "check.h"
 
 static arena *A;
