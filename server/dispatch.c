@@ -233,12 +233,14 @@ static void run_handler(dispatch_response *out, const proto_frontend *fe, req_ct
         render_error(out, fe, rq->svc, &err);
         return;
     }
+    assert(rq->er.a); /* everything a handler allocates lives in the request arena */
     res_out r = fe->begin(rq->svc, rq->op);
     if (row->handler(rq, params, &r, &err)) {
         fe->abort(&r);
         render_error(out, fe, rq->svc, &err);
         return;
     }
+    assert(r.depth == 0); /* every res_struct/res_list of the handler was closed */
     out->body = fe->finish(&r, out->request_id, &out->body_len);
     out->status = 200;
     out->content_type = fe->content_type(rq->svc);

@@ -51,7 +51,6 @@ static enum MHD_Result send_body(struct MHD_Connection *c, int status, char *bod
     return ret;
 }
 
-/* Rebuilds the raw query string (libmicrohttpd hands us the decoded arguments). */
 /* A cached answer sent without copying: the lent cache entry and this request's id. */
 typedef struct lent_body {
     const respcache_entry *entry;
@@ -91,6 +90,8 @@ static enum MHD_Result send_cached(struct MHD_Connection *c, const dispatch_resp
     return ret;
 }
 
+/* Rebuilds the raw query string, one argument per call (libmicrohttpd hands us the
+ * decoded arguments). */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;

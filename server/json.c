@@ -136,8 +136,10 @@ static char *number(jp *j)
     const char *s = j->p;
     if (j->p < j->end && *j->p == '-') j->p++;
     if (j->p >= j->end || !isdigit((unsigned char)*j->p)) { j->p = s; return NULL; }
-    if (*j->p == '0') j->p++;
-    else while (j->p < j->end && isdigit((unsigned char)*j->p)) j->p++;
+    if (*j->p == '0') {
+        j->p++;
+        if (j->p < j->end && isdigit((unsigned char)*j->p)) { j->p = s; return NULL; } /* 01 */
+    } else while (j->p < j->end && isdigit((unsigned char)*j->p)) j->p++;
     if (j->p < j->end && *j->p == '.') {
         j->p++;
         if (j->p >= j->end || !isdigit((unsigned char)*j->p)) { j->p = s; return NULL; }
