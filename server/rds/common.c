@@ -1,4 +1,4 @@
-/* common.c: parameter helpers shared by the handlers (see actions.h). */
+/* common.c: parameter helpers shared by the handlers of the RDS family files (see rds.h). */
 #include "rds.h"
 
 #include <string.h>
