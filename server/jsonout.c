@@ -130,6 +130,18 @@ static void enc_num(void *st, const char *name, const char *text)
     strbuf_puts(&j->b, text);
 }
 
+/* The shortest "%g" spelling that reads back as the same double. */
+static void enc_double(void *st, const char *name, double value)
+{
+    json_out *j = st;
+    char b[40];
+    snprintf(b, sizeof b, "%.15g", value);
+    if (strtod(b, NULL) != value)
+        snprintf(b, sizeof b, "%.17g", value);
+    member(j, name);
+    strbuf_puts(&j->b, b);
+}
+
 static void enc_bool(void *st, const char *name, bool value)
 {
     json_out *j = st;
@@ -168,7 +180,7 @@ static void enc_blob(void *st, const char *name, const unsigned char *data, size
 }
 
 const res_encoder json_res_encoder = {
-    .name = "json", .open = enc_open, .close = enc_close, .str = enc_str, .num = enc_num,
+    .name = "json", .open = enc_open, .close = enc_close, .str = enc_str, .num = enc_num, .dbl = enc_double,
     .boolean = enc_bool, .time = enc_time, .blob = enc_blob,
 };
 

@@ -4,8 +4,6 @@
 
 #include <assert.h>
 #include <math.h>
-#include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
 
 enum { RES_MAX_DEPTH = 32 };
@@ -56,16 +54,12 @@ void res_int(res_out *r, const char *name, int64_t value)
 
 void res_double(res_out *r, const char *name, double value)
 {
-    char b[40];
     if (!isfinite(value)) {
         /* botocore's parsers accept these spellings for non-finite numbers */
         r->enc->str(r->st, name, isnan(value) ? "NaN" : value > 0 ? "Infinity" : "-Infinity");
         return;
     }
-    snprintf(b, sizeof b, "%.15g", value); /* shortest form that usually round-trips */
-    if (strtod(b, NULL) != value)
-        snprintf(b, sizeof b, "%.17g", value);
-    r->enc->num(r->st, name, b);
+    r->enc->dbl(r->st, name, value); /* each protocol spells doubles its own way */
 }
 
 void res_bool(res_out *r, const char *name, bool value)

@@ -20,7 +20,8 @@ typedef struct res_encoder {
     void (*open)(void *st, const char *name, bool is_list); /* a structure or list member */
     void (*close)(void *st);                                /* the innermost open one */
     void (*str)(void *st, const char *name, const char *value);
-    void (*num)(void *st, const char *name, const char *text); /* integer/double, as text */
+    void (*num)(void *st, const char *name, const char *text); /* an integer, as text */
+    void (*dbl)(void *st, const char *name, double value);     /* finite */
     void (*boolean)(void *st, const char *name, bool value);
     void (*time)(void *st, const char *name, int64_t at_ms);
     void (*blob)(void *st, const char *name, const unsigned char *data, size_t len);

@@ -271,6 +271,17 @@ static void enc_str(void *st, const char *name, const char *value)
     xml_str(st, name, value);
 }
 
+/* A double as AWS's query services render one: "50.0", "0.5", "0.25". */
+static void enc_double(void *st, const char *name, double value)
+{
+    char b[40];
+    if (value == (double)(long long)value)
+        snprintf(b, sizeof b, "%lld.0", (long long)value);
+    else
+        snprintf(b, sizeof b, "%.15g", value);
+    xml_str(st, name, b);
+}
+
 static void enc_bool(void *st, const char *name, bool value)
 {
     xml_bool(st, name, value);
@@ -295,6 +306,6 @@ static void enc_blob(void *st, const char *name, const unsigned char *data, size
 }
 
 const res_encoder xml_res_encoder = {
-    .name = "xml", .open = enc_open, .close = enc_close, .str = enc_str, .num = enc_str,
+    .name = "xml", .open = enc_open, .close = enc_close, .str = enc_str, .num = enc_str, .dbl = enc_double,
     .boolean = enc_bool, .time = enc_time, .blob = enc_blob,
 };

@@ -51,12 +51,6 @@ ACTION(DescribeDBEngineVersions)
     return 0;
 }
 
-/* A DoubleOptional as AWS renders it: "50.0", "0.5", "0.25". */
-static const char *fmt_double(arena *a, double v)
-{
-    return v == (double)(long long)v ? arena_printf(a, "%lld.0", (long long)v) : arena_printf(a, "%g", v);
-}
-
 /* One OrderableDBInstanceOption row: version x class x storage type (as AWS lists them: one row
  * per storage type, each with that type's size, Iops and throughput ranges). */
 static void render_orderable(res_out *x, req_ctx *rq, const char *version, const char *cls,
@@ -91,14 +85,14 @@ static void render_orderable(res_out *x, req_ctx *rq, const char *version, const
         res_int(x, "MaxIopsPerDbInstance", st->max_iops);
     }
     if (st->max_iops_per_gib > 0) {
-        res_str(x, "MinIopsPerGib", fmt_double(rq->er.a, st->min_iops_per_gib));
-        res_str(x, "MaxIopsPerGib", fmt_double(rq->er.a, st->max_iops_per_gib));
+        res_double(x, "MinIopsPerGib", st->min_iops_per_gib);
+        res_double(x, "MaxIopsPerGib", st->max_iops_per_gib);
     }
     if (st->max_throughput_mibps > 0) {
         res_int(x, "MinStorageThroughputPerDbInstance", st->min_throughput_mibps);
         res_int(x, "MaxStorageThroughputPerDbInstance", st->max_throughput_mibps);
-        res_str(x, "MinStorageThroughputPerIops", fmt_double(rq->er.a, 0));
-        res_str(x, "MaxStorageThroughputPerIops", fmt_double(rq->er.a, st->max_throughput_per_iops));
+        res_double(x, "MinStorageThroughputPerIops", 0);
+        res_double(x, "MaxStorageThroughputPerIops", st->max_throughput_per_iops);
     }
     res_list(x, "SupportedEngineModes");
     res_str(x, "member", "provisioned");

@@ -265,6 +265,55 @@ static void suite_cleanup(void)
     xmlCleanupParser();
 }
 
+/* The neutral writer through the XML encoder writes exactly what the xml_* calls write
+ * (the golden fixtures depend on it), plus doubles as AWS renders them and base64 blobs. */
+static void test_xmlout__res_out_encoder(void)
+{
+    xml_out *a = xml_begin("DescribeX", "DescribeXResult", NS);
+    xml_open(a, "Items");
+    xml_open(a, "Item");
+    xml_str(a, "Name", "a<b");
+    xml_int(a, "Port", -5432);
+    xml_bool(a, "MultiAZ", true);
+    xml_time(a, "Created", 1700000000123LL);
+    xml_close(a);
+    xml_close(a);
+    xml_str(a, "Marker", "m");
+    size_t alen;
+    char *want = xml_finish(a, "rid", &alen);
+
+    xml_out *b = xml_begin("DescribeX", "DescribeXResult", NS);
+    res_out r = xml_res(b);
+    res_list(&r, "Items");
+    res_struct(&r, "Item");
+    res_str(&r, "Name", "a<b");
+    res_str(&r, "Skipped", NULL);
+    res_int(&r, "Port", -5432);
+    res_bool(&r, "MultiAZ", true);
+    res_time(&r, "Created", 1700000000123LL);
+    res_close(&r);
+    res_close(&r);
+    res_str(&r, "Marker", "m");
+    CHECK_INT(r.depth, 0);
+    size_t blen;
+    char *got = xml_finish(b, "rid", &blen);
+    CHECK_STR(got, want);
+    CHECK_INT(blen, alen);
+    free(want);
+    free(got);
+
+    b = xml_begin("X", NULL, NS);
+    r = xml_res(b);
+    res_double(&r, "A", 50);
+    res_double(&r, "B", 0.25);
+    res_double(&r, "C", 0);
+    res_blob(&r, "D", "hi\0", 3);
+    res_blob(&r, "E", "", 0);
+    got = xml_finish(b, "rid", &blen);
+    CHECK_CONTAINS(got, "<A>50.0</A><B>0.25</B><C>0.0</C><D>aGkA</D><E></E>");
+    free(got);
+}
+
 static const check_case cases[] = {
     TEST(test_xmlout__result_shape),
     TEST(test_xmlout__no_result_wrapper),
@@ -275,5 +324,6 @@ static const check_case cases[] = {
     TEST(test_xmlout__error_shape),
     TEST(test_xmlout__abort),
     TEST(test_xmlout__many_documents),
+    TEST(test_xmlout__res_out_encoder),
 };
 CHECK_MAIN(cases, NULL, suite_cleanup)
