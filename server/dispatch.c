@@ -284,6 +284,14 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
     rds_error err;
     rds_error_clear(&err);
 
+    /* Smithy RPC v2 CBOR (POST /service/<S>/operation/<Op>, smithy-protocol header): no
+     * front-end yet (proto_frontend_for(AP_RPC_V2_CBOR) is NULL), so no service is served
+     * over it; the answer is the unknown-operation error, written as JSON. */
+    const char *smithy = in->header(in->header_ctx, "smithy-protocol");
+    if (smithy && strcmp(smithy, "rpc-v2-cbor") == 0 && !proto_frontend_for(AP_RPC_V2_CBOR)) {
+        unknown_operation(out, in->path ? in->path : "");
+        return;
+    }
     /* The router: an X-Amz-Target header names a JSON-protocol service and operation. */
     const char *target = in->header(in->header_ctx, "X-Amz-Target");
     if (target) {

@@ -623,7 +623,9 @@ typedef struct target_hdrs { const char *target; } target_hdrs;
 static const char *target_header(void *ctx, const char *name)
 {
     const target_hdrs *h = ctx;
-    if (strcasecmp(name, "X-Amz-Target") == 0)
+    if (strcasecmp(name, "X-Amz-Target") == 0 && strcmp(h->target, "rpc-v2-cbor") != 0)
+        return h->target;
+    if (strcasecmp(name, "smithy-protocol") == 0 && strcmp(h->target, "rpc-v2-cbor") == 0)
         return h->target;
     if (strcasecmp(name, "Authorization") == 0)
         return AUTH;
@@ -635,12 +637,15 @@ static const char *target_header(void *ctx, const char *name)
 static void test_api_dispatch__x_amz_target_unknown_operation(void)
 {
     static const char *const targets[] = { "TrentService.CreateKey", "TrentService.NoSuchOp",
-                                            "secretsmanager.GetSecretValue", "Nope", "A.B<c>" };
+                                            "secretsmanager.GetSecretValue", "Nope", "A.B<c>",
+                                            "rpc-v2-cbor" /* sent as smithy-protocol instead */ };
     static const char body[] = "{\"Description\": \"100%\"}";
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
         target_hdrs h = { targets[i] };
-        dispatch_request_in in = { .method = "POST", .path = "/", .query = "", .body = body,
-                                   .body_len = sizeof body - 1, .header = target_header, .header_ctx = &h };
+        dispatch_request_in in = { .method = "POST",
+                                   .path = "/service/GraniteServiceVersion20100801/operation/GetMetricData",
+                                   .query = "", .body = body, .body_len = sizeof body - 1,
+                                   .header = target_header, .header_ctx = &h };
         dispatch_response out;
         arena *ra = arena_new();
         dispatch_request(E, ra, &in, &out);
