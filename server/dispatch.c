@@ -170,6 +170,7 @@ static void render_error(dispatch_response *out, const proto_frontend *fe, const
         fe = proto_frontend_for(AP_QUERY);
         svc = &rds_api;
     }
+    e.code = fe->common_error(e.code);
     out->status = rds_error_http_status(e.code);
     snprintf(out->error_code, sizeof out->error_code, "%s", rds_error_code_str(e.code));
     out->body = fe->error(svc, &e, out->request_id, &out->body_len);

@@ -46,7 +46,28 @@ static const char *query_fe_content_type(const api_service *svc)
     return "text/xml";
 }
 
+static rds_errcode same_code(rds_errcode code)
+{
+    return code;
+}
+
 /* ---- json ---- */
+
+/* AWS "Common Errors" as JSON-protocol services name them. */
+static rds_errcode json_common_error(rds_errcode code)
+{
+    switch (code) {
+    case RDS_E_MISSING_AUTHENTICATION_TOKEN: return RDS_E_JSON_MISSING_AUTHENTICATION_TOKEN_EXCEPTION;
+    case RDS_E_SIGNATURE_DOES_NOT_MATCH: return RDS_E_JSON_INVALID_SIGNATURE_EXCEPTION;
+    case RDS_E_INCOMPLETE_SIGNATURE: return RDS_E_JSON_INCOMPLETE_SIGNATURE_EXCEPTION;
+    case RDS_E_INVALID_CLIENT_TOKEN_ID: return RDS_E_JSON_UNRECOGNIZED_CLIENT_EXCEPTION;
+    case RDS_E_UNRECOGNIZED_CLIENT_EXCEPTION: return RDS_E_JSON_UNRECOGNIZED_CLIENT_EXCEPTION;
+    case RDS_E_ACCESS_DENIED: return RDS_E_JSON_ACCESS_DENIED_EXCEPTION;
+    case RDS_E_THROTTLING: return RDS_E_JSON_THROTTLING_EXCEPTION;
+    case RDS_E_INTERNAL_FAILURE: return RDS_E_JSON_INTERNAL_FAILURE;
+    default: return code;
+    }
+}
 
 static int json_fe_decode(param **out, arena *a, const proto_input *in, const api_shape *shape,
                           rds_error *err)
@@ -90,14 +111,14 @@ static const char *json_fe_content_type(const api_service *svc)
 
 static const proto_frontend frontends[] = {
     { AP_QUERY, "query", query_fe_decode, query_fe_begin, query_fe_finish, query_fe_abort,
-      query_fe_error, query_fe_content_type },
+      query_fe_error, query_fe_content_type, same_code },
     /* EC2's dialect differs from query in details (lists flattened as Name.N, no result
      * wrapper, lower-case requestId): its row reuses the query functions until EC2 is
      * served; the differences go here, not into handlers. */
     { AP_EC2, "ec2", query_fe_decode, query_fe_begin, query_fe_finish, query_fe_abort,
-      query_fe_error, query_fe_content_type },
+      query_fe_error, query_fe_content_type, same_code },
     { AP_JSON, "json", json_fe_decode, json_fe_begin, json_fe_finish, json_fe_abort,
-      json_fe_error, json_fe_content_type },
+      json_fe_error, json_fe_content_type, json_common_error },
 };
 
 const proto_frontend *proto_frontend_for(api_protocol p)

@@ -37,6 +37,10 @@ typedef struct proto_frontend {
     /* The protocol's error document for err (malloc'd), and its content type. */
     char *(*error)(const api_service *svc, const rds_error *err, const char *request_id, size_t *len);
     const char *(*content_type)(const api_service *svc);
+    /* The protocol's own code for one of the common errors the shared layers raise in
+     * query-protocol terms (SigV4: SignatureDoesNotMatch is the JSON services'
+     * InvalidSignatureException); other codes unchanged. */
+    rds_errcode (*common_error)(rds_errcode code);
 } proto_frontend;
 
 /* The front-end of protocol p, or NULL if rdslocal has none (rest-json, rest-xml,

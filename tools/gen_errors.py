@@ -35,7 +35,7 @@ COMMON_QUERY = [  # AWS Common Errors for Query APIs
 ]
 
 COMMON_JSON = [  # AWS Common Errors as JSON-protocol services answer them
-    ("AccessDeniedException", 400, True), ("IncompleteSignature", 400, True),
+    ("AccessDeniedException", 400, True), ("IncompleteSignatureException", 400, True),
     ("InternalFailure", 500, False), ("InvalidSignatureException", 400, True),
     ("MissingAuthenticationTokenException", 400, True), ("SerializationException", 400, True),
     ("ThrottlingException", 400, True), ("UnknownOperationException", 400, True),

@@ -29,6 +29,11 @@ void act_render_subnet_group(res_out *x, const subnet_group_view *v);
 void act_render_subnets(res_out *x, const default_subnet *subnets, size_t n); /* <Subnets> */
 void act_render_tags(res_out *x, const char *element, const rds_tag *tags, size_t n);
 
+/* Handlers write through res_out only: calling a wire encoder from a family file does not
+ * compile. */
+#pragma GCC poison xml_begin xml_open xml_close xml_str xml_int xml_bool xml_time xml_finish
+#pragma GCC poison xml_abort xml_error_doc
+
 /* A handler of this family file: static, listed in the file's rows[] (DISPATCH_FAMILY). */
 #define ACTION(name) static int act_##name(req_ctx *rq, const param *in, res_out *x, rds_error *err)
 

@@ -234,6 +234,12 @@ static void test_json__encode_error(void)
     CHECK_STR(doc, "{\"__type\":\"NotFoundException\",\"message\":\"Invalid keyId x\"}");
     free(doc);
     CHECK_STR(fe->content_type(&kms_api), "application/x-amz-json-1.1");
+    /* the shared SigV4 layer's errors, in the JSON services' words */
+    CHECK(fe->common_error(RDS_E_SIGNATURE_DOES_NOT_MATCH) == RDS_E_JSON_INVALID_SIGNATURE_EXCEPTION);
+    CHECK(fe->common_error(RDS_E_MISSING_AUTHENTICATION_TOKEN) == RDS_E_JSON_MISSING_AUTHENTICATION_TOKEN_EXCEPTION);
+    CHECK(fe->common_error(RDS_E_KMS_NOT_FOUND_EXCEPTION) == RDS_E_KMS_NOT_FOUND_EXCEPTION);
+    CHECK(proto_frontend_for(AP_QUERY)->common_error(RDS_E_SIGNATURE_DOES_NOT_MATCH) ==
+          RDS_E_SIGNATURE_DOES_NOT_MATCH);
     CHECK(proto_frontend_for(AP_QUERY) != NULL);
     CHECK(proto_frontend_for(AP_EC2) != NULL);
     CHECK(proto_frontend_for(AP_RPC_V2_CBOR) == NULL);
