@@ -1,11 +1,13 @@
 #!/bin/sh
-# check_generated.sh PYTHON SRC: regenerates server/generated/<svc>_model.{c,h} and
+# check_generated.sh PYTHON SRC [CC]: regenerates server/generated/<svc>_model.{c,h} and
 # include/rdslocal/errors.def from the installed botocore into a temp dir and fails on
 # any difference with the committed files. Also checks that the generator is not
-# RDS-specific: it must run for secretsmanager, sts and sns (output not committed).
+# RDS-specific: it must run for secretsmanager, sts and sns (output not committed) and,
+# given CC, its output must compile.
 set -eu
 py=$1
 src=$2
+cc=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
@@ -32,6 +34,10 @@ for svc in secretsmanager sts sns; do
         echo "generator produced nothing for $svc" >&2
         status=1
     }
+    if [ -n "$cc" ]; then
+        "$cc" -std=c11 -Wall -Wextra -Werror -fsyntax-only -I"$src/server" -I"$tmp/$svc" \
+            "$tmp/$svc/${svc}_model.c" || { echo "generated ${svc}_model.c does not compile" >&2; status=1; }
+    fi
 done
 "$py" "$src/tools/gen_errors.py" rds kms secretsmanager sts sns >/dev/null
 exit $status
