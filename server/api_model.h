@@ -22,6 +22,7 @@ typedef struct api_member {
     const char *location_name; /* wire name if the model gives one ("locationName"), else NULL */
     const api_shape *shape;
     bool required;
+    const char *query_name;    /* EC2 dialect: "queryName" if the model gives one, else NULL */
 } api_member;
 
 struct api_shape {

@@ -235,7 +235,7 @@ static void run_handler(dispatch_response *out, const proto_frontend *fe, req_ct
         return;
     }
     assert(rq->er.a); /* everything a handler allocates lives in the request arena */
-    res_out r = fe->begin(rq->svc, rq->op);
+    res_out r = fe->begin(rq->svc, rq->op, out->request_id);
     if (row->handler(rq, params, &r, &err)) {
         fe->abort(&r);
         render_error(out, fe, rq->svc, &err);

@@ -4,7 +4,9 @@
  * how an error is written. The dispatcher picks the row from the routed service's
  * protocol; handlers never know which row served them.
  *   query        form body -> query_decode; XML via xmlout (RDS, SNS, STS)
- *   ec2          EC2's query dialect: today the query row's functions (see proto.c)
+ *   ec2          EC2's query dialect: query_decode_ec2 (queryName / capitalised
+ *                locationName, lists always Name.N); XML without result wrapper, with
+ *                requestId first; errors as <Response><Errors><Error>
  *   json         JSON body -> json_decode; JSON via jsonout; errors {"__type","message"}
  *                with the x-amzn-ErrorType header (KMS, Secrets Manager)
  *   rpc-v2-cbor  no row yet: proto_frontend_for() returns NULL and the router answers
@@ -30,7 +32,7 @@ typedef struct proto_frontend {
     /* Builds the param tree of shape (NULL: no input) in the request arena. */
     int (*decode)(param **out, arena *a, const proto_input *in, const api_shape *shape, rds_error *err);
     /* Starts op's result; the returned writer goes to the handler. */
-    res_out (*begin)(const api_service *svc, const api_operation *op);
+    res_out (*begin)(const api_service *svc, const api_operation *op, const char *request_id);
     /* Ends the result: a malloc'd body (caller frees). */
     char *(*finish)(res_out *r, const char *request_id, size_t *len);
     void (*abort)(res_out *r);  /* discards an unfinished result */

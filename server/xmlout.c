@@ -253,6 +253,44 @@ char *xml_error_doc(const char *ns, bool sender, const char *code, const char *m
     return take(x, len);
 }
 
+/* ---- EC2's dialect ---- */
+
+xml_out *xml_begin_ec2(const char *action, const char *ns, const char *request_id)
+{
+    xml_out *x = xml_begin(action, NULL, ns);
+    xml_str(x, "requestId", request_id);
+    return x;
+}
+
+char *xml_finish_plain(xml_out *x, size_t *len)
+{
+    while (x->depth > 1)
+        xml_close(x);
+    put(x, "</", 2);
+    puts_(x, x->root);
+    put(x, ">", 1);
+    return take(x, len);
+}
+
+char *xml_ec2_error_doc(const char *code, const char *message, const char *request_id, size_t *len)
+{
+    xml_out *x = calloc(1, sizeof *x);
+    if (!x)
+        abort();
+    strbuf_init(&x->b);
+    snprintf(x->root, sizeof x->root, "Response");
+    puts_(x, "<Response>");
+    x->stack[x->depth++] = x->root;
+    xml_open(x, "Errors");
+    xml_open(x, "Error");
+    xml_str(x, "Code", code);
+    xml_str(x, "Message", message);
+    xml_close(x);
+    xml_close(x);
+    xml_str(x, "RequestID", request_id);
+    return xml_finish_plain(x, len);
+}
+
 /* ---- res_out encoder ---- */
 
 static void enc_open(void *st, const char *name, bool is_list)

@@ -435,623 +435,623 @@ static const char *const enums_XksProxyConnectivityType[] = {
 };
 
 static const api_member members_AliasListEntry[] = {
-    { "AliasName", NULL, &shape_AliasNameType, false },
-    { "AliasArn", NULL, &shape_ArnType, false },
-    { "TargetKeyId", NULL, &shape_KeyIdType, false },
-    { "CreationDate", NULL, &shape_DateType, false },
-    { "LastUpdatedDate", NULL, &shape_DateType, false },
+    { "AliasName", NULL, &shape_AliasNameType, false, NULL },
+    { "AliasArn", NULL, &shape_ArnType, false, NULL },
+    { "TargetKeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "CreationDate", NULL, &shape_DateType, false, NULL },
+    { "LastUpdatedDate", NULL, &shape_DateType, false, NULL },
 };
 static const api_member members_CancelKeyDeletionRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_CancelKeyDeletionResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
 };
 static const api_member members_ConnectCustomKeyStoreRequest[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true, NULL },
 };
 static const api_member members_CreateAliasRequest[] = {
-    { "AliasName", NULL, &shape_AliasNameType, true },
-    { "TargetKeyId", NULL, &shape_KeyIdType, true },
+    { "AliasName", NULL, &shape_AliasNameType, true, NULL },
+    { "TargetKeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_CreateCustomKeyStoreRequest[] = {
-    { "CustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, true },
-    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false },
-    { "TrustAnchorCertificate", NULL, &shape_TrustAnchorCertificateType, false },
-    { "KeyStorePassword", NULL, &shape_KeyStorePasswordType, false },
-    { "CustomKeyStoreType", NULL, &shape_CustomKeyStoreType, false },
-    { "XksProxyUriEndpoint", NULL, &shape_XksProxyUriEndpointType, false },
-    { "XksProxyUriPath", NULL, &shape_XksProxyUriPathType, false },
-    { "XksProxyVpcEndpointServiceName", NULL, &shape_XksProxyVpcEndpointServiceNameType, false },
-    { "XksProxyVpcEndpointServiceOwner", NULL, &shape_AccountIdType, false },
-    { "XksProxyAuthenticationCredential", NULL, &shape_XksProxyAuthenticationCredentialType, false },
-    { "XksProxyConnectivity", NULL, &shape_XksProxyConnectivityType, false },
+    { "CustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, true, NULL },
+    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false, NULL },
+    { "TrustAnchorCertificate", NULL, &shape_TrustAnchorCertificateType, false, NULL },
+    { "KeyStorePassword", NULL, &shape_KeyStorePasswordType, false, NULL },
+    { "CustomKeyStoreType", NULL, &shape_CustomKeyStoreType, false, NULL },
+    { "XksProxyUriEndpoint", NULL, &shape_XksProxyUriEndpointType, false, NULL },
+    { "XksProxyUriPath", NULL, &shape_XksProxyUriPathType, false, NULL },
+    { "XksProxyVpcEndpointServiceName", NULL, &shape_XksProxyVpcEndpointServiceNameType, false, NULL },
+    { "XksProxyVpcEndpointServiceOwner", NULL, &shape_AccountIdType, false, NULL },
+    { "XksProxyAuthenticationCredential", NULL, &shape_XksProxyAuthenticationCredentialType, false, NULL },
+    { "XksProxyConnectivity", NULL, &shape_XksProxyConnectivityType, false, NULL },
 };
 static const api_member members_CreateCustomKeyStoreResponse[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false, NULL },
 };
 static const api_member members_CreateGrantRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "GranteePrincipal", NULL, &shape_PrincipalIdType, true },
-    { "RetiringPrincipal", NULL, &shape_PrincipalIdType, false },
-    { "Operations", NULL, &shape_GrantOperationList, true },
-    { "Constraints", NULL, &shape_GrantConstraints, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "Name", NULL, &shape_GrantNameType, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "GranteePrincipal", NULL, &shape_PrincipalIdType, true, NULL },
+    { "RetiringPrincipal", NULL, &shape_PrincipalIdType, false, NULL },
+    { "Operations", NULL, &shape_GrantOperationList, true, NULL },
+    { "Constraints", NULL, &shape_GrantConstraints, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "Name", NULL, &shape_GrantNameType, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_CreateGrantResponse[] = {
-    { "GrantToken", NULL, &shape_GrantTokenType, false },
-    { "GrantId", NULL, &shape_GrantIdType, false },
+    { "GrantToken", NULL, &shape_GrantTokenType, false, NULL },
+    { "GrantId", NULL, &shape_GrantIdType, false, NULL },
 };
 static const api_member members_CreateKeyRequest[] = {
-    { "Policy", NULL, &shape_PolicyType, false },
-    { "Description", NULL, &shape_DescriptionType, false },
-    { "KeyUsage", NULL, &shape_KeyUsageType, false },
-    { "CustomerMasterKeySpec", NULL, &shape_CustomerMasterKeySpec, false },
-    { "KeySpec", NULL, &shape_KeySpec, false },
-    { "Origin", NULL, &shape_OriginType, false },
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false },
-    { "BypassPolicyLockoutSafetyCheck", NULL, &shape_BooleanType, false },
-    { "Tags", NULL, &shape_TagList, false },
-    { "MultiRegion", NULL, &shape_NullableBooleanType, false },
-    { "XksKeyId", NULL, &shape_XksKeyIdType, false },
+    { "Policy", NULL, &shape_PolicyType, false, NULL },
+    { "Description", NULL, &shape_DescriptionType, false, NULL },
+    { "KeyUsage", NULL, &shape_KeyUsageType, false, NULL },
+    { "CustomerMasterKeySpec", NULL, &shape_CustomerMasterKeySpec, false, NULL },
+    { "KeySpec", NULL, &shape_KeySpec, false, NULL },
+    { "Origin", NULL, &shape_OriginType, false, NULL },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false, NULL },
+    { "BypassPolicyLockoutSafetyCheck", NULL, &shape_BooleanType, false, NULL },
+    { "Tags", NULL, &shape_TagList, false, NULL },
+    { "MultiRegion", NULL, &shape_NullableBooleanType, false, NULL },
+    { "XksKeyId", NULL, &shape_XksKeyIdType, false, NULL },
 };
 static const api_member members_CreateKeyResponse[] = {
-    { "KeyMetadata", NULL, &shape_KeyMetadata, false },
+    { "KeyMetadata", NULL, &shape_KeyMetadata, false, NULL },
 };
 static const api_member members_CustomKeyStoresListEntry[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false },
-    { "CustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, false },
-    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false },
-    { "TrustAnchorCertificate", NULL, &shape_TrustAnchorCertificateType, false },
-    { "ConnectionState", NULL, &shape_ConnectionStateType, false },
-    { "ConnectionErrorCode", NULL, &shape_ConnectionErrorCodeType, false },
-    { "CreationDate", NULL, &shape_DateType, false },
-    { "CustomKeyStoreType", NULL, &shape_CustomKeyStoreType, false },
-    { "XksProxyConfiguration", NULL, &shape_XksProxyConfigurationType, false },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false, NULL },
+    { "CustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, false, NULL },
+    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false, NULL },
+    { "TrustAnchorCertificate", NULL, &shape_TrustAnchorCertificateType, false, NULL },
+    { "ConnectionState", NULL, &shape_ConnectionStateType, false, NULL },
+    { "ConnectionErrorCode", NULL, &shape_ConnectionErrorCodeType, false, NULL },
+    { "CreationDate", NULL, &shape_DateType, false, NULL },
+    { "CustomKeyStoreType", NULL, &shape_CustomKeyStoreType, false, NULL },
+    { "XksProxyConfiguration", NULL, &shape_XksProxyConfigurationType, false, NULL },
 };
 static const api_member members_DecryptRequest[] = {
-    { "CiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "EncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "Recipient", NULL, &shape_RecipientInfo, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
-    { "DryRunModifiers", NULL, &shape_DryRunModifierList, false },
+    { "CiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "EncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "Recipient", NULL, &shape_RecipientInfo, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
+    { "DryRunModifiers", NULL, &shape_DryRunModifierList, false, NULL },
 };
 static const api_member members_DecryptResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "Plaintext", NULL, &shape_PlaintextType, false },
-    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "Plaintext", NULL, &shape_PlaintextType, false, NULL },
+    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_DeleteAliasRequest[] = {
-    { "AliasName", NULL, &shape_AliasNameType, true },
+    { "AliasName", NULL, &shape_AliasNameType, true, NULL },
 };
 static const api_member members_DeleteCustomKeyStoreRequest[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true, NULL },
 };
 static const api_member members_DeleteImportedKeyMaterialRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_DeleteImportedKeyMaterialResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdResponseType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdResponseType, false, NULL },
 };
 static const api_member members_DeriveSharedSecretRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "KeyAgreementAlgorithm", NULL, &shape_KeyAgreementAlgorithmSpec, true },
-    { "PublicKey", NULL, &shape_PublicKeyType, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
-    { "Recipient", NULL, &shape_RecipientInfo, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "KeyAgreementAlgorithm", NULL, &shape_KeyAgreementAlgorithmSpec, true, NULL },
+    { "PublicKey", NULL, &shape_PublicKeyType, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
+    { "Recipient", NULL, &shape_RecipientInfo, false, NULL },
 };
 static const api_member members_DeriveSharedSecretResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "SharedSecret", NULL, &shape_PlaintextType, false },
-    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false },
-    { "KeyAgreementAlgorithm", NULL, &shape_KeyAgreementAlgorithmSpec, false },
-    { "KeyOrigin", NULL, &shape_OriginType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "SharedSecret", NULL, &shape_PlaintextType, false, NULL },
+    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false, NULL },
+    { "KeyAgreementAlgorithm", NULL, &shape_KeyAgreementAlgorithmSpec, false, NULL },
+    { "KeyOrigin", NULL, &shape_OriginType, false, NULL },
 };
 static const api_member members_DescribeCustomKeyStoresRequest[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false },
-    { "CustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, false },
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false, NULL },
+    { "CustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, false, NULL },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
 };
 static const api_member members_DescribeCustomKeyStoresResponse[] = {
-    { "CustomKeyStores", NULL, &shape_CustomKeyStoresList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "CustomKeyStores", NULL, &shape_CustomKeyStoresList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_DescribeKeyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
 };
 static const api_member members_DescribeKeyResponse[] = {
-    { "KeyMetadata", NULL, &shape_KeyMetadata, false },
+    { "KeyMetadata", NULL, &shape_KeyMetadata, false, NULL },
 };
 static const api_member members_DisableKeyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_DisableKeyRotationRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_DisconnectCustomKeyStoreRequest[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true, NULL },
 };
 static const api_member members_EnableKeyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_EnableKeyRotationRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "RotationPeriodInDays", NULL, &shape_RotationPeriodInDaysType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "RotationPeriodInDays", NULL, &shape_RotationPeriodInDaysType, false, NULL },
 };
 static const api_member members_EncryptRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Plaintext", NULL, &shape_PlaintextType, true },
-    { "EncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Plaintext", NULL, &shape_PlaintextType, true, NULL },
+    { "EncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_EncryptResponse[] = {
-    { "CiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
+    { "CiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "EncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
 };
 static const api_member members_GenerateDataKeyPairRequest[] = {
-    { "EncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "Recipient", NULL, &shape_RecipientInfo, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "EncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "Recipient", NULL, &shape_RecipientInfo, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_GenerateDataKeyPairResponse[] = {
-    { "PrivateKeyCiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "PrivateKeyPlaintext", NULL, &shape_PlaintextType, false },
-    { "PublicKey", NULL, &shape_PublicKeyType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, false },
-    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "PrivateKeyCiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "PrivateKeyPlaintext", NULL, &shape_PlaintextType, false, NULL },
+    { "PublicKey", NULL, &shape_PublicKeyType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, false, NULL },
+    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_GenerateDataKeyPairWithoutPlaintextRequest[] = {
-    { "EncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "EncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_GenerateDataKeyPairWithoutPlaintextResponse[] = {
-    { "PrivateKeyCiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "PublicKey", NULL, &shape_PublicKeyType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "PrivateKeyCiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "PublicKey", NULL, &shape_PublicKeyType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyPairSpec", NULL, &shape_DataKeyPairSpec, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_GenerateDataKeyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "EncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "NumberOfBytes", NULL, &shape_NumberOfBytesType, false },
-    { "KeySpec", NULL, &shape_DataKeySpec, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "Recipient", NULL, &shape_RecipientInfo, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "EncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "NumberOfBytes", NULL, &shape_NumberOfBytesType, false, NULL },
+    { "KeySpec", NULL, &shape_DataKeySpec, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "Recipient", NULL, &shape_RecipientInfo, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_GenerateDataKeyResponse[] = {
-    { "CiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "Plaintext", NULL, &shape_PlaintextType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "CiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "Plaintext", NULL, &shape_PlaintextType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_GenerateDataKeyWithoutPlaintextRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "EncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "KeySpec", NULL, &shape_DataKeySpec, false },
-    { "NumberOfBytes", NULL, &shape_NumberOfBytesType, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "EncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "KeySpec", NULL, &shape_DataKeySpec, false, NULL },
+    { "NumberOfBytes", NULL, &shape_NumberOfBytesType, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_GenerateDataKeyWithoutPlaintextResponse[] = {
-    { "CiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "CiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_GenerateMacRequest[] = {
-    { "Message", NULL, &shape_PlaintextType, true },
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "Message", NULL, &shape_PlaintextType, true, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_GenerateMacResponse[] = {
-    { "Mac", NULL, &shape_CiphertextType, false },
-    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
+    { "Mac", NULL, &shape_CiphertextType, false, NULL },
+    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
 };
 static const api_member members_GenerateRandomRequest[] = {
-    { "NumberOfBytes", NULL, &shape_NumberOfBytesType, false },
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false },
-    { "Recipient", NULL, &shape_RecipientInfo, false },
+    { "NumberOfBytes", NULL, &shape_NumberOfBytesType, false, NULL },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false, NULL },
+    { "Recipient", NULL, &shape_RecipientInfo, false, NULL },
 };
 static const api_member members_GenerateRandomResponse[] = {
-    { "Plaintext", NULL, &shape_PlaintextType, false },
-    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false },
+    { "Plaintext", NULL, &shape_PlaintextType, false, NULL },
+    { "CiphertextForRecipient", NULL, &shape_CiphertextType, false, NULL },
 };
 static const api_member members_GetKeyLastUsageRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_GetKeyLastUsageResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyLastUsage", NULL, &shape_KeyLastUsageData, false },
-    { "TrackingStartDate", NULL, &shape_DateType, false },
-    { "KeyCreationDate", NULL, &shape_DateType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyLastUsage", NULL, &shape_KeyLastUsageData, false, NULL },
+    { "TrackingStartDate", NULL, &shape_DateType, false, NULL },
+    { "KeyCreationDate", NULL, &shape_DateType, false, NULL },
 };
 static const api_member members_GetKeyPolicyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "PolicyName", NULL, &shape_PolicyNameType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "PolicyName", NULL, &shape_PolicyNameType, false, NULL },
 };
 static const api_member members_GetKeyPolicyResponse[] = {
-    { "Policy", NULL, &shape_PolicyType, false },
-    { "PolicyName", NULL, &shape_PolicyNameType, false },
+    { "Policy", NULL, &shape_PolicyType, false, NULL },
+    { "PolicyName", NULL, &shape_PolicyNameType, false, NULL },
 };
 static const api_member members_GetKeyRotationStatusRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_GetKeyRotationStatusResponse[] = {
-    { "KeyRotationEnabled", NULL, &shape_BooleanType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "RotationPeriodInDays", NULL, &shape_RotationPeriodInDaysType, false },
-    { "NextRotationDate", NULL, &shape_DateType, false },
-    { "OnDemandRotationStartDate", NULL, &shape_DateType, false },
+    { "KeyRotationEnabled", NULL, &shape_BooleanType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "RotationPeriodInDays", NULL, &shape_RotationPeriodInDaysType, false, NULL },
+    { "NextRotationDate", NULL, &shape_DateType, false, NULL },
+    { "OnDemandRotationStartDate", NULL, &shape_DateType, false, NULL },
 };
 static const api_member members_GetParametersForImportRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "WrappingAlgorithm", NULL, &shape_AlgorithmSpec, true },
-    { "WrappingKeySpec", NULL, &shape_WrappingKeySpec, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "WrappingAlgorithm", NULL, &shape_AlgorithmSpec, true, NULL },
+    { "WrappingKeySpec", NULL, &shape_WrappingKeySpec, true, NULL },
 };
 static const api_member members_GetParametersForImportResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "ImportToken", NULL, &shape_CiphertextType, false },
-    { "PublicKey", NULL, &shape_PlaintextType, false },
-    { "ParametersValidTo", NULL, &shape_DateType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "ImportToken", NULL, &shape_CiphertextType, false, NULL },
+    { "PublicKey", NULL, &shape_PlaintextType, false, NULL },
+    { "ParametersValidTo", NULL, &shape_DateType, false, NULL },
 };
 static const api_member members_GetPublicKeyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
 };
 static const api_member members_GetPublicKeyResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "PublicKey", NULL, &shape_PublicKeyType, false },
-    { "CustomerMasterKeySpec", NULL, &shape_CustomerMasterKeySpec, false },
-    { "KeySpec", NULL, &shape_KeySpec, false },
-    { "KeyUsage", NULL, &shape_KeyUsageType, false },
-    { "EncryptionAlgorithms", NULL, &shape_EncryptionAlgorithmSpecList, false },
-    { "SigningAlgorithms", NULL, &shape_SigningAlgorithmSpecList, false },
-    { "KeyAgreementAlgorithms", NULL, &shape_KeyAgreementAlgorithmSpecList, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "PublicKey", NULL, &shape_PublicKeyType, false, NULL },
+    { "CustomerMasterKeySpec", NULL, &shape_CustomerMasterKeySpec, false, NULL },
+    { "KeySpec", NULL, &shape_KeySpec, false, NULL },
+    { "KeyUsage", NULL, &shape_KeyUsageType, false, NULL },
+    { "EncryptionAlgorithms", NULL, &shape_EncryptionAlgorithmSpecList, false, NULL },
+    { "SigningAlgorithms", NULL, &shape_SigningAlgorithmSpecList, false, NULL },
+    { "KeyAgreementAlgorithms", NULL, &shape_KeyAgreementAlgorithmSpecList, false, NULL },
 };
 static const api_member members_GrantConstraints[] = {
-    { "EncryptionContextSubset", NULL, &shape_EncryptionContextType, false },
-    { "EncryptionContextEquals", NULL, &shape_EncryptionContextType, false },
+    { "EncryptionContextSubset", NULL, &shape_EncryptionContextType, false, NULL },
+    { "EncryptionContextEquals", NULL, &shape_EncryptionContextType, false, NULL },
 };
 static const api_member members_GrantListEntry[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "GrantId", NULL, &shape_GrantIdType, false },
-    { "Name", NULL, &shape_GrantNameType, false },
-    { "CreationDate", NULL, &shape_DateType, false },
-    { "GranteePrincipal", NULL, &shape_PrincipalIdType, false },
-    { "RetiringPrincipal", NULL, &shape_PrincipalIdType, false },
-    { "IssuingAccount", NULL, &shape_PrincipalIdType, false },
-    { "Operations", NULL, &shape_GrantOperationList, false },
-    { "Constraints", NULL, &shape_GrantConstraints, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "GrantId", NULL, &shape_GrantIdType, false, NULL },
+    { "Name", NULL, &shape_GrantNameType, false, NULL },
+    { "CreationDate", NULL, &shape_DateType, false, NULL },
+    { "GranteePrincipal", NULL, &shape_PrincipalIdType, false, NULL },
+    { "RetiringPrincipal", NULL, &shape_PrincipalIdType, false, NULL },
+    { "IssuingAccount", NULL, &shape_PrincipalIdType, false, NULL },
+    { "Operations", NULL, &shape_GrantOperationList, false, NULL },
+    { "Constraints", NULL, &shape_GrantConstraints, false, NULL },
 };
 static const api_member members_ImportKeyMaterialRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "ImportToken", NULL, &shape_CiphertextType, true },
-    { "EncryptedKeyMaterial", NULL, &shape_CiphertextType, true },
-    { "ValidTo", NULL, &shape_DateType, false },
-    { "ExpirationModel", NULL, &shape_ExpirationModelType, false },
-    { "ImportType", NULL, &shape_ImportType, false },
-    { "KeyMaterialDescription", NULL, &shape_KeyMaterialDescriptionType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "ImportToken", NULL, &shape_CiphertextType, true, NULL },
+    { "EncryptedKeyMaterial", NULL, &shape_CiphertextType, true, NULL },
+    { "ValidTo", NULL, &shape_DateType, false, NULL },
+    { "ExpirationModel", NULL, &shape_ExpirationModelType, false, NULL },
+    { "ImportType", NULL, &shape_ImportType, false, NULL },
+    { "KeyMaterialDescription", NULL, &shape_KeyMaterialDescriptionType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_ImportKeyMaterialResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_KeyLastUsageData[] = {
-    { "Operation", NULL, &shape_KeyLastUsageTrackingOperation, false },
-    { "Timestamp", NULL, &shape_DateType, false },
-    { "CloudTrailEventId", NULL, &shape_CloudTrailEventIdType, false },
-    { "KmsRequestId", NULL, &shape_KmsRequestIdType, false },
+    { "Operation", NULL, &shape_KeyLastUsageTrackingOperation, false, NULL },
+    { "Timestamp", NULL, &shape_DateType, false, NULL },
+    { "CloudTrailEventId", NULL, &shape_CloudTrailEventIdType, false, NULL },
+    { "KmsRequestId", NULL, &shape_KmsRequestIdType, false, NULL },
 };
 static const api_member members_KeyListEntry[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyArn", NULL, &shape_ArnType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyArn", NULL, &shape_ArnType, false, NULL },
 };
 static const api_member members_KeyMetadata[] = {
-    { "AWSAccountId", NULL, &shape_AWSAccountIdType, false },
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Arn", NULL, &shape_ArnType, false },
-    { "CreationDate", NULL, &shape_DateType, false },
-    { "Enabled", NULL, &shape_BooleanType, false },
-    { "Description", NULL, &shape_DescriptionType, false },
-    { "KeyUsage", NULL, &shape_KeyUsageType, false },
-    { "KeyState", NULL, &shape_KeyState, false },
-    { "DeletionDate", NULL, &shape_DateType, false },
-    { "ValidTo", NULL, &shape_DateType, false },
-    { "Origin", NULL, &shape_OriginType, false },
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false },
-    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false },
-    { "ExpirationModel", NULL, &shape_ExpirationModelType, false },
-    { "KeyManager", NULL, &shape_KeyManagerType, false },
-    { "CustomerMasterKeySpec", NULL, &shape_CustomerMasterKeySpec, false },
-    { "KeySpec", NULL, &shape_KeySpec, false },
-    { "EncryptionAlgorithms", NULL, &shape_EncryptionAlgorithmSpecList, false },
-    { "SigningAlgorithms", NULL, &shape_SigningAlgorithmSpecList, false },
-    { "KeyAgreementAlgorithms", NULL, &shape_KeyAgreementAlgorithmSpecList, false },
-    { "MultiRegion", NULL, &shape_NullableBooleanType, false },
-    { "MultiRegionConfiguration", NULL, &shape_MultiRegionConfiguration, false },
-    { "PendingDeletionWindowInDays", NULL, &shape_PendingWindowInDaysType, false },
-    { "MacAlgorithms", NULL, &shape_MacAlgorithmSpecList, false },
-    { "XksKeyConfiguration", NULL, &shape_XksKeyConfigurationType, false },
-    { "CurrentKeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "AWSAccountId", NULL, &shape_AWSAccountIdType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Arn", NULL, &shape_ArnType, false, NULL },
+    { "CreationDate", NULL, &shape_DateType, false, NULL },
+    { "Enabled", NULL, &shape_BooleanType, false, NULL },
+    { "Description", NULL, &shape_DescriptionType, false, NULL },
+    { "KeyUsage", NULL, &shape_KeyUsageType, false, NULL },
+    { "KeyState", NULL, &shape_KeyState, false, NULL },
+    { "DeletionDate", NULL, &shape_DateType, false, NULL },
+    { "ValidTo", NULL, &shape_DateType, false, NULL },
+    { "Origin", NULL, &shape_OriginType, false, NULL },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, false, NULL },
+    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false, NULL },
+    { "ExpirationModel", NULL, &shape_ExpirationModelType, false, NULL },
+    { "KeyManager", NULL, &shape_KeyManagerType, false, NULL },
+    { "CustomerMasterKeySpec", NULL, &shape_CustomerMasterKeySpec, false, NULL },
+    { "KeySpec", NULL, &shape_KeySpec, false, NULL },
+    { "EncryptionAlgorithms", NULL, &shape_EncryptionAlgorithmSpecList, false, NULL },
+    { "SigningAlgorithms", NULL, &shape_SigningAlgorithmSpecList, false, NULL },
+    { "KeyAgreementAlgorithms", NULL, &shape_KeyAgreementAlgorithmSpecList, false, NULL },
+    { "MultiRegion", NULL, &shape_NullableBooleanType, false, NULL },
+    { "MultiRegionConfiguration", NULL, &shape_MultiRegionConfiguration, false, NULL },
+    { "PendingDeletionWindowInDays", NULL, &shape_PendingWindowInDaysType, false, NULL },
+    { "MacAlgorithms", NULL, &shape_MacAlgorithmSpecList, false, NULL },
+    { "XksKeyConfiguration", NULL, &shape_XksKeyConfigurationType, false, NULL },
+    { "CurrentKeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_ListAliasesRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
 };
 static const api_member members_ListAliasesResponse[] = {
-    { "Aliases", NULL, &shape_AliasList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "Aliases", NULL, &shape_AliasList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ListGrantsRequest[] = {
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "GrantId", NULL, &shape_GrantIdType, false },
-    { "GranteePrincipal", NULL, &shape_PrincipalIdType, false },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "GrantId", NULL, &shape_GrantIdType, false, NULL },
+    { "GranteePrincipal", NULL, &shape_PrincipalIdType, false, NULL },
 };
 static const api_member members_ListGrantsResponse[] = {
-    { "Grants", NULL, &shape_GrantList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "Grants", NULL, &shape_GrantList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ListKeyPoliciesRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
 };
 static const api_member members_ListKeyPoliciesResponse[] = {
-    { "PolicyNames", NULL, &shape_PolicyNameList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "PolicyNames", NULL, &shape_PolicyNameList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ListKeyRotationsRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "IncludeKeyMaterial", NULL, &shape_IncludeKeyMaterial, false },
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "IncludeKeyMaterial", NULL, &shape_IncludeKeyMaterial, false, NULL },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
 };
 static const api_member members_ListKeyRotationsResponse[] = {
-    { "Rotations", NULL, &shape_RotationsList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "Rotations", NULL, &shape_RotationsList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ListKeysRequest[] = {
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
 };
 static const api_member members_ListKeysResponse[] = {
-    { "Keys", NULL, &shape_KeyList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "Keys", NULL, &shape_KeyList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ListResourceTagsRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
 };
 static const api_member members_ListResourceTagsResponse[] = {
-    { "Tags", NULL, &shape_TagList, false },
-    { "NextMarker", NULL, &shape_MarkerType, false },
-    { "Truncated", NULL, &shape_BooleanType, false },
+    { "Tags", NULL, &shape_TagList, false, NULL },
+    { "NextMarker", NULL, &shape_MarkerType, false, NULL },
+    { "Truncated", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ListRetirableGrantsRequest[] = {
-    { "Limit", NULL, &shape_LimitType, false },
-    { "Marker", NULL, &shape_MarkerType, false },
-    { "RetiringPrincipal", NULL, &shape_PrincipalIdType, true },
+    { "Limit", NULL, &shape_LimitType, false, NULL },
+    { "Marker", NULL, &shape_MarkerType, false, NULL },
+    { "RetiringPrincipal", NULL, &shape_PrincipalIdType, true, NULL },
 };
 static const api_member members_MultiRegionConfiguration[] = {
-    { "MultiRegionKeyType", NULL, &shape_MultiRegionKeyType, false },
-    { "PrimaryKey", NULL, &shape_MultiRegionKey, false },
-    { "ReplicaKeys", NULL, &shape_MultiRegionKeyList, false },
+    { "MultiRegionKeyType", NULL, &shape_MultiRegionKeyType, false, NULL },
+    { "PrimaryKey", NULL, &shape_MultiRegionKey, false, NULL },
+    { "ReplicaKeys", NULL, &shape_MultiRegionKeyList, false, NULL },
 };
 static const api_member members_MultiRegionKey[] = {
-    { "Arn", NULL, &shape_ArnType, false },
-    { "Region", NULL, &shape_RegionType, false },
+    { "Arn", NULL, &shape_ArnType, false, NULL },
+    { "Region", NULL, &shape_RegionType, false, NULL },
 };
 static const api_member members_PutKeyPolicyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "PolicyName", NULL, &shape_PolicyNameType, false },
-    { "Policy", NULL, &shape_PolicyType, true },
-    { "BypassPolicyLockoutSafetyCheck", NULL, &shape_BooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "PolicyName", NULL, &shape_PolicyNameType, false, NULL },
+    { "Policy", NULL, &shape_PolicyType, true, NULL },
+    { "BypassPolicyLockoutSafetyCheck", NULL, &shape_BooleanType, false, NULL },
 };
 static const api_member members_ReEncryptRequest[] = {
-    { "CiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "SourceEncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "SourceKeyId", NULL, &shape_KeyIdType, false },
-    { "DestinationKeyId", NULL, &shape_KeyIdType, true },
-    { "DestinationEncryptionContext", NULL, &shape_EncryptionContextType, false },
-    { "SourceEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "DestinationEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
-    { "DryRunModifiers", NULL, &shape_DryRunModifierList, false },
+    { "CiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "SourceEncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "SourceKeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "DestinationKeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "DestinationEncryptionContext", NULL, &shape_EncryptionContextType, false, NULL },
+    { "SourceEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "DestinationEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
+    { "DryRunModifiers", NULL, &shape_DryRunModifierList, false, NULL },
 };
 static const api_member members_ReEncryptResponse[] = {
-    { "CiphertextBlob", NULL, &shape_CiphertextType, false },
-    { "SourceKeyId", NULL, &shape_KeyIdType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "SourceEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "DestinationEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false },
-    { "SourceKeyMaterialId", NULL, &shape_BackingKeyIdType, false },
-    { "DestinationKeyMaterialId", NULL, &shape_BackingKeyIdType, false },
+    { "CiphertextBlob", NULL, &shape_CiphertextType, false, NULL },
+    { "SourceKeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "SourceEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "DestinationEncryptionAlgorithm", NULL, &shape_EncryptionAlgorithmSpec, false, NULL },
+    { "SourceKeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
+    { "DestinationKeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
 };
 static const api_member members_RecipientInfo[] = {
-    { "KeyEncryptionAlgorithm", NULL, &shape_KeyEncryptionMechanism, false },
-    { "AttestationDocument", NULL, &shape_AttestationDocumentType, false },
+    { "KeyEncryptionAlgorithm", NULL, &shape_KeyEncryptionMechanism, false, NULL },
+    { "AttestationDocument", NULL, &shape_AttestationDocumentType, false, NULL },
 };
 static const api_member members_ReplicateKeyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "ReplicaRegion", NULL, &shape_RegionType, true },
-    { "Policy", NULL, &shape_PolicyType, false },
-    { "BypassPolicyLockoutSafetyCheck", NULL, &shape_BooleanType, false },
-    { "Description", NULL, &shape_DescriptionType, false },
-    { "Tags", NULL, &shape_TagList, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "ReplicaRegion", NULL, &shape_RegionType, true, NULL },
+    { "Policy", NULL, &shape_PolicyType, false, NULL },
+    { "BypassPolicyLockoutSafetyCheck", NULL, &shape_BooleanType, false, NULL },
+    { "Description", NULL, &shape_DescriptionType, false, NULL },
+    { "Tags", NULL, &shape_TagList, false, NULL },
 };
 static const api_member members_ReplicateKeyResponse[] = {
-    { "ReplicaKeyMetadata", NULL, &shape_KeyMetadata, false },
-    { "ReplicaPolicy", NULL, &shape_PolicyType, false },
-    { "ReplicaTags", NULL, &shape_TagList, false },
+    { "ReplicaKeyMetadata", NULL, &shape_KeyMetadata, false, NULL },
+    { "ReplicaPolicy", NULL, &shape_PolicyType, false, NULL },
+    { "ReplicaTags", NULL, &shape_TagList, false, NULL },
 };
 static const api_member members_RetireGrantRequest[] = {
-    { "GrantToken", NULL, &shape_GrantTokenType, false },
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "GrantId", NULL, &shape_GrantIdType, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "GrantToken", NULL, &shape_GrantTokenType, false, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "GrantId", NULL, &shape_GrantIdType, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_RevokeGrantRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "GrantId", NULL, &shape_GrantIdType, true },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "GrantId", NULL, &shape_GrantIdType, true, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_RotateKeyOnDemandRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_RotateKeyOnDemandResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
 };
 static const api_member members_RotationsListEntry[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false },
-    { "KeyMaterialDescription", NULL, &shape_KeyMaterialDescriptionType, false },
-    { "ImportState", NULL, &shape_ImportState, false },
-    { "KeyMaterialState", NULL, &shape_KeyMaterialState, false },
-    { "ExpirationModel", NULL, &shape_ExpirationModelType, false },
-    { "ValidTo", NULL, &shape_DateType, false },
-    { "RotationDate", NULL, &shape_DateType, false },
-    { "RotationType", NULL, &shape_RotationType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "KeyMaterialId", NULL, &shape_BackingKeyIdType, false, NULL },
+    { "KeyMaterialDescription", NULL, &shape_KeyMaterialDescriptionType, false, NULL },
+    { "ImportState", NULL, &shape_ImportState, false, NULL },
+    { "KeyMaterialState", NULL, &shape_KeyMaterialState, false, NULL },
+    { "ExpirationModel", NULL, &shape_ExpirationModelType, false, NULL },
+    { "ValidTo", NULL, &shape_DateType, false, NULL },
+    { "RotationDate", NULL, &shape_DateType, false, NULL },
+    { "RotationType", NULL, &shape_RotationType, false, NULL },
 };
 static const api_member members_ScheduleKeyDeletionRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "PendingWindowInDays", NULL, &shape_PendingWindowInDaysType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "PendingWindowInDays", NULL, &shape_PendingWindowInDaysType, false, NULL },
 };
 static const api_member members_ScheduleKeyDeletionResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "DeletionDate", NULL, &shape_DateType, false },
-    { "KeyState", NULL, &shape_KeyState, false },
-    { "PendingWindowInDays", NULL, &shape_PendingWindowInDaysType, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "DeletionDate", NULL, &shape_DateType, false, NULL },
+    { "KeyState", NULL, &shape_KeyState, false, NULL },
+    { "PendingWindowInDays", NULL, &shape_PendingWindowInDaysType, false, NULL },
 };
 static const api_member members_SignRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Message", NULL, &shape_PlaintextType, true },
-    { "MessageType", NULL, &shape_MessageType, false },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, true },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Message", NULL, &shape_PlaintextType, true, NULL },
+    { "MessageType", NULL, &shape_MessageType, false, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, true, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_SignResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "Signature", NULL, &shape_CiphertextType, false },
-    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "Signature", NULL, &shape_CiphertextType, false, NULL },
+    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, false, NULL },
 };
 static const api_member members_Tag[] = {
-    { "TagKey", NULL, &shape_TagKeyType, true },
-    { "TagValue", NULL, &shape_TagValueType, true },
+    { "TagKey", NULL, &shape_TagKeyType, true, NULL },
+    { "TagValue", NULL, &shape_TagValueType, true, NULL },
 };
 static const api_member members_TagResourceRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Tags", NULL, &shape_TagList, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Tags", NULL, &shape_TagList, true, NULL },
 };
 static const api_member members_UntagResourceRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "TagKeys", NULL, &shape_TagKeyList, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "TagKeys", NULL, &shape_TagKeyList, true, NULL },
 };
 static const api_member members_UpdateAliasRequest[] = {
-    { "AliasName", NULL, &shape_AliasNameType, true },
-    { "TargetKeyId", NULL, &shape_KeyIdType, true },
+    { "AliasName", NULL, &shape_AliasNameType, true, NULL },
+    { "TargetKeyId", NULL, &shape_KeyIdType, true, NULL },
 };
 static const api_member members_UpdateCustomKeyStoreRequest[] = {
-    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true },
-    { "NewCustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, false },
-    { "KeyStorePassword", NULL, &shape_KeyStorePasswordType, false },
-    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false },
-    { "XksProxyUriEndpoint", NULL, &shape_XksProxyUriEndpointType, false },
-    { "XksProxyUriPath", NULL, &shape_XksProxyUriPathType, false },
-    { "XksProxyVpcEndpointServiceName", NULL, &shape_XksProxyVpcEndpointServiceNameType, false },
-    { "XksProxyVpcEndpointServiceOwner", NULL, &shape_AccountIdType, false },
-    { "XksProxyAuthenticationCredential", NULL, &shape_XksProxyAuthenticationCredentialType, false },
-    { "XksProxyConnectivity", NULL, &shape_XksProxyConnectivityType, false },
+    { "CustomKeyStoreId", NULL, &shape_CustomKeyStoreIdType, true, NULL },
+    { "NewCustomKeyStoreName", NULL, &shape_CustomKeyStoreNameType, false, NULL },
+    { "KeyStorePassword", NULL, &shape_KeyStorePasswordType, false, NULL },
+    { "CloudHsmClusterId", NULL, &shape_CloudHsmClusterIdType, false, NULL },
+    { "XksProxyUriEndpoint", NULL, &shape_XksProxyUriEndpointType, false, NULL },
+    { "XksProxyUriPath", NULL, &shape_XksProxyUriPathType, false, NULL },
+    { "XksProxyVpcEndpointServiceName", NULL, &shape_XksProxyVpcEndpointServiceNameType, false, NULL },
+    { "XksProxyVpcEndpointServiceOwner", NULL, &shape_AccountIdType, false, NULL },
+    { "XksProxyAuthenticationCredential", NULL, &shape_XksProxyAuthenticationCredentialType, false, NULL },
+    { "XksProxyConnectivity", NULL, &shape_XksProxyConnectivityType, false, NULL },
 };
 static const api_member members_UpdateKeyDescriptionRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Description", NULL, &shape_DescriptionType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Description", NULL, &shape_DescriptionType, true, NULL },
 };
 static const api_member members_UpdatePrimaryRegionRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "PrimaryRegion", NULL, &shape_RegionType, true },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "PrimaryRegion", NULL, &shape_RegionType, true, NULL },
 };
 static const api_member members_VerifyMacRequest[] = {
-    { "Message", NULL, &shape_PlaintextType, true },
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, true },
-    { "Mac", NULL, &shape_CiphertextType, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "Message", NULL, &shape_PlaintextType, true, NULL },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, true, NULL },
+    { "Mac", NULL, &shape_CiphertextType, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_VerifyMacResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "MacValid", NULL, &shape_BooleanType, false },
-    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "MacValid", NULL, &shape_BooleanType, false, NULL },
+    { "MacAlgorithm", NULL, &shape_MacAlgorithmSpec, false, NULL },
 };
 static const api_member members_VerifyRequest[] = {
-    { "KeyId", NULL, &shape_KeyIdType, true },
-    { "Message", NULL, &shape_PlaintextType, true },
-    { "MessageType", NULL, &shape_MessageType, false },
-    { "Signature", NULL, &shape_CiphertextType, true },
-    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, true },
-    { "GrantTokens", NULL, &shape_GrantTokenList, false },
-    { "DryRun", NULL, &shape_NullableBooleanType, false },
+    { "KeyId", NULL, &shape_KeyIdType, true, NULL },
+    { "Message", NULL, &shape_PlaintextType, true, NULL },
+    { "MessageType", NULL, &shape_MessageType, false, NULL },
+    { "Signature", NULL, &shape_CiphertextType, true, NULL },
+    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, true, NULL },
+    { "GrantTokens", NULL, &shape_GrantTokenList, false, NULL },
+    { "DryRun", NULL, &shape_NullableBooleanType, false, NULL },
 };
 static const api_member members_VerifyResponse[] = {
-    { "KeyId", NULL, &shape_KeyIdType, false },
-    { "SignatureValid", NULL, &shape_BooleanType, false },
-    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, false },
+    { "KeyId", NULL, &shape_KeyIdType, false, NULL },
+    { "SignatureValid", NULL, &shape_BooleanType, false, NULL },
+    { "SigningAlgorithm", NULL, &shape_SigningAlgorithmSpec, false, NULL },
 };
 static const api_member members_XksKeyConfigurationType[] = {
-    { "Id", NULL, &shape_XksKeyIdType, false },
+    { "Id", NULL, &shape_XksKeyIdType, false, NULL },
 };
 static const api_member members_XksProxyAuthenticationCredentialType[] = {
-    { "AccessKeyId", NULL, &shape_XksProxyAuthenticationAccessKeyIdType, true },
-    { "RawSecretAccessKey", NULL, &shape_XksProxyAuthenticationRawSecretAccessKeyType, true },
+    { "AccessKeyId", NULL, &shape_XksProxyAuthenticationAccessKeyIdType, true, NULL },
+    { "RawSecretAccessKey", NULL, &shape_XksProxyAuthenticationRawSecretAccessKeyType, true, NULL },
 };
 static const api_member members_XksProxyConfigurationType[] = {
-    { "Connectivity", NULL, &shape_XksProxyConnectivityType, false },
-    { "AccessKeyId", NULL, &shape_XksProxyAuthenticationAccessKeyIdType, false },
-    { "UriEndpoint", NULL, &shape_XksProxyUriEndpointType, false },
-    { "UriPath", NULL, &shape_XksProxyUriPathType, false },
-    { "VpcEndpointServiceName", NULL, &shape_XksProxyVpcEndpointServiceNameType, false },
-    { "VpcEndpointServiceOwner", NULL, &shape_AccountIdType, false },
+    { "Connectivity", NULL, &shape_XksProxyConnectivityType, false, NULL },
+    { "AccessKeyId", NULL, &shape_XksProxyAuthenticationAccessKeyIdType, false, NULL },
+    { "UriEndpoint", NULL, &shape_XksProxyUriEndpointType, false, NULL },
+    { "UriPath", NULL, &shape_XksProxyUriPathType, false, NULL },
+    { "VpcEndpointServiceName", NULL, &shape_XksProxyVpcEndpointServiceNameType, false, NULL },
+    { "VpcEndpointServiceOwner", NULL, &shape_AccountIdType, false, NULL },
 };
 
 static const api_shape shape_AWSAccountIdType = { .name = "AWSAccountIdType", .type = AT_STRING };

@@ -95,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t iv;
             bool bv;
             for (size_t i = 0; op->input && i < op->input->n_members; i++) {
-                const char *w = api_member_wire_name(&op->input->members[i]);
+                const char *w = op->input->members[i].name;
                 (void)param_str(p, w);
                 (void)param_int(p, w, &iv);
                 (void)param_bool(p, w, &bv);

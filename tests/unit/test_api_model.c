@@ -197,8 +197,8 @@ static void test_api_model__wire_names(void)
 {
     api_shape str = { .name = "S", .type = AT_STRING };
     api_member members[] = {
-        { "Plain", NULL, &str, false },
-        { "Renamed", "OnTheWire", &str, true },
+        { "Plain", NULL, &str, false, NULL },
+        { "Renamed", "OnTheWire", &str, true, NULL },
     };
     api_shape st = { .name = "T", .type = AT_STRUCTURE, .members = members, .n_members = 2 };
     CHECK_STR(api_member_wire_name(&members[0]), "Plain");

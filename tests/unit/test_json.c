@@ -261,7 +261,7 @@ static void test_json__frontend_round_trip(void)
     CHECK(fe->decode(&p, A, &in, op->input, &err) == 0);
     int64_t limit = 0;
     CHECK(param_int(p, KMS_M_Limit, &limit) && limit == 2);
-    res_out r = fe->begin(&kms_api, op);
+    res_out r = fe->begin(&kms_api, op, "rid");
     res_list(&r, "Keys");
     for (int64_t i = 0; i < limit; i++) {
         res_struct(&r, "member");

@@ -314,6 +314,32 @@ static void test_xmlout__res_out_encoder(void)
     free(got);
 }
 
+/* EC2's dialect: requestId first, no result wrapper, no ResponseMetadata; its own error
+ * document. */
+static void test_xmlout__ec2_documents(void)
+{
+    xml_out *x = xml_begin_ec2("DescribeVpcs", "http://ec2.amazonaws.com/doc/2016-11-15/", "rid-1");
+    res_out r = xml_res(x);
+    res_list(&r, "vpcSet");
+    res_struct(&r, "item");
+    res_str(&r, "vpcId", "vpc-1");
+    res_close(&r);
+    res_close(&r);
+    size_t len;
+    char *doc = xml_finish_plain(x, &len);
+    CHECK_STR(doc, "<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                   "<requestId>rid-1</requestId><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet>"
+                   "</DescribeVpcsResponse>");
+    xmlFreeDoc(parse(doc, len));
+    free(doc);
+    doc = xml_ec2_error_doc("InvalidVpcID.NotFound", "The vpc ID 'vpc-x' does not exist", "rid-2", &len);
+    CHECK_STR(doc, "<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code>"
+                   "<Message>The vpc ID 'vpc-x' does not exist</Message></Error></Errors>"
+                   "<RequestID>rid-2</RequestID></Response>");
+    xmlFreeDoc(parse(doc, len));
+    free(doc);
+}
+
 static const check_case cases[] = {
     TEST(test_xmlout__result_shape),
     TEST(test_xmlout__no_result_wrapper),
@@ -325,5 +351,6 @@ static const check_case cases[] = {
     TEST(test_xmlout__abort),
     TEST(test_xmlout__many_documents),
     TEST(test_xmlout__res_out_encoder),
+    TEST(test_xmlout__ec2_documents),
 };
 CHECK_MAIN(cases, NULL, suite_cleanup)
