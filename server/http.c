@@ -219,8 +219,10 @@ static void add_cors(struct MHD_Response *r, const req_state *st)
     MHD_add_response_header(r, "Vary", "Origin");
 }
 
+/* error_type: the JSON protocol's x-amzn-ErrorType header value (NULL: none). */
 static enum MHD_Result send_body(struct MHD_Connection *c, const req_state *st, int status,
-                                 char *body, size_t len, const char *ctype, const char *request_id)
+                                 char *body, size_t len, const char *ctype, const char *request_id,
+                                 const char *error_type)
 {
     struct MHD_Response *r = MHD_create_response_from_buffer(len, body, MHD_RESPMEM_MUST_FREE);
     if (!r) {
@@ -230,6 +232,8 @@ static enum MHD_Result send_body(struct MHD_Connection *c, const req_state *st, 
     MHD_add_response_header(r, "Content-Type", ctype);
     if (request_id)
         MHD_add_response_header(r, "x-amzn-RequestId", request_id);
+    if (error_type)
+        MHD_add_response_header(r, "x-amzn-ErrorType", error_type);
     if (status == 405)
         MHD_add_response_header(r, "Allow", "GET, POST");
     if (status == 503)
@@ -346,7 +350,7 @@ static enum MHD_Result refuse(req_state *st, int status, const char *code, const
         ctype = "text/xml";
     }
     access_log(st, rid, st->is_admin ? st->url : "-", status, code);
-    return send_body(st->c, st, status, doc, len, ctype, st->is_admin ? NULL : rid);
+    return send_body(st->c, st, status, doc, len, ctype, st->is_admin ? NULL : rid, NULL);
 }
 
 /* ---- the query string ------------------------------------------------------------------ */
@@ -423,13 +427,13 @@ static enum MHD_Result send_answer(req_state *st)
     st->sent = true;
     if (st->is_admin) {
         access_log(st, "-", st->url, st->ar.status, "");
-        return send_body(st->c, st, st->ar.status, st->ar.body, st->ar.body_len, "application/json", NULL);
+        return send_body(st->c, st, st->ar.status, st->ar.body, st->ar.body_len, "application/json", NULL, NULL);
     }
     dispatch_response *out = &st->out;
     access_log(st, out->request_id, out->action, out->status, out->error_code);
     return out->cached ? send_cached(st->c, st, out)
                        : send_body(st->c, st, out->status, out->body, out->body_len, out->content_type,
-                                   out->request_id);
+                                   out->request_id, out->error_type);
 }
 
 /* The raw value of "Action" in a form (body or query string), or NULL; *n its length. */

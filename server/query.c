@@ -1,6 +1,7 @@
 /* query.c: form decoding and the shape-driven parameter decoder (see query.h). */
 #include "query.h"
 
+#include <assert.h>
 #include <ctype.h>
 #include <errno.h>
 #include <stdio.h>
@@ -151,8 +152,11 @@ static bool form_has_prefix(const form *f, const char *prefix)
 
 enum { MAX_DEPTH = 12, MAX_LIST_ITEMS = 1000 };
 
+/* Wire-name dialects: the query protocol, and EC2's variant of it. */
+typedef enum { DIALECT_QUERY, DIALECT_EC2 } dialect;
+
 static int decode_value(param **out, arena *a, const form *f, const api_shape *s, const char *key,
-                        const char *member_name, int depth, rds_error *err);
+                        const char *member_name, int depth, dialect dl, rds_error *err);
 
 static int bad_value(rds_error *err, const char *name, const char *text)
 {
@@ -163,6 +167,7 @@ static int bad_value(rds_error *err, const char *name, const char *text)
 static int decode_scalar(param *p, const api_shape *s, const char *text, const char *name, rds_error *err)
 {
     p->text = text;
+    p->len = strlen(text);
     switch (s->type) {
     case AT_STRING:
         if (s->n_enums) {
@@ -210,16 +215,29 @@ static int decode_scalar(param *p, const api_shape *s, const char *text, const c
     }
 }
 
+/* EC2's serializer names a member by its queryName, else its locationName with the first
+ * letter upper-cased, else its member name. */
+static const char *ec2_name(arena *a, const api_member *m)
+{
+    if (m->query_name)
+        return m->query_name;
+    if (!m->location_name)
+        return m->name;
+    char *n = arena_strdup(a, m->location_name);
+    n[0] = (char)toupper((unsigned char)n[0]);
+    return n;
+}
+
 static int decode_struct(param *p, arena *a, const form *f, const api_shape *s, const char *prefix,
-                         int depth, rds_error *err)
+                         int depth, dialect dl, rds_error *err)
 {
     p->n_items = s->n_members;
     p->items = arena_alloc(a, (s->n_members ? s->n_members : 1) * sizeof *p->items);
     for (size_t i = 0; i < s->n_members; i++) {
         const api_member *m = &s->members[i];
-        const char *wire = api_member_wire_name(m);
+        const char *wire = dl == DIALECT_EC2 ? ec2_name(a, m) : api_member_wire_name(m);
         const char *key = *prefix ? arena_printf(a, "%s.%s", prefix, wire) : wire;
-        if (decode_value(&p->items[i], a, f, m->shape, key, wire, depth + 1, err))
+        if (decode_value(&p->items[i], a, f, m->shape, key, wire, depth + 1, dl, err))
             return -1;
         if (m->required && !p->items[i])
             return rds_fail(err, RDS_E_MISSING_PARAMETER,
@@ -229,7 +247,7 @@ static int decode_struct(param *p, arena *a, const form *f, const api_shape *s, 
 }
 
 static int decode_value(param **out, arena *a, const form *f, const api_shape *s, const char *key,
-                        const char *member_name, int depth, rds_error *err)
+                        const char *member_name, int depth, dialect dl, rds_error *err)
 {
     *out = NULL;
     if (depth > MAX_DEPTH)
@@ -241,7 +259,7 @@ static int decode_value(param **out, arena *a, const form *f, const api_shape *s
             return 0;
         p = arena_alloc(a, sizeof *p);
         p->shape = s;
-        if (decode_struct(p, a, f, s, key, depth, err))
+        if (decode_struct(p, a, f, s, key, depth, dl, err))
             return -1;
         break;
     case AT_LIST: {
@@ -254,10 +272,11 @@ static int decode_value(param **out, arena *a, const form *f, const api_shape *s
         size_t cap = 4;
         p->items = arena_alloc(a, cap * sizeof *p->items);
         for (size_t n = 1; n <= MAX_LIST_ITEMS; n++) {
-            const char *ek = s->flattened ? arena_printf(a, "%s.%zu", key, n)
-                                          : arena_printf(a, "%s.%s.%zu", key, elem, n);
+            /* EC2 sends every list flattened: Name.N */
+            const char *ek = s->flattened || dl == DIALECT_EC2 ? arena_printf(a, "%s.%zu", key, n)
+                                                               : arena_printf(a, "%s.%s.%zu", key, elem, n);
             param *item;
-            if (decode_value(&item, a, f, s->element, ek, member_name, depth + 1, err))
+            if (decode_value(&item, a, f, s->element, ek, member_name, depth + 1, dl, err))
                 return -1;
             if (!item)
                 break;
@@ -285,9 +304,9 @@ static int decode_value(param **out, arena *a, const form *f, const api_shape *s
         for (size_t n = 1; n <= MAX_LIST_ITEMS; n++) {
             param *k, *v;
             if (decode_value(&k, a, f, s->map_key, arena_printf(a, "%s.entry.%zu.key", key, n),
-                             member_name, depth + 1, err) ||
+                             member_name, depth + 1, dl, err) ||
                 decode_value(&v, a, f, s->map_value, arena_printf(a, "%s.entry.%zu.value", key, n),
-                             member_name, depth + 1, err))
+                             member_name, depth + 1, dl, err))
                 return -1;
             if (!k)
                 break;
@@ -319,23 +338,38 @@ static int decode_value(param **out, arena *a, const form *f, const api_shape *s
     return 0;
 }
 
-int query_decode(param **out, arena *a, const form *f, const api_shape *shape, rds_error *err)
+static int decode_root(param **out, arena *a, const form *f, const api_shape *shape, dialect dl,
+                       rds_error *err)
 {
+    assert(out && a && f);
     param *p = arena_alloc(a, sizeof *p);
     p->shape = shape;
-    if (shape && decode_struct(p, a, f, shape, "", 0, err))
+    if (shape && decode_struct(p, a, f, shape, "", 0, dl, err))
         return -1;
     *out = p;
     return 0;
 }
 
+int query_decode(param **out, arena *a, const form *f, const api_shape *shape, rds_error *err)
+{
+    return decode_root(out, a, f, shape, DIALECT_QUERY, err);
+}
+
+int query_decode_ec2(param **out, arena *a, const form *f, const api_shape *shape, rds_error *err)
+{
+    return decode_root(out, a, f, shape, DIALECT_EC2, err);
+}
+
 const param *param_get(const param *p, const char *name)
 {
+    assert(name);
     if (!p || !p->shape || p->shape->type != AT_STRUCTURE)
         return NULL;
+    assert(p->n_items == p->shape->n_members); /* a tree built by a front-end decoder */
     for (size_t i = 0; i < p->shape->n_members; i++)
-        if (strcmp(api_member_wire_name(&p->shape->members[i]), name) == 0)
+        if (strcmp(p->shape->members[i].name, name) == 0)
             return p->items[i];
+    assert(!"param_get: not a member of the structure's shape");
     return NULL;
 }
 

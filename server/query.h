@@ -29,7 +29,8 @@ const char *query_form_get(const form *f, const char *key);
 /* A decoded parameter. Scalars keep the raw text and the parsed value. */
 typedef struct param {
     const api_shape *shape;
-    const char *text;          /* scalar wire text */
+    const char *text;          /* scalar wire text; AT_BLOB from JSON: the decoded bytes */
+    size_t len;                /* bytes in text (blobs may hold NULs) */
     int64_t i;                 /* AT_INTEGER / AT_LONG; AT_TIMESTAMP in ms */
     double d;                  /* AT_DOUBLE */
     bool b;                    /* AT_BOOLEAN */
@@ -44,7 +45,14 @@ typedef struct param {
  * NULL on success (an empty structure if nothing was sent). */
 int query_decode(param **out, arena *a, const form *f, const api_shape *shape, rds_error *err);
 
-/* Accessors on a structure param; name is the member's wire name. NULL/false if absent. */
+/* The same for EC2's dialect of the query protocol (botocore's EC2Serializer): a member's
+ * wire name is its queryName, else its locationName with a capital first letter, else its
+ * name; every list is sent flattened (Prefix.N). Same tree, same checks. */
+int query_decode_ec2(param **out, arena *a, const form *f, const api_shape *shape, rds_error *err);
+
+/* Accessors on a structure param; name is the member's name in the model, the same
+ * whatever the protocol (use the generated <SVC>_M_<Name> constants). NULL/false if absent. Asking for a name that is not a member
+ * of the structure's shape is a programming error (assert). */
 const param *param_get(const param *p, const char *name);
 const char *param_str(const param *p, const char *name);
 bool param_int(const param *p, const char *name, int64_t *out);

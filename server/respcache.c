@@ -2,6 +2,7 @@
  * overflow the least recently used entries go. */
 #include "respcache.h"
 
+#include <assert.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdbool.h>
@@ -41,7 +42,9 @@ static uint32_t hash(const char *s)
 
 static void unref(entry *e)
 {
-    if (atomic_fetch_sub(&e->refs, 1) == 1) {
+    int before = atomic_fetch_sub(&e->refs, 1);
+    assert(before > 0); /* a release without its acquire would free a live entry */
+    if (before == 1) {
         free(e->key);
         free(e->prefix);
         free(e);

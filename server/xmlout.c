@@ -252,3 +252,98 @@ char *xml_error_doc(const char *ns, bool sender, const char *code, const char *m
     put(x, ">", 1);
     return take(x, len);
 }
+
+/* ---- EC2's dialect ---- */
+
+xml_out *xml_begin_ec2(const char *action, const char *ns, const char *request_id)
+{
+    xml_out *x = xml_begin(action, NULL, ns);
+    xml_str(x, "requestId", request_id);
+    return x;
+}
+
+char *xml_finish_plain(xml_out *x, size_t *len)
+{
+    while (x->depth > 1)
+        xml_close(x);
+    put(x, "</", 2);
+    puts_(x, x->root);
+    put(x, ">", 1);
+    return take(x, len);
+}
+
+char *xml_ec2_error_doc(const char *code, const char *message, const char *request_id, size_t *len)
+{
+    xml_out *x = calloc(1, sizeof *x);
+    if (!x)
+        abort();
+    strbuf_init(&x->b);
+    snprintf(x->root, sizeof x->root, "Response");
+    puts_(x, "<Response>");
+    x->stack[x->depth++] = x->root;
+    xml_open(x, "Errors");
+    xml_open(x, "Error");
+    xml_str(x, "Code", code);
+    xml_str(x, "Message", message);
+    xml_close(x);
+    xml_close(x);
+    xml_str(x, "RequestID", request_id);
+    return xml_finish_plain(x, len);
+}
+
+/* ---- res_out encoder ---- */
+
+static void enc_open(void *st, const char *name, bool is_list)
+{
+    (void)is_list; /* a list is an element like a structure; its items carry their names */
+    start(st, name);
+}
+
+static void enc_close(void *st)
+{
+    xml_close(st);
+}
+
+static void enc_str(void *st, const char *name, const char *value)
+{
+    xml_str(st, name, value);
+}
+
+/* A double as AWS's query services render one: "50.0", "0.5", "0.25". */
+static void enc_double(void *st, const char *name, double value)
+{
+    char b[40];
+    if (value == (double)(long long)value)
+        snprintf(b, sizeof b, "%lld.0", (long long)value);
+    else
+        snprintf(b, sizeof b, "%.15g", value);
+    xml_str(st, name, b);
+}
+
+static void enc_bool(void *st, const char *name, bool value)
+{
+    xml_bool(st, name, value);
+}
+
+static void enc_time(void *st, const char *name, int64_t at_ms)
+{
+    xml_time(st, name, at_ms);
+}
+
+static void enc_blob(void *st, const char *name, const unsigned char *data, size_t len)
+{
+    char small[256];
+    size_t n = res_base64_len(len) + 1;
+    char *b = n <= sizeof small ? small : malloc(n);
+    if (!b)
+        abort();
+    res_base64(b, data, len);
+    xml_str(st, name, b);
+    if (b != small)
+        free(b);
+}
+
+const res_encoder xml_res_encoder = {
+    .name = "xml", .open = enc_open, .close = enc_close, .str = enc_str, .num = enc_str, .dbl = enc_double,
+    .boolean = enc_bool, .time = enc_time, .blob = enc_blob,
+};

@@ -1,23 +1,31 @@
 #!/usr/bin/env python3
-"""Generate server/generated/rds_model.c from the botocore RDS service model.
+"""Generate one service's botocore model as C data: server/generated/<svc>_model.c
+and server/generated/<svc>_model.h (contract of the .c: server/api_model.h).
 
 Usage:
-    python3 tools/gen_api_model.py [path/to/service-2.json[.gz]] > server/generated/rds_model.c
-    python3 tools/gen_api_model.py --operations [path]   # sorted operation names, one a line
+    python3 tools/gen_api_model.py SERVICE [--data DIR] [--out DIR]
+    python3 tools/gen_api_model.py SERVICE [--data DIR] --operations   # names, one a line
 
-Without a path the model is found through the installed botocore package
-(botocore/data/rds/2014-10-31/service-2.json[.gz]).
+SERVICE is botocore's directory name ("rds", "kms", "secretsmanager", "sts", "sns",
+"ec2"). The model is DIR/SERVICE/<newest api version>/service-2.json[.gz]; DIR defaults
+to the installed botocore package's data directory. --out defaults to server/generated
+(relative to the repository root). Nothing in this script is specific to one service.
 
-The output is the C data whose contract is server/api_model.h:
-  * every shape reachable from an operation's input or output becomes one
+The .c file holds:
+  * every shape reachable from an operation's input or output, as one
     `static const api_shape shape_<Name>` (forward-declared first, so recursive
-    references work), emitted in name order; structure members stay in model order;
+    references work), in name order; structure members stay in model order;
   * one `api_operation` row per operation, sorted by strcmp on the name, with the
     NULL-terminated list of AWS error codes (exception shape's error.code, else the
     shape name), in model order without duplicates;
-  * `const api_service rds_api`.
-Documentation strings are dropped. The output depends only on the model, so it is
-deterministic.
+  * `const api_service <svc>_api` with the protocol, JSON version and target prefix.
+The .h file declares `<svc>_api`, records the botocore version the data came from and
+defines one constant per member wire name of every structure reachable from an
+operation's input: `<SVC>_M_<Member>` expands to "<Member>" (the model's member name,
+whatever the protocol's wire name). Handlers name
+parameters through these, so a misspelt name does not compile.
+Documentation strings are dropped. The output depends only on the model and the
+botocore version, so it is deterministic.
 
 Query-protocol wire names (what botocore's QuerySerializer sends, and what the
 request decoder relies on):
@@ -27,18 +35,13 @@ request decoder relies on):
   * A non-flattened list is sent as `Prefix.<element>.N` (N counts from 1), where
     <element> is the locationName of the list's member (api_shape.element_name) or
     "member" when that is NULL. An empty list is sent as `Prefix=` (empty value).
-  * A flattened list is sent as `Prefix.N`; if its member has a locationName, that
-    name replaces the last segment of Prefix (`A.B.Orig` -> `A.B.<name>.N`).
-  * A map is sent as `Prefix.entry.N.key` / `Prefix.entry.N.value` (flattened maps
-    drop the `.entry` segment; key/value locationNames would replace key/value).
+  * A flattened list is sent as `Prefix.N`.
+  * A map is sent as `Prefix.entry.N.key` / `Prefix.entry.N.value`.
   * Booleans are "true"/"false", timestamps ISO 8601, blobs base64.
-The RDS model (2014-10-31) uses none of the exotic cases for inputs today: no
-structure member has a locationName, no shape is flattened, and the only map
-(EncryptionContextMap) has plain key/value. Lists do carry element names
-(e.g. VpcSecurityGroupIds -> VpcSecurityGroupId, Tags -> Tag), and some lists have
-none (they use "member").
+JSON protocol: members by member name, lists as arrays, maps as objects, blobs base64,
+timestamps as epoch seconds.
 """
-import gzip, json, os, sys
+import gzip, json, os, re, sys
 
 TYPES = {
     "string": "AT_STRING", "integer": "AT_INTEGER", "long": "AT_LONG",
@@ -46,18 +49,36 @@ TYPES = {
     "timestamp": "AT_TIMESTAMP", "blob": "AT_BLOB", "list": "AT_LIST",
     "structure": "AT_STRUCTURE", "map": "AT_MAP",
 }
+PROTOCOLS = {
+    "query": "AP_QUERY", "ec2": "AP_EC2", "json": "AP_JSON", "rest-json": "AP_REST_JSON",
+    "rest-xml": "AP_REST_XML", "smithy-rpc-v2-cbor": "AP_RPC_V2_CBOR",
+}
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def model_path(args):
-    if args:
-        return args[0]
+def botocore_data():
     import botocore
-    base = os.path.join(os.path.dirname(botocore.__file__), "data", "rds", "2014-10-31")
-    for name in ("service-2.json", "service-2.json.gz"):
-        p = os.path.join(base, name)
-        if os.path.exists(p):
-            return p
-    sys.exit("botocore RDS model not found")
+    return os.path.join(os.path.dirname(botocore.__file__), "data")
+
+
+def botocore_version():
+    try:
+        import botocore
+        return botocore.__version__
+    except ImportError:
+        return "unknown"
+
+
+def model_path(data, service):
+    base = os.path.join(data, service)
+    if not os.path.isdir(base):
+        sys.exit("no botocore model for service %r in %s" % (service, data))
+    for version in sorted(os.listdir(base), reverse=True):
+        for name in ("service-2.json", "service-2.json.gz"):
+            p = os.path.join(base, version, name)
+            if os.path.exists(p):
+                return p
+    sys.exit("no service-2.json for %r in %s" % (service, base))
 
 
 def load(p):
@@ -92,14 +113,14 @@ def num(v):
     return repr(int(v)) + ".0" if v.is_integer() else repr(v)
 
 
-def reachable(model):
+def cident(s):
+    return re.sub(r"[^A-Za-z0-9_]", "_", s)
+
+
+def walk(model, roots):
     shapes = model["shapes"]
     seen = set()
-    stack = []
-    for op in model["operations"].values():
-        for k in ("input", "output"):
-            if k in op:
-                stack.append(op[k]["shape"])
+    stack = list(roots)
     while stack:
         n = stack.pop()
         if n in seen:
@@ -116,21 +137,44 @@ def reachable(model):
     return sorted(seen)
 
 
+def reachable(model):
+    roots = []
+    for op in model["operations"].values():
+        for k in ("input", "output"):
+            if k in op:
+                roots.append(op[k]["shape"])
+    return walk(model, roots)
+
+
+def input_member_names(model):
+    """Member names of every structure reachable from an input: the protocol-neutral
+    names param_get() takes (wire names differ by protocol: locationName, queryName)."""
+    roots = [op["input"]["shape"] for op in model["operations"].values() if "input" in op]
+    names = set()
+    for n in walk(model, roots):
+        s = model["shapes"][n]
+        if s["type"] == "structure":
+            for mname, ref in s["members"].items():
+                names.add(mname)
+    return sorted(names)
+
+
 def error_code(model, shape_name):
     s = model["shapes"].get(shape_name, {})
     return s.get("error", {}).get("code", shape_name)
 
 
-def emit(model, out):
+def emit_c(model, service, out):
     shapes = model["shapes"]
     md = model["metadata"]
     names = reachable(model)
     w = out.write
-    w("/* rds_model.c: the botocore RDS service model as C data (contract: server/api_model.h).\n")
+    w("/* %s_model.c: the botocore %s service model as C data (contract: server/api_model.h).\n"
+      % (service, service))
     w(" * GENERATED by tools/gen_api_model.py from the botocore model %s; do not edit.\n"
       % md.get("uid", md.get("apiVersion")))
-    w(" * Regenerate: python3 tools/gen_api_model.py > server/generated/rds_model.c */\n")
-    w('#include "api_model.h"\n\n')
+    w(" * Regenerate: python3 tools/gen_api_model.py %s */\n" % service)
+    w('#include "%s_model.h"\n\n' % service)
 
     w("/* Shapes, forward-declared so recursive references work. */\n")
     for n in names:
@@ -153,9 +197,10 @@ def emit(model, out):
         req = set(s.get("required", []))
         w("static const api_member members_%s[] = {\n" % n)
         for mname, ref in s["members"].items():
-            w("    { %s, %s, &shape_%s, %s },\n" % (
+            qn = cstr(ref.get("queryName"))
+            w("    { %s, %s, &shape_%s, %s, %s },\n" % (
                 cstr(mname), cstr(ref.get("locationName")), ref["shape"],
-                "true" if mname in req else "false"))
+                "true" if mname in req else "false", qn))
         w("};\n")
     w("\n")
 
@@ -194,7 +239,8 @@ def emit(model, out):
     w("\n")
 
     ops = sorted(model["operations"].values(), key=lambda o: o["name"].encode("utf-8"))
-    w("static const char *const errors_none[] = { NULL };\n")
+    if any(not op.get("errors") for op in ops):
+        w("static const char *const errors_none[] = { NULL };\n")
     for op in ops:
         codes = []
         for e in op.get("errors", []):
@@ -215,18 +261,63 @@ def emit(model, out):
         w("    { %s, %s, %s, %s, %s },\n" % (cstr(op["name"]), inp, outp, cstr(rw), errs))
     w("};\n\n")
 
-    w("const api_service rds_api = {\n    %s, %s, %s, ops, %d\n};\n" % (
-        cstr(md.get("signingName", md.get("endpointPrefix"))), cstr(md["apiVersion"]),
-        cstr(md["xmlNamespace"]), len(ops)))
+    proto = md.get("protocol") or (md.get("protocols") or ["query"])[0]
+    if proto not in PROTOCOLS:
+        sys.exit("unsupported protocol %s" % proto)
+    w("const api_service %s_api = {\n" % cident(service))
+    w("    .name = %s,\n" % cstr(md.get("signingName") or md.get("endpointPrefix")))
+    w("    .service_id = %s,\n" % cstr(service))
+    w("    .api_version = %s,\n" % cstr(md["apiVersion"]))
+    w("    .xml_namespace = %s,\n" % cstr(md.get("xmlNamespace")))
+    w("    .protocol = %s,\n" % PROTOCOLS[proto])
+    w("    .json_version = %s,\n" % cstr(md.get("jsonVersion")))
+    w("    .target_prefix = %s,\n" % cstr(md.get("targetPrefix")))
+    w("    .ops = ops,\n")
+    w("    .n_ops = %d,\n" % len(ops))
+    w("};\n")
+
+
+def emit_h(model, service, out):
+    md = model["metadata"]
+    up = cident(service).upper()
+    guard = "RDSLOCAL_%s_MODEL_H" % up
+    w = out.write
+    w("/* %s_model.h: the generated botocore %s model (data in %s_model.c) and one constant\n"
+      % (service, service, service))
+    w(" * per input member name, so that a misspelt parameter name is a compile error.\n")
+    w(" * GENERATED by tools/gen_api_model.py from the botocore model %s; do not edit.\n"
+      % md.get("uid", md.get("apiVersion")))
+    w(" * Regenerate: python3 tools/gen_api_model.py %s */\n" % service)
+    w("#ifndef %s\n#define %s\n\n" % (guard, guard))
+    w('#include "api_model.h"\n\n')
+    w("/* The botocore release this file was generated from. */\n")
+    w("#define %s_MODEL_BOTOCORE_VERSION %s\n\n" % (up, cstr(botocore_version())))
+    w("extern const api_service %s_api;\n\n" % cident(service))
+    w("/* Input member names (param_get() and friends). */\n")
+    for n in input_member_names(model):
+        w("#define %s_M_%s %s\n" % (up, cident(n), cstr(n)))
+    w("\n#endif\n")
 
 
 def main():
     args = sys.argv[1:]
-    ops_only = "--operations" in args
-    args = [a for a in args if a != "--operations"]
-    if any(a.startswith("-") for a in args) or len(args) > 1:
-        sys.exit("usage: gen_api_model.py [--operations] [service-2.json[.gz]]")
-    model = load(model_path(args))
+    data, out_dir, ops_only, service = None, None, False, None
+    while args:
+        a = args.pop(0)
+        if a == "--data" and args:
+            data = args.pop(0)
+        elif a == "--out" and args:
+            out_dir = args.pop(0)
+        elif a == "--operations":
+            ops_only = True
+        elif not a.startswith("-") and service is None:
+            service = a
+        else:
+            service = None
+            break
+    if not service:
+        sys.exit("usage: gen_api_model.py SERVICE [--data DIR] [--out DIR] [--operations]")
+    model = load(model_path(data or botocore_data(), service))
     if ops_only:
         names = sorted((o["name"] for o in model["operations"].values()),
                        key=lambda s: s.encode("utf-8"))
@@ -236,7 +327,13 @@ def main():
         except BrokenPipeError:  # e.g. piped into head
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return
-    emit(model, sys.stdout)
+    out_dir = out_dir or os.path.join(ROOT, "server", "generated")
+    os.makedirs(out_dir, exist_ok=True)
+    base = os.path.join(out_dir, "%s_model" % cident(service))
+    with open(base + ".c", "w", encoding="utf-8") as f:
+        emit_c(model, service, f)
+    with open(base + ".h", "w", encoding="utf-8") as f:
+        emit_h(model, service, f)
 
 
 if __name__ == "__main__":

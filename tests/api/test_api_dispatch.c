@@ -615,6 +615,63 @@ static void suite_end(void)
     cleanup();
 }
 
+/* JSON-protocol requests (X-Amz-Target): no JSON service is served yet, so every target,
+ * known model or not, gets the JSON protocol's UnknownOperationException, in JSON, with
+ * the x-amzn-ErrorType value, whatever the body (even one that is no form). */
+typedef struct target_hdrs { const char *target; } target_hdrs;
+
+static const char *target_header(void *ctx, const char *name)
+{
+    const target_hdrs *h = ctx;
+    if (strcasecmp(name, "X-Amz-Target") == 0 && strcmp(h->target, "rpc-v2-cbor") != 0)
+        return h->target;
+    if (strcasecmp(name, "smithy-protocol") == 0 && strcmp(h->target, "rpc-v2-cbor") == 0)
+        return h->target;
+    if (strcasecmp(name, "Authorization") == 0)
+        return AUTH;
+    if (strcasecmp(name, "Content-Type") == 0)
+        return "application/x-amz-json-1.1";
+    return NULL;
+}
+
+static void test_api_dispatch__x_amz_target_unknown_operation(void)
+{
+    static const char *const targets[] = { "TrentService.CreateKey", "TrentService.NoSuchOp",
+                                            "secretsmanager.GetSecretValue", "Nope", "A.B<c>",
+                                            "rpc-v2-cbor" /* sent as smithy-protocol instead */ };
+    static const char body[] = "{\"Description\": \"100%\"}";
+    for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {
+        target_hdrs h = { targets[i] };
+        dispatch_request_in in = { .method = "POST",
+                                   .path = "/service/GraniteServiceVersion20100801/operation/GetMetricData",
+                                   .query = "", .body = body, .body_len = sizeof body - 1,
+                                   .header = target_header, .header_ctx = &h };
+        dispatch_response out;
+        arena *ra = arena_new();
+        dispatch_request(E, ra, &in, &out);
+        CHECK_INT(out.status, 400);
+        CHECK_STR(out.error_code, "UnknownOperationException");
+        CHECK_STR(out.error_type, "UnknownOperationException");
+        CHECK_STR(out.content_type, "application/x-amz-json-1.1");
+        static const char head[] = "{\"__type\":\"UnknownOperationException\",\"message\":";
+        CHECK(out.body && strncmp(out.body, head, sizeof head - 1) == 0);
+        CHECK(out.body && strchr(out.body, '<') == NULL); /* unsafe characters are not echoed */
+        free(out.body);
+        arena_free(ra);
+    }
+}
+
+/* A known model that is not served (KMS) signed as a query request: not offered. */
+static void test_api_dispatch__unserved_service_by_scope(void)
+{
+    static const char kms_auth[] =
+        "AWS4-HMAC-SHA256 Credential=test/20261127/us-east-1/kms/aws4_request, SignedHeaders=host, "
+        "Signature=0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+    static const char body[] = "Action=ListKeys&Version=2014-11-01";
+    resp r = call_raw("POST", "", body, sizeof body - 1, kms_auth);
+    CHECK_STR(r.code, "UnrecognizedClientException");
+}
+
 static const check_case cases[] = {
     TEST(test_api_dispatch__create_db_instance),
     TEST(test_api_dispatch__describe_db_instances_found),
@@ -637,6 +694,8 @@ static const check_case cases[] = {
     TEST(test_api_dispatch__cache_key_distinguishes_newlines),
     TEST(test_api_dispatch__cached_read_sees_writes),
     TEST(test_api_dispatch__huge_epoch_timestamp_rejected),
+    TEST(test_api_dispatch__x_amz_target_unknown_operation),
+    TEST(test_api_dispatch__unserved_service_by_scope),
 };
 
 int main(int argc, char **argv)

@@ -272,6 +272,8 @@ class RequestShapeTest(ApiTestCase):
                                              "X-Amz-Target": "TrentService.ListKeys"}))
         self.assertEqual(st, 400, text)
         self.assertEqual(json.loads(text)["__type"], "UnknownOperationException")
+        # botocore reads the JSON protocol's error code from this header too
+        self.assertEqual(h.get("x-amzn-errortype"), "UnknownOperationException")
         st, h, text = request(self.server, "POST", "/", b"{}",
                               api_headers(**{"Content-Type": "text/plain", "X-Amz-Target": "TrentService.ListKeys"}))
         self.assertEqual(st, 415, text)

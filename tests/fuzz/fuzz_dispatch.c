@@ -75,8 +75,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         return 0;
     /* the implemented operations first (most inputs), then any operation of the model */
     const api_operation *op;
+    size_t nrows;
+    const action_def *rows = dispatch_table(&nrows);
     if (data[0] < 128)
-        op = api_find_operation(&rds_api, dispatch_actions[data[0] % dispatch_action_count].name);
+        op = api_find_operation(rows[data[0] % nrows].service, rows[data[0] % nrows].name);
     else
         op = &rds_api.ops[(data[0] - 128u) % rds_api.n_ops];
     arena *a = arena_new();
@@ -93,7 +95,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             int64_t iv;
             bool bv;
             for (size_t i = 0; op->input && i < op->input->n_members; i++) {
-                const char *w = api_member_wire_name(&op->input->members[i]);
+                const char *w = op->input->members[i].name;
                 (void)param_str(p, w);
                 (void)param_int(p, w, &iv);
                 (void)param_bool(p, w, &bv);

@@ -3,7 +3,7 @@
 # in $RDSLOCAL_FUZZ_BUILD (default /work/build-fuzz, else ./build-fuzz) and runs each
 # target for SECONDS (default 60) on a working copy of its seed corpus, then prints, per
 # target, the executions, the new corpus size and the crash files found.
-# Targets: fuzz_dispatch (default), fuzz_query. Exit status 1 if any target crashed.
+# Targets: fuzz_dispatch, fuzz_query, fuzz_json (default: all three). Exit status 1 if any target crashed.
 # FUZZ_ARGS adds libFuzzer flags, e.g. FUZZ_ARGS="-fork=1 -ignore_crashes=1" to keep going
 # past a known crash (crash files still land in the artifacts dir and are counted).
 # Reproduce a crash: $BUILD/tests/fuzz/<target> <crash-file>. Reproducers of crashes found
@@ -11,7 +11,7 @@
 set -eu
 secs=${1:-60}
 shift 2>/dev/null || true
-targets=${*:-"fuzz_dispatch fuzz_query"}
+targets=${*:-"fuzz_dispatch fuzz_query fuzz_json"}
 here=$(cd "$(dirname "$0")" && pwd)
 src=$(cd "$here/../.." && pwd)
 if [ -n "${RDSLOCAL_FUZZ_BUILD:-}" ]; then build=$RDSLOCAL_FUZZ_BUILD
@@ -27,6 +27,7 @@ for t in $targets; do
     case $t in
         fuzz_dispatch) seeds=$here/corpus/dispatch; maxlen=8192 ;;
         fuzz_query) seeds=$here/corpus/query; maxlen=8192 ;;
+        fuzz_json) seeds=$here/corpus/json; maxlen=8192 ;;
         *) echo "unknown target $t" >&2; exit 2 ;;
     esac
     work=$build/fuzz-work/$t

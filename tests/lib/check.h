@@ -4,6 +4,7 @@
 #ifndef RDSLOCAL_CHECK_H
 #define RDSLOCAL_CHECK_H
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -38,11 +39,17 @@ static int check_case_failed;
 typedef struct check_case { const char *name; void (*fn)(void); } check_case;
 #define TEST(fn) { #fn, fn }
 
-/* Runs every case (or those named in argv), prints "N passed, N failed", returns the exit code. */
+/* Runs every case (or those named in argv), prints "N passed, N failed", returns the exit
+ * code: non-zero if a case failed or a name in argv matches no case. */
 static inline int check_main(int argc, char **argv, const check_case *cases, size_t n,
                              void (*setup)(void), void (*cleanup)(void))
 {
     int passed = 0, failed = 0;
+    for (int a = 1; a < argc; a++) { /* a name that matches no case is a typo: fail */
+        bool known = false;
+        for (size_t i = 0; i < n && !known; i++) known = strcmp(argv[a], cases[i].name) == 0;
+        if (!known) { fprintf(stderr, "no test case named %s\n", argv[a]); failed++; }
+    }
     for (size_t i = 0; i < n; i++) {
         if (argc > 1) {
             int want = 0;

@@ -4,6 +4,7 @@
  * row cannot reach a renderer driven by it. Dotted names (Endpoint.Port) name a member of
  * a nested shape and are checked one level down. */
 #include "api_model.h"
+#include "generated/rds_model.h"
 #include "rdslocal/model.h"
 #include "check.h"
 

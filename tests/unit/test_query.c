@@ -2,6 +2,7 @@
  * escapes, '+', bad escapes, UTF-8, duplicates, empty input) and the shape-driven
  * parameter decoder, run against the real generated botocore model (rds_api). */
 #include "query.h"
+#include "generated/rds_model.h"
 #include "check.h"
 
 static arena *A;
@@ -188,7 +189,9 @@ static void test_query__decode_create_minimal(void)
     CHECK_STR(param_str(p, "Engine"), "postgres");
     CHECK_STR(param_str(p, "DBName"), NULL);
     CHECK(param_get(p, "Tags") == NULL);
+#ifdef NDEBUG /* with asserts, a name that is not a member is a programming error */
     CHECK(param_get(p, "NoSuchMember") == NULL);
+#endif
     int64_t v = 42;
     CHECK(!param_int(p, "AllocatedStorage", &v));
     CHECK_INT(v, 42);
@@ -534,7 +537,60 @@ static void test_query__decode_every_operation_empty(void)
     CHECK(missing > 50);
 }
 
+/* EC2's dialect (botocore EC2Serializer) on a hand-made shape shaped like EC2's
+ * DescribeInstances: queryName wins, else the capitalised locationName, else the member
+ * name; lists are flattened (Name.N) whatever their element name. The tree is the same as
+ * the query decoder's, looked up by member name. */
+static void test_query__decode_ec2_dialect(void)
+{
+    static const api_shape str = { .name = "String", .type = AT_STRING };
+    static const api_shape num = { .name = "Integer", .type = AT_INTEGER };
+    static const api_shape ids = { .name = "InstanceIdStringList", .type = AT_LIST, .element = &str,
+                                   .element_name = "InstanceId" };
+    static const api_member filter_members[] = {
+        { "Name", NULL, &str, false, NULL },
+        { "Values", NULL, &ids, false, "Value" },
+    };
+    static const api_shape filter = { .name = "Filter", .type = AT_STRUCTURE, .members = filter_members,
+                                      .n_members = 2 };
+    static const api_shape filters = { .name = "FilterList", .type = AT_LIST, .element = &filter,
+                                       .element_name = "Filter" };
+    static const api_member members[] = {
+        { "InstanceIds", "InstanceId", &ids, false, NULL },
+        { "Filters", "Filter", &filters, false, NULL },
+        { "DryRun", "dryRun", &str, false, NULL },
+        { "MaxResults", "maxResults", &num, true, NULL },
+    };
+    static const api_shape in = { .name = "DescribeInstancesRequest", .type = AT_STRUCTURE,
+                                  .members = members, .n_members = 4 };
+    form f = parse_ok("Action=DescribeInstances&InstanceId.1=i-1&InstanceId.2=i-2&MaxResults=5"
+                      "&Filter.1.Name=tag:env&Filter.1.Value.1=dev&Filter.1.Value.2=prod&DryRun=false");
+    param *p = NULL;
+    rds_error err;
+    rds_error_clear(&err);
+    CHECK(query_decode_ec2(&p, A, &f, &in, &err) == 0);
+    const param *l = param_get(p, "InstanceIds");
+    CHECK(l && l->n_items == 2);
+    if (l && l->n_items == 2)
+        CHECK_STR(l->items[1]->text, "i-2");
+    int64_t v = 0;
+    CHECK(param_int(p, "MaxResults", &v) && v == 5);
+    CHECK_STR(param_str(p, "DryRun"), "false");
+    const param *fl = param_get(p, "Filters");
+    CHECK(fl && fl->n_items == 1);
+    if (fl && fl->n_items == 1) {
+        CHECK_STR(param_str(fl->items[0], "Name"), "tag:env");
+        const param *vals = param_get(fl->items[0], "Values");
+        CHECK(vals && vals->n_items == 2);
+    }
+    /* the query protocol's names are not EC2's */
+    f = parse_ok("Action=DescribeInstances&InstanceId.member.1=i-1&maxResults=5");
+    CHECK_ERR(query_decode_ec2(&p, A, &f, &in, &err), &err, RDS_E_MISSING_PARAMETER);
+    CHECK_STR(err.message, "The request must contain the parameter MaxResults");
+}
+
 static const check_case cases[] = {
+    TEST(test_query__decode_ec2_dialect),
     TEST(test_query__form_basic),
     TEST(test_query__form_escapes_in_keys_and_case),
     TEST(test_query__form_empty_and_degenerate),

@@ -265,6 +265,81 @@ static void suite_cleanup(void)
     xmlCleanupParser();
 }
 
+/* The neutral writer through the XML encoder writes exactly what the xml_* calls write
+ * (the golden fixtures depend on it), plus doubles as AWS renders them and base64 blobs. */
+static void test_xmlout__res_out_encoder(void)
+{
+    xml_out *a = xml_begin("DescribeX", "DescribeXResult", NS);
+    xml_open(a, "Items");
+    xml_open(a, "Item");
+    xml_str(a, "Name", "a<b");
+    xml_int(a, "Port", -5432);
+    xml_bool(a, "MultiAZ", true);
+    xml_time(a, "Created", 1700000000123LL);
+    xml_close(a);
+    xml_close(a);
+    xml_str(a, "Marker", "m");
+    size_t alen;
+    char *want = xml_finish(a, "rid", &alen);
+
+    xml_out *b = xml_begin("DescribeX", "DescribeXResult", NS);
+    res_out r = xml_res(b);
+    res_list(&r, "Items");
+    res_struct(&r, "Item");
+    res_str(&r, "Name", "a<b");
+    res_str(&r, "Skipped", NULL);
+    res_int(&r, "Port", -5432);
+    res_bool(&r, "MultiAZ", true);
+    res_time(&r, "Created", 1700000000123LL);
+    res_close(&r);
+    res_close(&r);
+    res_str(&r, "Marker", "m");
+    CHECK_INT(r.depth, 0);
+    size_t blen;
+    char *got = xml_finish(b, "rid", &blen);
+    CHECK_STR(got, want);
+    CHECK_INT(blen, alen);
+    free(want);
+    free(got);
+
+    b = xml_begin("X", NULL, NS);
+    r = xml_res(b);
+    res_double(&r, "A", 50);
+    res_double(&r, "B", 0.25);
+    res_double(&r, "C", 0);
+    res_blob(&r, "D", "hi\0", 3);
+    res_blob(&r, "E", "", 0);
+    got = xml_finish(b, "rid", &blen);
+    CHECK_CONTAINS(got, "<A>50.0</A><B>0.25</B><C>0.0</C><D>aGkA</D><E></E>");
+    free(got);
+}
+
+/* EC2's dialect: requestId first, no result wrapper, no ResponseMetadata; its own error
+ * document. */
+static void test_xmlout__ec2_documents(void)
+{
+    xml_out *x = xml_begin_ec2("DescribeVpcs", "http://ec2.amazonaws.com/doc/2016-11-15/", "rid-1");
+    res_out r = xml_res(x);
+    res_list(&r, "vpcSet");
+    res_struct(&r, "item");
+    res_str(&r, "vpcId", "vpc-1");
+    res_close(&r);
+    res_close(&r);
+    size_t len;
+    char *doc = xml_finish_plain(x, &len);
+    CHECK_STR(doc, "<DescribeVpcsResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+                   "<requestId>rid-1</requestId><vpcSet><item><vpcId>vpc-1</vpcId></item></vpcSet>"
+                   "</DescribeVpcsResponse>");
+    xmlFreeDoc(parse(doc, len));
+    free(doc);
+    doc = xml_ec2_error_doc("InvalidVpcID.NotFound", "The vpc ID 'vpc-x' does not exist", "rid-2", &len);
+    CHECK_STR(doc, "<Response><Errors><Error><Code>InvalidVpcID.NotFound</Code>"
+                   "<Message>The vpc ID 'vpc-x' does not exist</Message></Error></Errors>"
+                   "<RequestID>rid-2</RequestID></Response>");
+    xmlFreeDoc(parse(doc, len));
+    free(doc);
+}
+
 static const check_case cases[] = {
     TEST(test_xmlout__result_shape),
     TEST(test_xmlout__no_result_wrapper),
@@ -275,5 +350,7 @@ static const check_case cases[] = {
     TEST(test_xmlout__error_shape),
     TEST(test_xmlout__abort),
     TEST(test_xmlout__many_documents),
+    TEST(test_xmlout__res_out_encoder),
+    TEST(test_xmlout__ec2_documents),
 };
 CHECK_MAIN(cases, NULL, suite_cleanup)

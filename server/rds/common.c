@@ -1,5 +1,5 @@
-/* common.c: parameter helpers shared by the handlers (see actions.h). */
-#include "actions.h"
+/* common.c: parameter helpers shared by the handlers of the RDS family files (see rds.h). */
+#include "rds.h"
 
 #include <string.h>
 
@@ -42,10 +42,10 @@ tag_list act_tags(req_ctx *rq, const param *in, const char *name)
         return t;
     t.v = arena_alloc(rq->er.a, (l->n_items + 1) * sizeof *t.v);
     for (size_t i = 0; i < l->n_items; i++) {
-        const char *k = param_str(l->items[i], "Key");
+        const char *k = param_str(l->items[i], RDS_M_Key);
         if (!k)
             continue;
-        const char *v = param_str(l->items[i], "Value");
+        const char *v = param_str(l->items[i], RDS_M_Value);
         t.v[t.n].key = k;
         t.v[t.n].value = v ? v : "";
         t.n++;
@@ -56,7 +56,7 @@ tag_list act_tags(req_ctx *rq, const param *in, const char *name)
 int act_max_records(const param *in, int max, int *out, rds_error *err)
 {
     int64_t v;
-    if (!param_int(in, "MaxRecords", &v)) {
+    if (!param_int(in, RDS_M_MaxRecords, &v)) {
         *out = max;
         return 0;
     }
@@ -69,26 +69,26 @@ int act_max_records(const param *in, int max, int *out, rds_error *err)
 
 int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_error *err)
 {
-    const param *l = param_get(in, "Filters");
+    const param *l = param_get(in, RDS_M_Filters);
     if (!l)
         return 0;
     for (size_t i = 0; i < l->n_items; i++) {
-        const char *name = param_str(l->items[i], "Name");
-        str_list values = list_of(rq, param_get(l->items[i], "Values"));
+        const char *name = param_str(l->items[i], RDS_M_Name);
+        str_list values = list_of(rq, param_get(l->items[i], RDS_M_Values));
         if (fn(ctx, name, values, err))
             return -1;
     }
     return 0;
 }
 
-void act_render_tags(xml_out *x, const char *element, const rds_tag *tags, size_t n)
+void act_render_tags(res_out *x, const char *element, const rds_tag *tags, size_t n)
 {
-    xml_open(x, element);
+    res_list(x, element);
     for (size_t i = 0; i < n; i++) {
-        xml_open(x, "Tag");
-        xml_str(x, "Key", tags[i].key);
-        xml_str(x, "Value", tags[i].value);
-        xml_close(x);
+        res_struct(x, "Tag");
+        res_str(x, "Key", tags[i].key);
+        res_str(x, "Value", tags[i].value);
+        res_close(x);
     }
-    xml_close(x);
+    res_close(x);
 }

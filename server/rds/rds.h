@@ -1,0 +1,40 @@
+/* rds.h: what the RDS resource-family files (server/rds/<family>.c) share: parameter
+ * helpers and the shape renderers one family reuses from another. Each family file keeps
+ * its handlers static and exports its rows of the action table with DISPATCH_FAMILY
+ * (dispatch.h); server/rds/families.def lists the families. Handlers write their result
+ * through res_out (result.h) and never see the wire protocol. */
+#ifndef RDSLOCAL_RDS_H
+#define RDSLOCAL_RDS_H
+
+#include "dispatch.h"
+#include "generated/rds_model.h"
+
+/* Optional values from params. */
+opt_int act_opt_int(const param *in, const char *name);
+opt_bool act_opt_bool(const param *in, const char *name);
+/* A list of strings member ("VpcSecurityGroupIds") as a str_list in the request arena. */
+str_list act_str_list(req_ctx *rq, const param *in, const char *name);
+/* Tags member ("Tags": Tag.N.Key/Value). */
+tag_list act_tags(req_ctx *rq, const param *in, const char *name);
+/* MaxRecords: 20..max (default and maximum: max, 100 for most operations),
+ * InvalidParameterValue outside. */
+int act_max_records(const param *in, int max, int *out, rds_error *err);
+/* Filters.Filter.N.{Name,Values}: calls fn for each; the handler decides which names it knows. */
+typedef int act_filter_fn(void *ctx, const char *name, str_list values, rds_error *err);
+int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_error *err);
+
+/* Renderers (inside an open parent structure). */
+void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v);
+void act_render_subnet_group(res_out *x, const subnet_group_view *v);
+void act_render_subnets(res_out *x, const default_subnet *subnets, size_t n); /* <Subnets> */
+void act_render_tags(res_out *x, const char *element, const rds_tag *tags, size_t n);
+
+/* Handlers write through res_out only: calling a wire encoder from a family file does not
+ * compile. */
+#pragma GCC poison xml_begin xml_open xml_close xml_str xml_int xml_bool xml_time xml_finish
+#pragma GCC poison xml_abort xml_error_doc
+
+/* A handler of this family file: static, listed in the file's rows[] (DISPATCH_FAMILY). */
+#define ACTION(name) static int act_##name(req_ctx *rq, const param *in, res_out *x, rds_error *err)
+
+#endif
