@@ -355,28 +355,28 @@ static enum MHD_Result refuse(req_state *st, int status, const char *code, const
 
 /* ---- the query string ------------------------------------------------------------------ */
 
-/* Rebuilds the raw query string (libmicrohttpd hands us the decoded arguments). */
+/* libmicrohttpd's unescape step, turned off: the URL path and the query arguments reach us
+ * exactly as sent. Its own decoding would end a value at a %00 (a C string), so
+ * "Action=DescribeDBInstances%00Junk" would run DescribeDBInstances; the form decoder in
+ * query.c decodes instead, and refuses a NUL. */
+static size_t keep_escaped(void *cls, struct MHD_Connection *c, char *s)
+{
+    (void)cls;
+    (void)c;
+    return strlen(s);
+}
+
+/* Rebuilds the raw query string from the still-escaped arguments, in their order. */
 static enum MHD_Result collect_arg(void *cls, enum MHD_ValueKind kind, const char *key, const char *value)
 {
     (void)kind;
     strbuf *q = cls;
-    static const char hex[] = "0123456789ABCDEF";
     if (q->len)
         strbuf_puts(q, "&");
-    for (int part = 0; part < 2; part++) {
-        const char *s = part ? value : key;
-        if (part)
-            strbuf_puts(q, "=");
-        for (; s && *s; s++) {
-            unsigned char ch = (unsigned char)*s;
-            if ((ch >= 'A' && ch <= 'Z') || (ch >= 'a' && ch <= 'z') || (ch >= '0' && ch <= '9') ||
-                ch == '-' || ch == '_' || ch == '.' || ch == '~') {
-                strbuf_append(q, (const char *)&ch, 1);
-            } else {
-                char esc[3] = { '%', hex[ch >> 4], hex[ch & 15] };
-                strbuf_append(q, esc, 3);
-            }
-        }
+    strbuf_puts(q, key);
+    if (value) {
+        strbuf_puts(q, "=");
+        strbuf_puts(q, value);
     }
     return MHD_YES;
 }
@@ -771,6 +771,7 @@ int http_start(http_server **out, const http_options *opt, engine *e, rds_error 
                                 MHD_OPTION_EXTERNAL_LOGGER, mhd_logger, h, /* first: see its doc */
                                 MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&sa,
                                 MHD_OPTION_NOTIFY_COMPLETED, on_completed, h,
+                                MHD_OPTION_UNESCAPE_CALLBACK, keep_escaped, NULL,
                                 MHD_OPTION_THREAD_POOL_SIZE, pool,
                                 MHD_OPTION_CONNECTION_LIMIT, h->conn_limit,
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, h->per_ip_limit,

@@ -17,9 +17,10 @@ static int hexval(int c)
     return -1;
 }
 
-/* Percent-decodes s[0..n) into the arena; NULL and *bad on a bad escape. A decoded NUL
- * truncates the string, which the callers' later checks treat as the shorter value. */
-static char *url_decode(arena *a, const char *s, size_t n, bool *bad)
+/* Percent-decodes s[0..n) into the arena; NULL and *bad on a bad escape. A NUL byte
+ * (raw or %00) sets *nul: a C string would silently cut the value there
+ * ("DescribeDBInstances%00Junk" would run DescribeDBInstances), so the caller refuses it. */
+static char *url_decode(arena *a, const char *s, size_t n, bool *bad, bool *nul)
 {
     char *out = arena_alloc(a, n + 1), *o = out;
     for (size_t i = 0; i < n; i++) {
@@ -33,9 +34,11 @@ static char *url_decode(arena *a, const char *s, size_t n, bool *bad)
                 return NULL;
             }
             *o++ = (char)(h * 16 + l);
+            *nul |= h == 0 && l == 0;
             i += 2;
         } else {
             *o++ = s[i];
+            *nul |= s[i] == '\0';
         }
     }
     *o = '\0';
@@ -96,12 +99,15 @@ int query_form_parse(form *out, arena *a, const char *body, size_t len, rds_erro
             continue;
         const char *eq = memchr(body + start, '=', seg);
         size_t klen = eq ? (size_t)(eq - (body + start)) : seg;
-        bool bad = false;
-        char *k = url_decode(a, body + start, klen, &bad);
-        char *v = eq ? url_decode(a, eq + 1, seg - klen - 1, &bad) : arena_strdup(a, "");
+        bool bad = false, nul = false;
+        char *k = url_decode(a, body + start, klen, &bad, &nul);
+        char *v = eq ? url_decode(a, eq + 1, seg - klen - 1, &bad, &nul) : arena_strdup(a, "");
         if (bad)
             return rds_fail(err, RDS_E_MALFORMED_QUERY_STRING,
                             "Query string contains an invalid percent-encoded sequence");
+        if (nul)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                            "Request parameters must not contain the NUL character (%%00)");
         if (!utf8_valid(k) || !utf8_valid(v))
             return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                             "Invalid UTF-8 in the request parameters");

@@ -55,22 +55,19 @@ void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
     act_render_subnets(x, v->subnets, v->n_subnets);
     res_close(x);
     res_str(x, "PreferredMaintenanceWindow", d->maintenance_window);
+    /* PendingModifiedValues: one row per DBI_PENDING field of db_instance.def, in AWS's order. */
     res_struct(x, "PendingModifiedValues");
-    res_str(x, "DBInstanceClass", d->pending_instance_class);
-    if (d->pending_allocated_storage_gib)
-        res_int(x, "AllocatedStorage", d->pending_allocated_storage_gib);
-    if (d->pending_master_password)
-        res_str(x, "MasterUserPassword", "****");
-    if (d->pending_port)
-        res_int(x, "Port", d->pending_port);
-    if (d->pending_backup_retention_days >= 0 && d->pending_backup_retention_days != d->backup_retention_days)
-        res_int(x, "BackupRetentionPeriod", d->pending_backup_retention_days);
-    if (d->pending_multi_az >= 0)
-        res_bool(x, "MultiAZ", d->pending_multi_az == 1);
-    res_str(x, "EngineVersion", d->pending_engine_version);
-    res_str(x, "StorageType", d->pending_storage_type);
-    res_str(x, "CACertificateIdentifier", d->pending_ca_certificate_id);
-    res_str(x, "DBInstanceIdentifier", d->pending_new_id);
+    for (size_t i = 0; i < DBI_P__COUNT; i++) {
+        model_value pv;
+        if (!model_pending_value(d, &db_instance_pending[i], &pv))
+            continue;
+        if (pv.type == MF_STR)
+            res_str(x, db_instance_pending[i].wire, pv.s);
+        else if (pv.type == MF_BOOL)
+            res_bool(x, db_instance_pending[i].wire, pv.b);
+        else
+            res_int(x, db_instance_pending[i].wire, pv.i);
+    }
     res_close(x);
     if (d->latest_restorable_ms && d->backup_retention_days > 0 && strcmp(v->status, "creating") != 0)
         res_time(x, "LatestRestorableTime", d->latest_restorable_ms);

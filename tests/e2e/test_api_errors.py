@@ -3,7 +3,7 @@ actions, authentication, oversized and malformed requests. Every error is a well
 XML ErrorResponse whose RequestId equals the x-amzn-RequestId header, never a 500 or HTML."""
 import xml.etree.ElementTree as ET
 
-from api_helpers import ApiTestCase, main, raw
+from api_helpers import ApiTestCase, main, raw, xml_field
 import rdslocal_testlib as tl
 
 NS = "{http://rds.amazonaws.com/doc/2014-10-31/}"
@@ -84,6 +84,21 @@ class ProtocolErrorTest(ApiTestCase):
         st, h, body = raw(self.server, body="Action=DescribeDBInstances&Version=2014-10-31&Marker=%ZZ")
         self.assertTrue(400 <= st < 500, (st, body))
         self.assertXmlError((st, h, body), st)
+
+    def test_issue_7_nul_is_refused_never_cut(self):
+        # "DescribeDBInstances%00Junk" must not run DescribeDBInstances, in a body or a GET
+        for st, h, body in (raw(self.server, body="Action=DescribeDBInstances%00Junk&Version=2014-10-31"),
+                            raw(self.server, method="GET", query="Action=DescribeDBInstances%00Junk&Version=2014-10-31")):
+            self.assertEqual(st, 400, body)
+            self.assertEqual(xml_field(body, "Code"), "InvalidParameterValue")
+            self.assertNotIn("DBInstances>", body)
+        # a tag value "a%00b" is refused, not stored as "a"
+        st, h, body = raw(self.server, body="Action=CreateDBInstance&Version=2014-10-31&DBInstanceIdentifier=nul1"
+                          "&Engine=postgres&DBInstanceClass=db.t3.micro&AllocatedStorage=20&MasterUsername=app"
+                          "&MasterUserPassword=S3cret-pass&Tags.Tag.1.Key=k&Tags.Tag.1.Value=a%00b")
+        self.assertEqual(st, 400, body)
+        self.assertEqual(xml_field(body, "Code"), "InvalidParameterValue")
+        self.assertEqual(self.ids(), [])
 
     def test_bad_typed_values(self):
         code, msg = self.assertXmlError(raw(self.server, params=dict(

@@ -148,12 +148,24 @@ static void test_query__form_invalid_utf8(void)
     CHECK_STR(query_form_get(&f, "c"), "\xf4\x8f\xbf\xbf");
 }
 
-static void test_query__form_decoded_nul_truncates(void)
+static void test_query__form_nul_is_refused_issue_7(void)
 {
-    /* documented in query.c: a decoded NUL ends the value */
-    form f = parse_ok("a=x%00y&b%00c=1");
-    CHECK_STR(query_form_get(&f, "a"), "x");
-    CHECK_STR(query_form_get(&f, "b"), "1");
+    /* issue 7: a NUL (escaped or raw) would cut the value as a C string; refused, never cut */
+    static const char body_raw[] = "a=x\0y";
+    static const char *const bad[] = { "a=x%00y", "b%00c=1", "Action=DescribeDBInstances%00Junk", "a=%00" };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        form f;
+        rds_error err;
+        rds_error_clear(&err);
+        int rc = query_form_parse(&f, A, bad[i], strlen(bad[i]), &err);
+        CHECK_ERR(rc, &err, RDS_E_INVALID_PARAMETER_VALUE);
+        if (rc == 0)
+            fprintf(stderr, "accepted: %s\n", bad[i]);
+    }
+    form f;
+    rds_error err;
+    rds_error_clear(&err);
+    CHECK_ERR(query_form_parse(&f, A, body_raw, sizeof body_raw - 1, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
 }
 
 /* query.h: "Duplicate keys: the first wins". Many distinct keys around the duplicates
@@ -596,7 +608,7 @@ static const check_case cases[] = {
     TEST(test_query__form_empty_and_degenerate),
     TEST(test_query__form_bad_escapes),
     TEST(test_query__form_invalid_utf8),
-    TEST(test_query__form_decoded_nul_truncates),
+    TEST(test_query__form_nul_is_refused_issue_7),
     TEST(test_query__form_duplicates_first_wins),
     TEST(test_query__decode_create_minimal),
     TEST(test_query__decode_create_scalars),
