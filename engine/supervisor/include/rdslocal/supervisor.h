@@ -123,6 +123,13 @@ int sv_instance_restart(sv_supervisor *sv, const sv_instance_spec *spec, rds_err
  * exist: DB_INSTANCE_NOT_FOUND. */
 int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err);
 
+/* Moves <state_dir>/instances/<key> (a directory or any other entry) to
+ * <state_dir>/quarantine/<key>-<UTC yyyymmddThhmmssZ>[-N] after stopping any postgres
+ * running there (fast shutdown, as sv_instance_stop), and logs a WARN naming both
+ * paths. Nothing is deleted: this is what happens to data no instance of the model
+ * owns. dest (may be NULL) receives the new path. Errors: INTERNAL_FAILURE (rename). */
+int sv_instance_quarantine(sv_supervisor *sv, const char *key, char *dest, size_t dest_n, rds_error *err);
+
 /* ALTER ROLE <username> PASSWORD on the running server (password hashed client side,
  * so it never appears in postgres logs). Errors: DB_INSTANCE_NOT_FOUND,
  * INVALID_DB_INSTANCE_STATE (not running), INTERNAL_FAILURE (e.g. no such role). */
@@ -161,14 +168,17 @@ typedef struct sv_event {
  * being started or stopped on purpose are never reported. */
 size_t sv_poll(sv_supervisor *sv, sv_event *events, size_t max);
 
-/* Start-up reconcile after rdslocal restarted or was killed. For each spec with
- * should_run[i]: adopt the postmaster named by its postmaster.pid if it is a live
- * postgres on that data dir listening on the spec's port (restart it if the port
+/* Start-up reconcile after rdslocal restarted or was killed. First, every entry of
+ * <state_dir>/instances/ whose key is not in specs: if its key is in discard (instances
+ * the caller's model knows were deleted, or whose create never finished), its processes
+ * are killed and the directory removed; any other is data the model has no record of,
+ * and is moved to quarantine (sv_instance_quarantine), never removed. Then, for each
+ * spec with should_run[i]: adopt the postmaster named by its postmaster.pid if it is a
+ * live postgres on that data dir listening on the spec's port (restart it if the port
  * differs), else start it. For each spec with !should_run[i]: make sure it is stopped.
- * Every directory under <state_dir>/instances/ whose key is not in specs: its processes
- * are killed and the directory removed. Starts run in parallel. Processes every spec
- * even if one fails; returns -1 with the first error. */
+ * Starts run in parallel. Processes every entry even if one fails; returns -1 with the
+ * first error. */
 int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *should_run,
-                 size_t n, rds_error *err);
+                 size_t n, const char *const *discard, size_t n_discard, rds_error *err);
 
 #endif
