@@ -147,6 +147,35 @@ class StateSafety(t.PgTestCase):
         self.assertIn("WARN", log)
         self.assertIn(moved[0], log)
 
+    def test_issue_7_quarantine_unknown_after_kill9_stops_the_running_postgres_first(self):
+        d = self.make_instance("ss-quar9")
+        rid, port = d["DbiResourceId"], d["Endpoint"]["Port"]
+        pm = t.postmaster_pid(self.server.state_dir, rid)
+        self.server.kill9()
+        self.assertTrue(t.pid_alive(pm))
+        open(self.db(), "w").close()   # the -wal of the killed rdslocal stays beside it
+        rc, err = run_once(self.server)
+        self.assertEqual(rc, 3, err)
+        self.assertTrue(t.pid_alive(pm), "a refusal must not touch running instances")
+        self.server.extra.append("--quarantine-unknown")
+        try:
+            self.server.start()
+        finally:
+            self.server.extra.remove("--quarantine-unknown")
+        self.assertFalse(t.pid_alive(pm))
+        self.assertTrue(t.port_refuses(port))
+        qdir = os.path.join(self.server.state_dir, "quarantine")
+        moved = glob.glob(os.path.join(qdir, rid + "-*"))
+        self.assertEqual(len(moved), 1, os.listdir(qdir))
+        self.assertEqual(t.postgres_pids_under(moved[0]), [])
+        self.assertTrue(os.path.isfile(os.path.join(moved[0], "data", "PG_VERSION")))
+        # a clean shutdown: no postmaster.pid left, the cluster can be started from there
+        self.assertFalse(os.path.exists(os.path.join(moved[0], "data", "postmaster.pid")))
+        health = self.server.admin("GET", "/_rdslocal/health")["quarantined"]
+        self.assertIn(moved[0], health)
+        self.assertTrue(any(os.path.basename(p).startswith("rdslocal.db-wal-") for p in health), health)
+        self.assertEqual(self.rds.describe_db_instances()["DBInstances"], [])
+
     def test_issue_7_data_dir_unknown_to_a_valid_db_is_quarantined_not_deleted(self):
         # a database from before the instance existed (e.g. restored from an old backup)
         self.assertEqual(self.server.stop(signal.SIGTERM), 0)

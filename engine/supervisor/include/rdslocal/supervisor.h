@@ -13,6 +13,10 @@
  *                                        logging collector takes over
  *   <state_dir>/spare/<major>/<name>/    pre-cloned data dirs (spare pool)
  *   <state_dir>/lib/rdslocal_guard.so    copy of the guard module every instance preloads
+ *   <state_dir>/quarantine/<key>-<time>  data dirs no instance of the model owned, moved
+ *                                        there at reconcile instead of being deleted
+ * The state dir itself is 0700, or 0710 with pg_user's group when running as root (set
+ * by sv_open, existing dirs too): the postgres user only traverses it.
  *
  * Roles inside every instance, as on RDS: `rdsadmin` is the only superuser (it logs in
  * over the private unix socket with trust auth); `rds_superuser` is a NOLOGIN role with
@@ -44,7 +48,8 @@
 typedef struct sv_supervisor sv_supervisor;
 
 typedef struct sv_config {
-    const char *state_dir;    /* instances under <state_dir>/instances/<key>/; created 0755 if missing */
+    const char *state_dir;    /* instances under <state_dir>/instances/<key>/; created if missing, then
+                                 made 0700 (0710, group of pg_user, as root) */
     const char *template_dir; /* cache of initdb templates, <template_dir>/<major>/; may be shared by
                                  several state dirs and processes (built under an flock, renamed in) */
     const char *pg_user;      /* OS user for postgres when running as root; NULL: "postgres" */
@@ -62,8 +67,8 @@ typedef struct sv_engine_version {
 } sv_engine_version;
 
 /* Opens a supervisor on cfg->state_dir (strings are copied). Creates the state and
- * template dirs (0755) if missing, finds the installed majors, checks (as root) that
- * cfg->pg_user exists and can traverse both dirs, and starts a background thread that
+ * template dirs if missing (the state dir's mode: see sv_config), finds the installed
+ * majors, checks (as root) that cfg->pg_user exists and can traverse both dirs, and starts a background thread that
  * builds missing templates and fills the spare pool. Fast: no initdb on this path.
  * Does not start or adopt any instance: call sv_reconcile for that.
  * Errors: INTERNAL_FAILURE (no postgres installed, guard module missing, unknown pg_user, dir not traversable
