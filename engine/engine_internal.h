@@ -28,6 +28,8 @@ struct engine {
     bool stopping;
     int64_t last_tick_ms;
     int lock_fd;                /* flock on <state_dir>/rdslocal.lock: one rdslocal per state dir */
+    char **quarantined;         /* entries of <state_dir>/quarantine/ at open (full paths), sorted */
+    size_t n_quarantined;
     int64_t last_model_tick_ms; /* model time of the previous tick (worker_mu): a clock jump
                                  * over a maintenance window still applies pending changes */
 };

@@ -64,6 +64,41 @@ static void clock_json(admin_response *out, int status)
           (long long)rds_clock_offset_ms());
 }
 
+static void json_string(strbuf *b, const char *s)
+{
+    strbuf_puts(b, "\"");
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            strbuf_printf(b, "\\%c", *p);
+        else if (*p < 0x20)
+            strbuf_printf(b, "\\u%04x", *p);
+        else
+            strbuf_printf(b, "%c", *p);
+    }
+    strbuf_puts(b, "\"");
+}
+
+/* "quarantined": the entries of <state dir>/quarantine/ (data dirs no instance owned, moved
+ * there instead of being deleted); empty when all is well. */
+static void health(engine *e, admin_response *out)
+{
+    strbuf b;
+    strbuf_init(&b);
+    strbuf_printf(&b, "{\"status\": \"ok\", \"version\": \"%s\", \"engine\": \"%s\", \"quarantined\": [",
+                  RDSLOCAL_VERSION, engine_get_config(e)->no_engine ? "none" : "postgres");
+    const char *const *q;
+    size_t n = engine_quarantined(e, &q);
+    for (size_t i = 0; i < n; i++) {
+        if (i)
+            strbuf_puts(&b, ", ");
+        json_string(&b, q[i]);
+    }
+    strbuf_puts(&b, "]}\n");
+    out->status = 200;
+    out->body = b.data;
+    out->body_len = b.len;
+}
+
 void admin_handle(engine *e, const char *method, const char *path, const char *query,
                   const char *body, size_t body_len, admin_response *out)
 {
@@ -71,8 +106,7 @@ void admin_handle(engine *e, const char *method, const char *path, const char *q
     rds_error_clear(&err);
     (void)body_len;
     if (strcmp(path, "/_rdslocal/health") == 0) {
-        reply(out, 200, "{\"status\": \"ok\", \"version\": \"%s\", \"engine\": \"%s\"}", RDSLOCAL_VERSION,
-              engine_get_config(e)->no_engine ? "none" : "postgres");
+        health(e, out);
         return;
     }
     if (strcmp(path, "/_rdslocal/reset") == 0) {

@@ -19,6 +19,14 @@
 #include <string.h>
 #include <unistd.h>
 
+/* Exit statuses besides 0 (stopped by a signal), 1 (could not start) and 2 (bad usage):
+ * one per refusal of the state dir, so a script can tell them apart (README, --help). */
+enum {
+    EXIT_STATE_DB_MISSING = 3, /* rdslocal.db missing or empty, instances/ holds data dirs */
+    EXIT_STATE_DB_DAMAGED = 4, /* not a database, fails quick_check, lacks a table or column */
+    EXIT_STATE_DB_TOO_NEW = 5, /* schema version newer than this binary's */
+};
+
 static void usage(FILE *f)
 {
     fprintf(f,
@@ -49,8 +57,15 @@ static void usage(FILE *f)
             "  --log-level LEVEL      debug, info, warn, error (info)              RDSLOCAL_LOG_LEVEL\n"
             "  --region REGION        ignored (kept for old scripts): a request's region is the\n"
             "                         one in its SigV4 credential scope; without one it is refused\n"
+            "  --quarantine-unknown   if rdslocal.db is missing or empty but instances/ holds data\n"
+            "                         dirs, start with a new database and move those dirs to\n"
+            "                         <state dir>/quarantine/ (default: refuse to start)\n"
             "  --coverage-table       print the API coverage table (markdown) and exit\n"
-            "  --help, --version\n");
+            "  --help, --version\n\n"
+            "exit status: 0 stopped by SIGINT/SIGTERM; 1 could not start; 2 bad usage;\n"
+            "  3 rdslocal.db missing or empty while instances/ holds data dirs (see --quarantine-unknown);\n"
+            "  4 rdslocal.db damaged (not a database, fails SQLite's quick_check, or lacks rdslocal's\n"
+            "    tables); 5 rdslocal.db written by a newer rdslocal. In 3-5 nothing was changed.\n");
 }
 
 static const char *env_or(const char *name, const char *dflt)
@@ -131,7 +146,7 @@ int main(int argc, char **argv)
     };
     enum { O_LISTEN = 256, O_STATE, O_REGION, O_ACCOUNT, O_ENDPOINT, O_PORTS, O_NOENGINE, O_PGUSER,
            O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_SECRET, O_SECRET_FILE, O_ORIGINS,
-           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_HELP, O_VERSION };
+           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_QUARANTINE, O_HELP, O_VERSION };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "state-dir", required_argument, NULL, O_STATE },
@@ -153,6 +168,7 @@ int main(int argc, char **argv)
         { "max-connections", required_argument, NULL, O_MAXCONN },
         { "max-connections-per-ip", required_argument, NULL, O_MAXCONN_IP },
         { "coverage-table", no_argument, NULL, O_COVERAGE },
+        { "quarantine-unknown", no_argument, NULL, O_QUARANTINE },
         { "help", no_argument, NULL, O_HELP },
         { "version", no_argument, NULL, O_VERSION },
         { NULL, 0, NULL, 0 },
@@ -184,6 +200,7 @@ int main(int argc, char **argv)
         case O_MAXCONN: max_conns = optarg; break;
         case O_MAXCONN_IP: max_conns_ip = optarg; break;
         case O_COVERAGE: dispatch_print_coverage(stdout); return 0;
+        case O_QUARANTINE: cfg.quarantine_unknown = true; break;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION: printf("rdslocal %s\n", RDSLOCAL_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -283,8 +300,15 @@ int main(int argc, char **argv)
     rds_error_clear(&err);
     engine *e = NULL;
     http_server *h = NULL;
-    if (engine_open(&e, &cfg, &err)) {
+    engine_state_verdict verdict;
+    if (engine_open_checked(&e, &verdict, &cfg, &err)) {
         fprintf(stderr, "rdslocal: %s%s%s\n", err.message, err.detail[0] ? ": " : "", err.detail);
+        switch (verdict) {
+        case ENGINE_STATE_DB_MISSING: return EXIT_STATE_DB_MISSING;
+        case ENGINE_STATE_DB_DAMAGED: return EXIT_STATE_DB_DAMAGED;
+        case ENGINE_STATE_DB_TOO_NEW: return EXIT_STATE_DB_TOO_NEW;
+        case ENGINE_STATE_OK: break;
+        }
         return 1;
     }
     http_options hopt = { .host = host, .port = port, .allowed_origins = allowed_origins,

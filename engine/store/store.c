@@ -9,10 +9,14 @@
 #include "store_internal.h"
 
 #include <assert.h>
+#include <errno.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 int store__sql_fail(store *s, rds_error *err, const char *what)
 {
@@ -273,6 +277,172 @@ static const char *const migrations[] = {
     "CREATE INDEX IF NOT EXISTS event_by_time ON event (region, at_ms);",
 };
 
+/* ---- inspection before use ---- */
+
+/* What every rdslocal database has had since the schema version in `since`: the tables
+ * of migration steps and the key (and reconcile) columns of the model tables. Other
+ * descriptor columns are additive: store_open adds them to an older file. */
+static const struct {
+    int since;
+    const char *table;
+    const char *const columns[8];
+} required[] = {
+    { 1, "meta", { "key", "value" } },
+    { 1, "tag", { "arn", "key", "value", "seq" } },
+    { 1, "event", { "seq", "region", "source_id", "source_type", "source_arn", "category", "message", "at_ms" } },
+    { 1, "db_instance", { "region", "id", "resource_id", "status", "port" } },
+    { 1, "db_subnet_group", { "region", "name" } },
+};
+
+static int schema_version(void)
+{
+    return (int)(sizeof migrations / sizeof migrations[0]);
+}
+
+/* One integer from a single-row query; -1 if the query fails. */
+static int64_t query_int(sqlite3 *db, const char *sql, int *rc_out)
+{
+    sqlite3_stmt *st = NULL;
+    int64_t v = -1;
+    int rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+    if (rc == SQLITE_OK) {
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW) {
+            v = sqlite3_column_int64(st, 0);
+            rc = SQLITE_OK;
+        }
+    }
+    sqlite3_finalize(st);
+    *rc_out = rc;
+    return v;
+}
+
+static int inspect_fail(store_file_state *out, store_file_state st, rds_error *err, const char *path,
+                        const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+static int inspect_fail(store_file_state *out, store_file_state st, rds_error *err, const char *path,
+                        const char *fmt, ...)
+{
+    *out = st;
+    char why[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(why, sizeof why, fmt, ap);
+    va_end(ap);
+    rds_fail(err, RDS_E_INTERNAL_FAILURE, "state database \"%s\" %s", path, why);
+    return -1;
+}
+
+int store_inspect(store_file_state *out, const char *path, rds_error *err)
+{
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        if (errno == ENOENT) {
+            *out = STORE_FILE_ABSENT;
+            return 0;
+        }
+        *out = STORE_FILE_DAMAGED;
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not read state database \"%s\": %s", path, strerror(errno));
+        return -1;
+    }
+    if (!S_ISREG(sb.st_mode))
+        return inspect_fail(out, STORE_FILE_DAMAGED, err, path, "is not a regular file");
+    if (sb.st_size == 0) {
+        *out = STORE_FILE_ABSENT;
+        return 0;
+    }
+    /* Read-only, and no checkpoint when this connection closes: a refused file stays
+     * byte-identical, whatever its WAL holds. The empty -wal and -shm files SQLite may
+     * create for this connection are removed after it. */
+    char side[2][4096];
+    bool had_side[2];
+    for (int i = 0; i < 2; i++) {
+        snprintf(side[i], sizeof side[i], "%s%s", path, i ? "-shm" : "-wal");
+        had_side[i] = lstat(side[i], &sb) == 0;
+    }
+    sqlite3 *db = NULL;
+    if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL) != SQLITE_OK) {
+        int rc = inspect_fail(out, STORE_FILE_DAMAGED, err, path, "cannot be opened");
+        rds_detail(err, "%s", sqlite3_errmsg(db));
+        sqlite3_close_v2(db);
+        return rc;
+    }
+    sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+    sqlite3_busy_timeout(db, 10000);
+    int rc = -1, qrc;
+    sqlite3_stmt *st = NULL;
+    if (sqlite3_prepare_v2(db, "PRAGMA quick_check(1)", -1, &st, NULL) != SQLITE_OK ||
+        sqlite3_step(st) != SQLITE_ROW) {
+        inspect_fail(out, STORE_FILE_DAMAGED, err, path, "is not a readable SQLite database");
+        rds_detail(err, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    const char *verdict = (const char *)sqlite3_column_text(st, 0);
+    if (!verdict || strcmp(verdict, "ok") != 0) {
+        inspect_fail(out, STORE_FILE_DAMAGED, err, path, "fails SQLite's integrity check");
+        rds_detail(err, "quick_check: %s", verdict ? verdict : "no answer");
+        for (char *p = err->detail; *p; p++)
+            if (*p == '\n')
+                *p = ' ';
+        goto done;
+    }
+    sqlite3_finalize(st);
+    st = NULL;
+    int64_t version = query_int(db, "PRAGMA user_version", &qrc);
+    int64_t n_tables = query_int(db, "SELECT count(*) FROM sqlite_schema WHERE type = 'table'", &qrc);
+    if (qrc != SQLITE_OK || version < 0 || n_tables < 0) {
+        inspect_fail(out, STORE_FILE_DAMAGED, err, path, "cannot be read");
+        rds_detail(err, "%s", sqlite3_errmsg(db));
+        goto done;
+    }
+    if (version > schema_version()) {
+        inspect_fail(out, STORE_FILE_TOO_NEW, err, path,
+                     "has schema version %lld; this rdslocal knows versions up to %d", (long long)version,
+                     schema_version());
+        goto done;
+    }
+    if (version == 0) {
+        /* Never written by rdslocal (every version sets user_version): empty is a new
+         * file, anything else is someone else's database. */
+        if (n_tables == 0) {
+            *out = STORE_FILE_ABSENT;
+            rc = 0;
+        } else {
+            inspect_fail(out, STORE_FILE_DAMAGED, err, path, "is not an rdslocal state database (schema version 0)");
+        }
+        goto done;
+    }
+    for (size_t i = 0; i < sizeof required / sizeof required[0]; i++) {
+        if (required[i].since > version)
+            continue;
+        char sql[256];
+        snprintf(sql, sizeof sql, "SELECT count(*) FROM sqlite_schema WHERE type = 'table' AND name = '%s'",
+                 required[i].table);
+        if (query_int(db, sql, &qrc) != 1) {
+            inspect_fail(out, STORE_FILE_DAMAGED, err, path, "lacks table \"%s\"", required[i].table);
+            goto done;
+        }
+        for (size_t c = 0; c < 8 && required[i].columns[c]; c++) {
+            snprintf(sql, sizeof sql, "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+                     required[i].table, required[i].columns[c]);
+            if (query_int(db, sql, &qrc) != 1) {
+                inspect_fail(out, STORE_FILE_DAMAGED, err, path, "lacks column \"%s\" of table \"%s\"",
+                             required[i].columns[c], required[i].table);
+                goto done;
+            }
+        }
+    }
+    *out = STORE_FILE_OK;
+    rc = 0;
+done:
+    sqlite3_finalize(st);
+    sqlite3_close_v2(db);
+    for (int i = 0; i < 2; i++)
+        if (!had_side[i] && lstat(side[i], &sb) == 0 && (i == 1 || sb.st_size == 0))
+            unlink(side[i]);
+    return rc;
+}
+
 int store_open(store **out, const char *path, rds_error *err)
 {
     store *s = calloc(1, sizeof *s);
@@ -299,7 +469,14 @@ int store_open(store **out, const char *path, rds_error *err)
     if (sqlite3_step(st) == SQLITE_ROW)
         version = sqlite3_column_int(st, 0);
     store__release(s, st);
-    int target = (int)(sizeof migrations / sizeof migrations[0]);
+    int target = schema_version();
+    if (version > target) {
+        /* Written by a newer rdslocal: never rewrite its version (store_inspect refuses
+         * such a file at start; this guards every other connection). */
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "state database has a newer schema version");
+        rds_detail(err, "%s: user_version %d > %d", path, version, target);
+        goto fail_tx;
+    }
     for (int v = version; v < target; v++)
         if (store__exec(s, migrations[v], err))
             goto fail_tx;

@@ -27,6 +27,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 static uid_t own_uid(const sv_supervisor *sv) { return sv->as_root ? sv->pg_uid : (uid_t)-1; }
@@ -657,6 +658,57 @@ int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err)
     sv__remove(sv, in);
     sv__release(sv, in);
     pthread_mutex_unlock(&sv->mu);
+    return rc;
+}
+
+int sv_instance_quarantine(sv_supervisor *sv, const char *key, char *dest, size_t dest_n, rds_error *err)
+{
+    char src[SV_PATH], qdir[SV_PATH], to[SV_PATH], stamp[32];
+    if (sv__path(src, sizeof src, err, "%s/%s", sv->instances_dir, key) != 0 ||
+        sv__path(qdir, sizeof qdir, err, "%s/quarantine", sv->state_dir) != 0 ||
+        sv__mkdir_owned(qdir, 0700, (uid_t)-1, 0, err) != 0)
+        return -1;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    struct stat sb;
+    for (int i = 0;; i++) {
+        int rc = i ? sv__path(to, sizeof to, err, "%s/%s-%s-%d", qdir, key, stamp, i)
+                   : sv__path(to, sizeof to, err, "%s/%s-%s", qdir, key, stamp);
+        if (rc != 0)
+            return -1;
+        if (lstat(to, &sb) != 0)
+            break;
+    }
+    /* Its postgres, if one runs there (left by a killed rdslocal), stops cleanly first:
+     * the data dir must not move under a live server. */
+    rds_error ignored = { 0 };
+    sv_inst *in = sv__get_inst(sv, key, &ignored);
+    if (in) {
+        sv__set_state(sv, in, IS_STOPPED);
+        sv__inst_kill(sv, in, false);
+    }
+    sv__kill_all_under(src);
+    int rc = 0;
+    if (rename(src, to) != 0) {
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not move \"%s\" to quarantine", src);
+        rc = rds_detail(err, "rename to %s: %s", to, strerror(errno));
+    }
+    if (in) {
+        if (rc == 0 && strncmp(in->sock, "/tmp/rdslocal-", 14) == 0)
+            sv__remove_tree(in->sock, NULL);
+        pthread_mutex_lock(&sv->mu);
+        sv__remove(sv, in);
+        sv__release(sv, in);
+        pthread_mutex_unlock(&sv->mu);
+    }
+    if (rc == 0) {
+        log_at(LOG_WARN, "supervisor", "moved \"%s\", which no instance of the state database owns, to "
+               "quarantine \"%s\" (nothing was deleted; remove it when it is not needed)", src, to);
+        if (dest && dest_n)
+            snprintf(dest, dest_n, "%s", to);
+    }
     return rc;
 }
 

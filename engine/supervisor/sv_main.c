@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int setup_dirs(sv_supervisor *sv, const sv_config *cfg, rds_error *err)
@@ -28,6 +29,18 @@ static int setup_dirs(sv_supervisor *sv, const sv_config *cfg, rds_error *err)
         return rds_detail(err, "%s", errno ? strerror(errno) : "longer than 400 bytes");
     }
     snprintf(sv->state_dir, sizeof sv->state_dir, "%s", real);
+    /* The state dir holds the model and every instance's data. Its owner alone, except
+     * that as root the postgres user must traverse it to reach instances/<key>/ (its own,
+     * 0700) and lib/: 0710 with that user's group. The group changes first, so the
+     * directory is never open to another group. */
+    if (sv->as_root && chown(sv->state_dir, (uid_t)-1, sv->pg_gid) != 0) {
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not set the group of state directory \"%s\"", sv->state_dir);
+        return rds_detail(err, "chown: %s", strerror(errno));
+    }
+    if (chmod(sv->state_dir, sv->as_root ? 0710 : 0700) != 0) {
+        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not set the mode of state directory \"%s\"", sv->state_dir);
+        return rds_detail(err, "chmod: %s", strerror(errno));
+    }
     errno = 0;
     if (!realpath(cfg->template_dir, real) || strlen(real) > 400) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "invalid template directory \"%s\"", cfg->template_dir);

@@ -159,10 +159,76 @@ static void keep_first(rds_error *first, bool *failed, const rds_error *e)
     *failed = true;
 }
 
+static bool key_in(const char *key, const char *const *keys, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (keys[i] && strcmp(keys[i], key) == 0)
+            return true;
+    return false;
+}
+
+/* Every entry of instances/ that no spec names: removed if the engine says it was
+ * deleted or never finished creating (discard), else moved to quarantine. First, so the
+ * ports of processes running there are free for the instances started after. */
+static void settle_unlisted(sv_supervisor *sv, const sv_instance_spec *specs, size_t n,
+                            const char *const *discard, size_t n_discard, rds_error *err, bool *failed)
+{
+    DIR *d = opendir(sv->instances_dir);
+    if (!d)
+        return;
+    /* collect first: quarantining renames entries of the directory being read */
+    size_t cap = 8, cnt = 0;
+    char **keys = malloc(cap * sizeof *keys);
+    struct dirent *ent;
+    while (keys && (ent = readdir(d)) != NULL) {
+        const char *key = ent->d_name;
+        if (strcmp(key, ".") == 0 || strcmp(key, "..") == 0)
+            continue;
+        bool listed = false;
+        for (size_t i = 0; i < n && !listed; i++)
+            listed = specs[i].key && strcmp(specs[i].key, key) == 0;
+        if (listed)
+            continue;
+        if (cnt == cap) {
+            char **bigger = realloc(keys, 2 * cap * sizeof *keys);
+            if (!bigger)
+                break;
+            keys = bigger;
+            cap *= 2;
+        }
+        keys[cnt++] = strdup(key);
+    }
+    closedir(d);
+    for (size_t k = 0; keys && k < cnt; k++) {
+        const char *key = keys[k];
+        rds_error e = { 0 };
+        if (!key) {
+            continue;
+        } else if (!key_in(key, discard, n_discard)) {
+            if (sv_instance_quarantine(sv, key, NULL, 0, &e) != 0)
+                keep_first(err, failed, &e);
+        } else if (sv_instance_delete(sv, key, &e) != 0) {
+            if (e.code == RDS_E_DB_INSTANCE_NOT_FOUND) { /* half-created: no data dir */
+                char p[SV_PATH + 256];
+                snprintf(p, sizeof p, "%s/%s", sv->instances_dir, key);
+                sv__kill_all_under(p);
+                if (sv__remove_tree(p, &e) == 0) {
+                    free(keys[k]);
+                    continue;
+                }
+            }
+            keep_first(err, failed, &e);
+        }
+        free(keys[k]);
+    }
+    free(keys);
+}
+
 int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *should_run, size_t n,
-                 rds_error *err)
+                 const char *const *discard, size_t n_discard, rds_error *err)
 {
     bool failed = false;
+    settle_unlisted(sv, specs, n, discard, n_discard, err, &failed);
     sv_inst **waiting = calloc(n ? n : 1, sizeof *waiting);
     if (!waiting)
         abort();
@@ -220,31 +286,5 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
     }
     free(waiting);
 
-    /* Directories of instances the engine no longer knows: kill and remove. */
-    DIR *d = opendir(sv->instances_dir);
-    struct dirent *ent;
-    while (d && (ent = readdir(d)) != NULL) {
-        const char *key = ent->d_name;
-        if (strcmp(key, ".") == 0 || strcmp(key, "..") == 0)
-            continue;
-        bool listed = false;
-        for (size_t i = 0; i < n && !listed; i++)
-            listed = specs[i].key && strcmp(specs[i].key, key) == 0;
-        if (listed)
-            continue;
-        rds_error e = { 0 };
-        if (sv_instance_delete(sv, key, &e) == 0)
-            continue;
-        if (e.code == RDS_E_DB_INSTANCE_NOT_FOUND) { /* half-created: no data dir */
-            char p[SV_PATH + 256];
-            snprintf(p, sizeof p, "%s/%s", sv->instances_dir, key);
-            sv__kill_all_under(p);
-            if (sv__remove_tree(p, &e) == 0)
-                continue;
-        }
-        keep_first(err, &failed, &e);
-    }
-    if (d)
-        closedir(d);
     return failed ? -1 : 0;
 }

@@ -24,9 +24,35 @@ typedef struct engine_config {
     const char *template_dir;     /* initdb template cache */
     int spare_pool;               /* pre-cloned data dirs per major */
     int64_t realistic_timing_ms;  /* 0: statuses settle as soon as work is done; else transitional statuses last this long */
+    bool quarantine_unknown;      /* rdslocal.db missing or empty while instances/ holds data dirs:
+                                     start with a new database and move those dirs to quarantine
+                                     (default: refuse to start, ENGINE_STATE_DB_MISSING) */
 } engine_config;
 
+/* Why engine_open refused the state dir (main maps each to its own exit code). In every
+ * refusal the state database and the data dirs are left exactly as they were. */
+typedef enum engine_state_verdict {
+    ENGINE_STATE_OK,           /* usable, or a new state dir; any other failure of engine_open */
+    ENGINE_STATE_DB_MISSING,   /* rdslocal.db missing or empty, but instances/ holds data dirs */
+    ENGINE_STATE_DB_DAMAGED,   /* not a database, fails SQLite's quick_check, or lacks a table or
+                                  column every rdslocal database has */
+    ENGINE_STATE_DB_TOO_NEW,   /* written by a newer rdslocal (schema version above this binary's) */
+} engine_state_verdict;
+
+/* Opens the engine on cfg->state_dir (created 0700 if missing; an existing one is narrowed
+ * to 0700, or 0710 with the postgres user's group when running as root; rdslocal.db, its
+ * WAL and SHM files and the lock file are 0600, whatever the umask). Checks the state
+ * database before changing anything (store_inspect), then reconciles: instances the model
+ * knows are adopted or started, data dirs of deleted or half-created ones are removed,
+ * and every other entry of instances/ is moved to <state_dir>/quarantine/ (never
+ * deleted; engine_quarantined lists them). *verdict (may be NULL) says why a refusal
+ * happened; err->message says what to do. Main thread, once. */
+int engine_open_checked(engine **out, engine_state_verdict *verdict, const engine_config *cfg, rds_error *err);
+/* engine_open_checked without the verdict. */
 int engine_open(engine **out, const engine_config *cfg, rds_error *err);
+/* Paths under <state_dir>/quarantine/ when the engine opened (moved there at this start or
+ * earlier), sorted; *out is lent and lives as long as e. Any thread. */
+size_t engine_quarantined(const engine *e, const char *const **out);
 /* Stops the worker and, cleanly, every instance process. NULL is a no-op. */
 void engine_close(engine *e);
 

@@ -519,7 +519,8 @@ static void test_supervisor__reconcile_after_close(void)
         return;
     bool run[2] = { true, false };
     rds_error err = { 0 };
-    CHECK_INT(sv_reconcile(sv, specs, run, 2, &err), 0);
+    const char *discard[1] = { "db-C" };   /* deleted in the model */
+    CHECK_INT(sv_reconcile(sv, specs, run, 2, discard, 1, &err), 0);
     CHECK(sv_instance_running(sv, "db-A"));
     CHECK(!sv_instance_running(sv, "db-B"));
     CHECK_STR(master_q1(pa, "SELECT x FROM t"), "5");
@@ -532,7 +533,7 @@ static void test_supervisor__reconcile_after_close(void)
     int pids[4], pid1;
     CHECK_INT(sv_instance_pids(sv, "db-A", pids, 1), 1);
     pid1 = pids[0];
-    CHECK_INT(sv_reconcile(sv, specs, run, 2, &err), 0);
+    CHECK_INT(sv_reconcile(sv, specs, run, 2, NULL, 0, &err), 0);
     CHECK_INT(sv_instance_pids(sv, "db-A", pids, 1), 1);
     CHECK_INT(pids[0], pid1);
     sv_close(sv);
@@ -575,20 +576,36 @@ static void test_supervisor__reconcile_adopts_forgotten(void)
     sv_instance_spec specs[1] = { spec_for("db-KEEP", pa) };
     bool run[1] = { true };
     rds_error err = { 0 };
-    CHECK_INT(sv_reconcile(sv, specs, run, 1, &err), 0);
+    CHECK_INT(sv_reconcile(sv, specs, run, 1, NULL, 0, &err), 0);
     int now[4];
     CHECK_INT(sv_instance_pids(sv, "db-KEEP", now, 1), 1);
     CHECK_INT(now[0], pids[0]);
     CHECK_STR(master_q1(pa, "SELECT 1"), "1");
-    /* the unlisted instance: processes killed, directory removed */
+    /* issue #7: the unlisted instance nobody said was deleted: stopped and moved to
+     * quarantine with its data, never removed */
     char dir[600];
     snprintf(dir, sizeof dir, "%s/instances/db-GONE", g_state);
     CHECK(!exists(dir));
     CHECK(sv_port_free(pb));
+    CHECK(!pid_alive(pids[1]));
+    snprintf(dir, sizeof dir, "%s/quarantine", g_state);
+    DIR *qd = opendir(dir);
+    bool found = false;
+    struct dirent *qe;
+    while (qd && (qe = readdir(qd)) != NULL) {
+        if (strncmp(qe->d_name, "db-GONE-", 8) == 0) {
+            char pgv[900];
+            snprintf(pgv, sizeof pgv, "%s/%s/data/PG_VERSION", dir, qe->d_name);
+            found = exists(pgv);
+        }
+    }
+    if (qd)
+        closedir(qd);
+    CHECK(found);
     /* an adopted postmaster on the wrong port is restarted on the spec's port */
     int pa2 = next_port();
     specs[0].port = pa2;
-    CHECK_INT(sv_reconcile(sv, specs, run, 1, &err), 0);
+    CHECK_INT(sv_reconcile(sv, specs, run, 1, NULL, 0, &err), 0);
     CHECK_INT(sv_instance_pids(sv, "db-KEEP", now, 1), 1);
     CHECK(now[0] != pids[0]);
     CHECK_STR(master_q1(pa2, "SELECT 1"), "1");

@@ -538,6 +538,104 @@ static void test_store__open_bad_path(void)
     store_close(s);
 }
 
+/* ---- issue #7: store_inspect refuses what it must, and changes nothing ---- */
+
+static char *slurp(const char *p, size_t *n)
+{
+    FILE *f = fopen(p, "rb");
+    *n = 0;
+    if (!f)
+        return NULL;
+    char *buf = malloc(1 << 20);
+    *n = fread(buf, 1, 1 << 20, f);
+    fclose(f);
+    return buf;
+}
+
+static void patch(const char *p, long off, const void *bytes, size_t n)
+{
+    FILE *f = fopen(p, "r+b");
+    CHECK(f != NULL);
+    if (!f)
+        return;
+    fseek(f, off, SEEK_SET);
+    CHECK(fwrite(bytes, 1, n, f) == n);
+    fclose(f);
+}
+
+/* Closes S so the WAL is checkpointed into the file and only the file matters. */
+static void close_store(void)
+{
+    fill();
+    store_close(S);
+    S = NULL;
+}
+
+static void test_store__issue_7_inspect_absent_empty_ok(void)
+{
+    store_file_state st;
+    char other[192];
+    snprintf(other, sizeof other, "%s/missing.db", dir);
+    CHECK(store_inspect(&st, other, &E) == 0);
+    CHECK_INT(st, STORE_FILE_ABSENT);
+    FILE *f = fopen(other, "w");
+    fclose(f);
+    CHECK(store_inspect(&st, other, &E) == 0);
+    CHECK_INT(st, STORE_FILE_ABSENT);
+    unlink(other);
+    close_store();
+    CHECK(store_inspect(&st, path, &E) == 0);
+    CHECK_INT(st, STORE_FILE_OK);
+}
+
+static void test_store__issue_7_newer_schema_refused_not_rewritten(void)
+{
+    close_store();
+    static const unsigned char v999[4] = { 0, 0, 0x03, 0xe7 }; /* user_version, header offset 60 */
+    patch(path, 60, v999, 4);
+    size_t n0 = 0, n1 = 0;
+    char *before = slurp(path, &n0);
+    store_file_state st;
+    CHECK(store_inspect(&st, path, &E) == -1);
+    CHECK_INT(st, STORE_FILE_TOO_NEW);
+    CHECK(strstr(E.message, "schema version 999") != NULL);
+    rds_error_clear(&E);
+    CHECK(store_open(&S, path, &E) == -1);   /* was: silently rewritten to 1 */
+    CHECK(S == NULL);
+    char *after = slurp(path, &n1);
+    CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+}
+
+static void test_store__issue_7_damaged_refused_unchanged(void)
+{
+    close_store();
+    size_t n0 = 0, n1 = 0;
+    char *good = slurp(path, &n0);
+    CHECK(good && n0 >= 3 * 4096);
+    if (!good)
+        return;
+    char junk[4096];
+    memset(junk, 0xff, sizeof junk);
+    patch(path, 4096, junk, sizeof junk);   /* page 2, a table's b-tree root */
+    char *before = slurp(path, &n0);
+    store_file_state st;
+    CHECK(store_inspect(&st, path, &E) == -1);
+    CHECK_INT(st, STORE_FILE_DAMAGED);
+    char *after = slurp(path, &n1);
+    CHECK(before && after && n0 == n1 && memcmp(before, after, n0) == 0);
+    free(before);
+    free(after);
+    /* not a database at all */
+    patch(path, 0, junk, 100);
+    rds_error_clear(&E);
+    CHECK(store_inspect(&st, path, &E) == -1);
+    CHECK_INT(st, STORE_FILE_DAMAGED);
+    CHECK(strstr(E.message, "not a readable SQLite database") != NULL);
+    free(good);
+}
+
 static const check_case cases[] = {
     TEST(test_store__instance_round_trip),
     TEST(test_store__instance_put_replaces),
@@ -552,5 +650,8 @@ static const check_case cases[] = {
     TEST(test_store__rollback_leaves_no_change),
     TEST(test_store__transaction_isolated_from_other_connection),
     TEST(test_store__open_bad_path),
+    TEST(test_store__issue_7_inspect_absent_empty_ok),
+    TEST(test_store__issue_7_newer_schema_refused_not_rewritten),
+    TEST(test_store__issue_7_damaged_refused_unchanged),
 };
 CHECK_MAIN(cases, setup, cleanup)

@@ -12,7 +12,24 @@
 
 typedef struct store store;
 
-/* Opens (creating if needed) the database at path, applies migrations. */
+/* What store_inspect found at a path. */
+typedef enum store_file_state {
+    STORE_FILE_OK,      /* an rdslocal database this binary can open (maybe after additive migration) */
+    STORE_FILE_ABSENT,  /* no file, a 0-byte file, or a database without any table: nothing recorded */
+    STORE_FILE_DAMAGED, /* not a database, fails PRAGMA quick_check, not rdslocal's, or a required
+                           table or column is missing */
+    STORE_FILE_TOO_NEW, /* its schema version (user_version) is newer than this binary's */
+} store_file_state;
+
+/* Checks the database at path without changing it (read-only connection, no checkpoint
+ * on close: the file stays byte-identical): SQLite's quick_check, the schema version and
+ * the tables and columns every version has. Returns 0 with *out OK or ABSENT; -1 with
+ * *out DAMAGED or TOO_NEW and err->message saying why (err->detail: SQLite's text). Run
+ * once at start-up, before store_open creates or migrates anything. */
+int store_inspect(store_file_state *out, const char *path, rds_error *err);
+
+/* Opens (creating if needed) the database at path, applies migrations. A file with a
+ * newer schema version is refused (INTERNAL_FAILURE), never rewritten. */
 int store_open(store **out, const char *path, rds_error *err);
 void store_close(store *s); /* NULL is a no-op */
 

@@ -13,6 +13,10 @@
  *                                        logging collector takes over
  *   <state_dir>/spare/<major>/<name>/    pre-cloned data dirs (spare pool)
  *   <state_dir>/lib/rdslocal_guard.so    copy of the guard module every instance preloads
+ *   <state_dir>/quarantine/<key>-<time>  data dirs no instance of the model owned, moved
+ *                                        there at reconcile instead of being deleted
+ * The state dir itself is 0700, or 0710 with pg_user's group when running as root (set
+ * by sv_open, existing dirs too): the postgres user only traverses it.
  *
  * Roles inside every instance, as on RDS: `rdsadmin` is the only superuser (it logs in
  * over the private unix socket with trust auth); `rds_superuser` is a NOLOGIN role with
@@ -44,7 +48,8 @@
 typedef struct sv_supervisor sv_supervisor;
 
 typedef struct sv_config {
-    const char *state_dir;    /* instances under <state_dir>/instances/<key>/; created 0755 if missing */
+    const char *state_dir;    /* instances under <state_dir>/instances/<key>/; created if missing, then
+                                 made 0700 (0710, group of pg_user, as root) */
     const char *template_dir; /* cache of initdb templates, <template_dir>/<major>/; may be shared by
                                  several state dirs and processes (built under an flock, renamed in) */
     const char *pg_user;      /* OS user for postgres when running as root; NULL: "postgres" */
@@ -62,8 +67,8 @@ typedef struct sv_engine_version {
 } sv_engine_version;
 
 /* Opens a supervisor on cfg->state_dir (strings are copied). Creates the state and
- * template dirs (0755) if missing, finds the installed majors, checks (as root) that
- * cfg->pg_user exists and can traverse both dirs, and starts a background thread that
+ * template dirs if missing (the state dir's mode: see sv_config), finds the installed
+ * majors, checks (as root) that cfg->pg_user exists and can traverse both dirs, and starts a background thread that
  * builds missing templates and fills the spare pool. Fast: no initdb on this path.
  * Does not start or adopt any instance: call sv_reconcile for that.
  * Errors: INTERNAL_FAILURE (no postgres installed, guard module missing, unknown pg_user, dir not traversable
@@ -123,6 +128,13 @@ int sv_instance_restart(sv_supervisor *sv, const sv_instance_spec *spec, rds_err
  * exist: DB_INSTANCE_NOT_FOUND. */
 int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err);
 
+/* Moves <state_dir>/instances/<key> (a directory or any other entry) to
+ * <state_dir>/quarantine/<key>-<UTC yyyymmddThhmmssZ>[-N] after stopping any postgres
+ * running there (fast shutdown, as sv_instance_stop), and logs a WARN naming both
+ * paths. Nothing is deleted: this is what happens to data no instance of the model
+ * owns. dest (may be NULL) receives the new path. Errors: INTERNAL_FAILURE (rename). */
+int sv_instance_quarantine(sv_supervisor *sv, const char *key, char *dest, size_t dest_n, rds_error *err);
+
 /* ALTER ROLE <username> PASSWORD on the running server (password hashed client side,
  * so it never appears in postgres logs). Errors: DB_INSTANCE_NOT_FOUND,
  * INVALID_DB_INSTANCE_STATE (not running), INTERNAL_FAILURE (e.g. no such role). */
@@ -161,14 +173,17 @@ typedef struct sv_event {
  * being started or stopped on purpose are never reported. */
 size_t sv_poll(sv_supervisor *sv, sv_event *events, size_t max);
 
-/* Start-up reconcile after rdslocal restarted or was killed. For each spec with
- * should_run[i]: adopt the postmaster named by its postmaster.pid if it is a live
- * postgres on that data dir listening on the spec's port (restart it if the port
+/* Start-up reconcile after rdslocal restarted or was killed. First, every entry of
+ * <state_dir>/instances/ whose key is not in specs: if its key is in discard (instances
+ * the caller's model knows were deleted, or whose create never finished), its processes
+ * are killed and the directory removed; any other is data the model has no record of,
+ * and is moved to quarantine (sv_instance_quarantine), never removed. Then, for each
+ * spec with should_run[i]: adopt the postmaster named by its postmaster.pid if it is a
+ * live postgres on that data dir listening on the spec's port (restart it if the port
  * differs), else start it. For each spec with !should_run[i]: make sure it is stopped.
- * Every directory under <state_dir>/instances/ whose key is not in specs: its processes
- * are killed and the directory removed. Starts run in parallel. Processes every spec
- * even if one fails; returns -1 with the first error. */
+ * Starts run in parallel. Processes every entry even if one fails; returns -1 with the
+ * first error. */
 int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *should_run,
-                 size_t n, rds_error *err);
+                 size_t n, const char *const *discard, size_t n_discard, rds_error *err);
 
 #endif
