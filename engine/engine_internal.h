@@ -88,7 +88,7 @@ void *engine__worker_main(void *arg);
 /* ---- resource registry (core/registry.c) ----
  * One row per resource family: its ARN resource type, its DescribeEvents SourceType, and
  * how to find one by name. ARN resolution (tags), tag clean-up and events go through it;
- * a new family adds one line to the registry table. */
+ * a new family adds one line to core/kinds.def. */
 typedef struct engine_kind {
     const char *arn_type;       /* "db", "subgrp" */
     const char *source_type;    /* "db-instance"; NULL: the family emits no events */
@@ -96,8 +96,9 @@ typedef struct engine_kind {
      * family's not-found error. */
     int (*exists)(engine_req *r, store *s, const char *name, rds_error *err);
 } engine_kind;
-extern const engine_kind engine__kind_instance;     /* instances/instances.c */
-extern const engine_kind engine__kind_subnet_group; /* subnet_groups/subnet_groups.c */
+#define ENGINE_KIND(name) extern const engine_kind engine__kind_##name;
+#include "core/kinds.def"
+#undef ENGINE_KIND
 /* The family with that ARN resource type; NULL if none. */
 const engine_kind *engine__kind_by_arn_type(const char *arn_type);
 /* ARN of a resource of kind k: arn:aws:rds:<region>:<account>:<type>:<name>, in arena a. */

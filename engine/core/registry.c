@@ -1,14 +1,15 @@
 /* registry.c: the resource registry, one row per resource family (ARN resource type,
  * events source type, lookup; see engine_kind in engine_internal.h). ARN resolution for
  * the tagging operations, tag clean-up and events use it, so a new family (snapshots,
- * parameter groups, ...) registers here with one line and touches nothing else central. */
+ * parameter groups, ...) registers with one line in core/kinds.def and touches nothing else central. */
 #include "engine_internal.h"
 
 #include <string.h>
 
 static const engine_kind *const kinds[] = {
-    &engine__kind_instance,
-    &engine__kind_subnet_group,
+#define ENGINE_KIND(name) &engine__kind_##name,
+#include "core/kinds.def"
+#undef ENGINE_KIND
 };
 
 const engine_kind *engine__kind_by_arn_type(const char *arn_type)
