@@ -41,7 +41,7 @@ int rds_clock_set_offset_ms(int64_t offset_ms)
 }
 
 /* Civil date from days since 1970-01-01 (H. Hinnant's algorithm), the inverse of
- * days_from_civil below. */
+ * rds_days_from_civil below. */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
     z += 719468;
@@ -95,7 +95,7 @@ void rds_time_iso8601(char *buf, size_t n, int64_t at_ms)
 }
 
 /* Days from 1970-01-01 to y-m-d (proleptic Gregorian), after H. Hinnant's algorithm. */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+int64_t rds_days_from_civil(int64_t y, unsigned m, unsigned d)
 {
     y -= m <= 2;
     int64_t era = (y >= 0 ? y : y - 399) / 400;
@@ -177,7 +177,7 @@ int rds_time_parse(const char *s, int64_t *out_ms)
     }
     if (*p || mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
-    int64_t days = days_from_civil(y, (unsigned)mo, (unsigned)d);
+    int64_t days = rds_days_from_civil(y, (unsigned)mo, (unsigned)d);
     *out_ms = ((days * 86400 + h * 3600 + mi * 60 + se) - off_min * 60) * 1000 + ms;
     return 0;
 }
@@ -215,4 +215,18 @@ char *rds_lower(char *s)
     for (char *p = s; p && *p; p++)
         *p = (char)tolower((unsigned char)*p);
     return s;
+}
+
+const char *rds_format_int(char buf[RDS_INT_TEXT_MAX], int64_t v)
+{
+    char *p = buf + RDS_INT_TEXT_MAX;
+    uint64_t u = v < 0 ? (uint64_t)0 - (uint64_t)v : (uint64_t)v;
+    *--p = '\0';
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0)
+        *--p = '-';
+    return p;
 }

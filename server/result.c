@@ -2,6 +2,8 @@
  * every encoder, then one call into the protocol's encoder. */
 #include "result.h"
 
+#include "rdslocal/base.h"
+
 #include <assert.h>
 #include <math.h>
 #include <string.h>
@@ -40,16 +42,8 @@ void res_str(res_out *r, const char *name, const char *value)
 
 void res_int(res_out *r, const char *name, int64_t value)
 {
-    char b[24], *p = b + sizeof b;
-    uint64_t u = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-    *--p = '\0';
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (value < 0)
-        *--p = '-';
-    r->enc->num(r->st, name, p);
+    char b[RDS_INT_TEXT_MAX];
+    r->enc->num(r->st, name, rds_format_int(b, value));
 }
 
 void res_double(res_out *r, const char *name, double value)

@@ -416,17 +416,6 @@ static bool rfc1123_to_iso(char out[17], const char *s)
     return true;
 }
 
-/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm). */
-static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    unsigned yoe = (unsigned)(y - era * 400);
-    unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + (int64_t)doe - 719468;
-}
-
 int sigv4_parse_time(int64_t *out_ms, const char *s)
 {
     if (!s || !is_iso_basic(s))
@@ -435,7 +424,7 @@ int sigv4_parse_time(int64_t *out_ms, const char *s)
     if (sscanf(s, "%4d%2d%2dT%2d%2d%2dZ", &y, &mo, &d, &hh, &mm, &ss) != 6 || mo < 1 || mo > 12 ||
         d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60)
         return -1;
-    *out_ms = (days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss) * 1000;
+    *out_ms = (rds_days_from_civil(y, (unsigned)mo, (unsigned)d) * 86400 + hh * 3600 + mm * 60 + ss) * 1000;
     return 0;
 }
 

@@ -181,16 +181,8 @@ void xml_str(xml_out *x, const char *name, const char *value)
 
 void xml_int(xml_out *x, const char *name, int64_t value)
 {
-    char b[24], *p = b + sizeof b;
-    uint64_t u = value < 0 ? (uint64_t)0 - (uint64_t)value : (uint64_t)value;
-    *--p = '\0';
-    do {
-        *--p = (char)('0' + u % 10);
-        u /= 10;
-    } while (u);
-    if (value < 0)
-        *--p = '-';
-    xml_str(x, name, p);
+    char b[RDS_INT_TEXT_MAX];
+    xml_str(x, name, rds_format_int(b, value));
 }
 
 void xml_bool(xml_out *x, const char *name, bool value)

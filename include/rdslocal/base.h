@@ -84,6 +84,8 @@ void strbuf_reset(strbuf *b);
 int64_t rds_now_ms(void);
 int64_t rds_real_now_ms(void);
 int64_t rds_clock_offset_ms(void);
+/* Days from 1970-01-01 to the proleptic Gregorian date y-m-d (m 1..12, d 1..31); any year. */
+int64_t rds_days_from_civil(int64_t y, unsigned m, unsigned d);
 /* Sets the offset; refuses (returns -1) an offset smaller than the current one. */
 int rds_clock_set_offset_ms(int64_t offset_ms);
 /* "2026-11-27T18:30:00.123Z" into buf (>= 32 bytes). */
@@ -99,5 +101,9 @@ void rds_random_upper(char *buf, size_t n);
 void rds_uuid(char buf[37]);
 /* Lower-cases s in place and returns it. */
 char *rds_lower(char *s);
+/* Decimal text of v written into buf (any int64_t, INT64_MIN included, fits); returns a
+ * pointer into buf (not necessarily its start). No locale, no printf: the renderers' hot path. */
+enum { RDS_INT_TEXT_MAX = 24 };
+const char *rds_format_int(char buf[RDS_INT_TEXT_MAX], int64_t v);
 
 #endif
