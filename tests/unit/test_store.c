@@ -219,6 +219,17 @@ static void test_store__instance_delete_and_ports(void)
     CHECK(used); /* ports are per host, not per region */
     CHECK(store_port_used(S, 15434, &used, &E) == 0);
     CHECK(!used);
+    int64_t next = 0;
+    CHECK(store_port_next_used(S, 15000, 16000, &next, &E) == 0);
+    CHECK_INT(next, 15432);
+    CHECK(store_port_next_used(S, 15433, 16000, &next, &E) == 0);
+    CHECK_INT(next, 15433);
+    CHECK(store_port_next_used(S, 15434, 16000, &next, &E) == 0);
+    CHECK_INT(next, -1);
+    CHECK(store_port_next_used(S, 15000, 15432, &next, &E) == 0);
+    CHECK_INT(next, 15432);
+    CHECK(store_port_next_used(S, 15000, 15431, &next, &E) == 0);
+    CHECK_INT(next, -1);
     CHECK(store_instance_delete(S, "us-east-1", "a", &E) == 0);
     CHECK(store_port_used(S, 15432, &used, &E) == 0);
     CHECK(!used);

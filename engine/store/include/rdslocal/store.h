@@ -52,9 +52,9 @@ int store_instance_put(store *s, const db_instance *inst, rds_error *err); /* in
 int store_instance_delete(store *s, const char *region, const char *id, rds_error *err);
 /* Is the TCP port used by any instance (any region)? */
 int store_port_used(store *s, int64_t port, bool *used, rds_error *err);
-/* The ports in [lo, hi] used by instances (any region), ascending, in arena a. */
-int store_ports_in_range(store *s, arena *a, int64_t lo, int64_t hi, int64_t **ports, size_t *n_out,
-                         rds_error *err);
+/* The lowest port in [from, hi] used by an instance (any region), or -1 if none: one
+ * index seek (db_instance_by_port). */
+int store_port_next_used(store *s, int64_t from, int64_t hi, int64_t *next, rds_error *err);
 
 /* ---- DB subnet groups ---- */
 int store_subnet_group_get(store *s, arena *a, const char *region, const char *name,
