@@ -72,6 +72,26 @@ int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rd
     return store__select_rows(s, a, &t, "ORDER BY region, id", NULL, 0, NULL, 0, (void ***)out, n_out, err);
 }
 
+int store_instance_due(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    strbuf where;
+    strbuf_init(&where);
+    strbuf_puts(&where, "WHERE status IN ('deleted', 'stopped')");
+    for (size_t i = 0; i < DBI_P__COUNT; i++) {
+        const model_pending_field *p = &db_instance_pending[i];
+        if (p->type == MF_STR)
+            strbuf_printf(&where, " OR %s IS NOT NULL", p->column);
+        else
+            /* NULL reads as 0 (read_row), as in a column added by a later schema */
+            strbuf_printf(&where, " OR ifnull(%s, 0) <> %lld", p->column, (long long)p->none);
+    }
+    strbuf_puts(&where, " ORDER BY region, id");
+    int rc = store__select_rows(s, a, &t, where.data, NULL, 0, NULL, 0, (void ***)out, n_out, err);
+    strbuf_free(&where);
+    return rc;
+}
+
 int store_instance_put(store *s, const db_instance *inst, rds_error *err)
 {
     table_def t = store__table(ST_INSTANCE);
