@@ -382,10 +382,15 @@ static void test_store__events_window_filter_paging_prune(void)
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, last, 2, &last), "m3,m4");
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, last, 2, &last), "m5");
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, last, 2, &last), "");
-    /* prune drops strictly older events, every region */
+    /* prune drops strictly older events, every region (it walks them one by one) */
+    add_event("ap-south-1", "db9", "db-instance", "a0", 100);
+    add_event("ap-south-1", "db9", "db-instance", "a1", 6000);
     CHECK(store_event_prune(S, 3000, &E) == 0);
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "m3,m4,m5");
     CHECK_STR(events_csv("eu-west-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "");
+    CHECK_STR(events_csv("ap-south-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "a1");
+    CHECK(store_event_prune(S, 3000, &E) == 0);   /* nothing left to prune */
+    CHECK_STR(events_csv("ap-south-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "a1");
 }
 
 static void test_store__subnet_groups(void)
