@@ -5,7 +5,8 @@
 # STEP instances at a time until TOTAL; after each step it prints the create rate of that
 # step and the latency of DescribeDBInstances for one identifier (500 requests, a different
 # existing identifier each, so the response cache does not answer: a primary-key lookup,
-# which must not grow with the instance count). Creates carry no Port, so in API-only mode nothing is
+# which must not grow with the instance count), and the server's CPU time per create (all
+# its threads, from /proc/PID/stat: steadier than the rate on a shared machine). Creates carry no Port, so in API-only mode nothing is
 # allocated per create. rdslocal enforces no instance quota, so nothing needs raising.
 #
 # Environment (all optional):
@@ -51,6 +52,11 @@ until curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:$port/_rdslocal/healt
     sleep 0.1
 done
 
+hz="$(getconf CLK_TCK)"
+cpu_ticks() { # utime + stime of the server, all threads (worker tick included)
+    awk '{print $14 + $15}' "/proc/$rds_pid/stat"
+}
+
 field() { # key, RESULT line
     sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
 }
@@ -59,13 +65,15 @@ CREATE='Action=CreateDBInstance&Version=2014-10-31&DBInstanceIdentifier=scale{n}
 
 echo "rdslocal --no-engine, 1 client, $STEP creates per step up to $TOTAL ($(date -u +%FT%TZ), $(nproc) CPUs)"
 echo
-echo "| instances | creates/s | create p50 ms | create p99 ms | errors | Describe one id p50 ms | p99 ms |"
-echo "|---|---|---|---|---|---|---|"
+echo "| instances | creates/s | create p50 ms | create p99 ms | errors | server CPU ms/create | Describe one id p50 ms | p99 ms |"
+echo "|---|---|---|---|---|---|---|---|"
 done_n=0
 while [ "$done_n" -lt "$TOTAL" ]; do
     n=$STEP
     [ $((done_n + n)) -gt "$TOTAL" ] && n=$((TOTAL - done_n))
+    t0="$(cpu_ticks)"
     res="$("$LOADGEN" -p "$port" -c 1 -n "$n" -d "$STEP_TIMEOUT" -s "$done_n" -b "$CREATE" | grep '^RESULT')"
+    t1="$(cpu_ticks)"
     made="$(field requests "$res")"
     errs="$(field errors "$res")"
     # DescribeDBInstances of one identifier, 500 requests, each for another of the
@@ -73,8 +81,9 @@ while [ "$done_n" -lt "$TOTAL" ]; do
     one='Action=DescribeDBInstances&Version=2014-10-31&DBInstanceIdentifier=scale{n}'
     dres="$("$LOADGEN" -p "$port" -c 1 -n 500 -s $((done_n + made - 500)) -b "$one" | grep '^RESULT')"
     done_n=$((done_n + made))
-    printf '| %d-%d | %s | %s | %s | %s | %s | %s |\n' "$((done_n - made))" "$done_n" \
-        "$(field rps "$res")" "$(field p50_ms "$res")" "$(field p99_ms "$res")" "$errs" \
+    cpu="$(awk -v t="$((t1 - t0))" -v hz="$hz" -v n="$made" 'BEGIN { printf "%.3f", n ? t * 1000 / hz / n : 0 }')"
+    printf '| %d-%d | %s | %s | %s | %s | %s | %s | %s |\n' "$((done_n - made))" "$done_n" \
+        "$(field rps "$res")" "$(field p50_ms "$res")" "$(field p99_ms "$res")" "$errs" "$cpu" \
         "$(field p50_ms "$dres")" "$(field p99_ms "$dres")"
     [ "$(field errors "$dres")" = 0 ] || echo "note: $(field errors "$dres") DescribeDBInstances errors in this step"
     if [ "$made" -lt "$n" ] || [ "$errs" != 0 ]; then
