@@ -177,7 +177,9 @@ void engine_tick(engine *e)
     arena *a = arena_new();
     db_instance **all;
     size_t n;
-    if (store_instance_all(s, a, &all, &n, &err) == 0) {
+    /* Only the instances a rule may act on (deleted, stopped, something pending): the
+     * others would each cost a row read and a lock every tick (issue #7 item 9). */
+    if (store_instance_due(s, a, &all, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {
             engine_req r = { .e = e, .a = a, .region = all[i]->region };
             tick_ctx c = { .prev = prev, .now = now };

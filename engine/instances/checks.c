@@ -109,42 +109,48 @@ int instances__check_sgs(const str_list *l, rds_error *err)
     return 0;
 }
 
-/* Chooses a port. An explicit port is honoured when free; without one the next free port of
- * the configured range is used (several local instances cannot all own 5432). Caller holds
+/* Chooses a port. In API-only mode (--no-engine) nothing listens, so nothing is allocated:
+ * the instance reports the requested port, or the engine's default, as on AWS where every
+ * instance has a host of its own. With engines, an explicit port is honoured when free;
+ * without one the lowest free port of the configured range is used (several local
+ * instances cannot all own 5432). Each probe is one index seek, so the cost grows with the
+ * ports taken before the first gap, not with the number of instances. Caller holds
  * port_mu until the row is inserted. */
 int instances__choose_port(engine *e, store *s, const opt_int *want, int64_t *out, rds_error *err)
 {
+    if (want->set && rules_port((int)want->v, err))
+        return -1;
+    if (e->cfg.no_engine) {
+        *out = want->set ? want->v : RULES_DEFAULT_PORT_POSTGRES;
+        return 0;
+    }
     if (want->set) {
-        if (rules_port((int)want->v, err))
-            return -1;
         bool used;
         if (store_port_used(s, want->v, &used, err))
             return -1;
-        if (used || (!e->cfg.no_engine && !sv_port_free((int)want->v)))
+        if (used || !sv_port_free((int)want->v))
             return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                             "Port %lld is already in use on this host; choose another Port or omit it.",
                             (long long)want->v);
         *out = want->v;
         return 0;
     }
-    int64_t *used;
-    size_t n_used, k = 0;
-    arena *a = arena_new();
-    int rc = store_ports_in_range(s, a, e->cfg.port_min, e->cfg.port_max, &used, &n_used, err);
-    for (int p = e->cfg.port_min; rc == 0 && p <= e->cfg.port_max; p++) {
-        while (k < n_used && used[k] < p)
-            k++;
-        if (k < n_used && used[k] == p)
+    int64_t p = e->cfg.port_min;
+    while (p <= e->cfg.port_max) {
+        int64_t next_used;
+        if (store_port_next_used(s, p, e->cfg.port_max, &next_used, err))
+            return -1;
+        if (next_used == p) {   /* taken by an instance: try the next one */
+            p++;
             continue;
-        if (e->cfg.no_engine || sv_port_free(p)) {
+        }
+        /* p is free in the model (the next taken one, if any, is above it) */
+        if (sv_port_free((int)p)) {
             *out = p;
-            arena_free(a);
             return 0;
         }
+        p++;                    /* something else on this host listens there */
     }
-    arena_free(a);
-    if (rc)
-        return -1;
     return rds_fail(err, RDS_E_INSUFFICIENT_DB_INSTANCE_CAPACITY,
                     "No free port left in the configured range %d-%d.", e->cfg.port_min, e->cfg.port_max);
 }

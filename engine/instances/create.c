@@ -31,8 +31,8 @@ static int check_engine(engine_op *op, rds_error *err)
         return -1;
     const char *id = rds_lower(arena_strdup(r->a, in->id));
     op->name = c->id = id;
-    if (!in->engine || strcmp(in->engine, "postgres") != 0)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid DB engine: %s", in->engine ? in->engine : "");
+    if (rules_engine(in->engine, err))
+        return -1;
     const char *version;
     if (instances__resolve_version(r, in->engine_version, &version, err))
         return -1;

@@ -168,11 +168,13 @@ static int check_rename_and_port(engine_op *op, rds_error *err)
             return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
     }
     bool port_change = c->port_change = in->port.set && in->port.v != d->port;
-    if (port_change) {
+    /* API-only mode (--no-engine): nothing listens, so the port is only recorded (on AWS
+     * every instance has a host of its own); with engines it must be free here. */
+    if (port_change && !e->cfg.no_engine) {
         bool used;
         if (store_port_used(op->s, in->port.v, &used, err))
             return -1;
-        if (used || (!e->cfg.no_engine && !sv_port_free((int)in->port.v)))
+        if (used || !sv_port_free((int)in->port.v))
             return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                             "Port %lld is already in use on this host; choose another DBPortNumber.",
                             (long long)in->port.v);

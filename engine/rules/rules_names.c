@@ -20,6 +20,9 @@
  *                         this case is not public.
  *   DBName characters     AWS wording "DBName must begin with a letter and contain only
  *                         alphanumeric characters." (terraform-aws-rds #475, real AWS).
+ *   engine                AWS code and message start "InvalidParameterValue: Invalid DB engine"
+ *                         (cloudfoundry-community/pe-rds-broker #8, real AWS); then the engine
+ *                         asked for and which engines rdslocal offers (ours).
  *   subnet group, port,   AWS-styled: AWS's texts are not public. Retention follows the
  *   retention             "Invalid backup retention period: N. Retention period must be between
  *                         1 and 35." text that DocDB/Neptune (same control plane) return. */
@@ -223,6 +226,14 @@ int rules_db_name(const char *engine, const char *value, rds_error *err)
                         "DBName %s cannot be used as it is a reserved word used by the engine",
                         value);
     return 0;
+}
+
+int rules_engine(const char *engine, rds_error *err)
+{
+    if (engine && strcmp(engine, "postgres") == 0)
+        return 0;
+    return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid DB engine: %.64s. rdslocal offers: %s.",
+                    engine ? engine : "", RULES_ENGINES_OFFERED);
 }
 
 int rules_port(int port, rds_error *err)

@@ -2,6 +2,7 @@
 #include "store_internal.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 /* ---- events ---- */
@@ -77,13 +78,42 @@ int store_event_list(store *s, arena *a, const char *region, const char *source_
     return 0;
 }
 
+/* Per region, so that both the region walk (min(region) after the last one) and the
+ * delete are seeks on event_by_time (region, at_ms): the cost is the regions and the rows
+ * removed, not the events kept (issue #7 item 9: the worker prunes every second). */
 int store_event_prune(store *s, int64_t before_ms, rds_error *err)
 {
-    sqlite3_stmt *st;
-    if (store__prepare(s, &st, "DELETE FROM event WHERE at_ms < ?", err))
-        return -1;
-    sqlite3_bind_int64(st, 1, before_ms);
-    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store__sql_fail(s, err, "prune events");
-    store__release(s, st);
+    char *region = strdup("");
+    int rc = region ? 0 : rds_fail(err, RDS_E_INTERNAL_FAILURE, "out of memory");
+    while (rc == 0) {
+        sqlite3_stmt *st;
+        if (store__prepare(s, &st, "SELECT min(region) FROM event WHERE region > ?", err)) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_text(st, 1, region, -1, SQLITE_TRANSIENT);
+        int r = sqlite3_step(st);
+        char *next = r == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL
+                         ? strdup((const char *)sqlite3_column_text(st, 0))
+                         : NULL;
+        store__release(s, st);
+        if (r != SQLITE_ROW) {
+            rc = store__sql_fail(s, err, "prune events");
+            break;
+        }
+        if (!next)
+            break;   /* no region after the last one: done */
+        free(region);
+        region = next;
+        if (store__prepare(s, &st, "DELETE FROM event WHERE region = ? AND at_ms < ?", err)) {
+            rc = -1;
+            break;
+        }
+        sqlite3_bind_text(st, 1, region, -1, SQLITE_STATIC);
+        sqlite3_bind_int64(st, 2, before_ms);
+        rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store__sql_fail(s, err, "prune events");
+        store__release(s, st);
+    }
+    free(region);
     return rc;
 }

@@ -1,5 +1,5 @@
 /* store_instances.c: the db_instance table (see store.h): get, list, put, delete, and the
- * port queries. */
+ * port queries (both index seeks on db_instance_by_port). */
 #include "store_internal.h"
 
 #include <stdio.h>
@@ -72,6 +72,26 @@ int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rd
     return store__select_rows(s, a, &t, "ORDER BY region, id", NULL, 0, NULL, 0, (void ***)out, n_out, err);
 }
 
+int store_instance_due(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_INSTANCE);
+    strbuf where;
+    strbuf_init(&where);
+    strbuf_puts(&where, "WHERE status IN ('deleted', 'stopped')");
+    for (size_t i = 0; i < DBI_P__COUNT; i++) {
+        const model_pending_field *p = &db_instance_pending[i];
+        if (p->type == MF_STR)
+            strbuf_printf(&where, " OR %s IS NOT NULL", p->column);
+        else
+            /* NULL reads as 0 (read_row), as in a column added by a later schema */
+            strbuf_printf(&where, " OR ifnull(%s, 0) <> %lld", p->column, (long long)p->none);
+    }
+    strbuf_puts(&where, " ORDER BY region, id");
+    int rc = store__select_rows(s, a, &t, where.data, NULL, 0, NULL, 0, (void ***)out, n_out, err);
+    strbuf_free(&where);
+    return rc;
+}
+
 int store_instance_put(store *s, const db_instance *inst, rds_error *err)
 {
     table_def t = store__table(ST_INSTANCE);
@@ -92,32 +112,18 @@ int store_port_used(store *s, int64_t port, bool *used, rds_error *err)
     return 0;
 }
 
-int store_ports_in_range(store *s, arena *a, int64_t lo, int64_t hi, int64_t **ports, size_t *n_out,
-                         rds_error *err)
+int store_port_next_used(store *s, int64_t from, int64_t hi, int64_t *next, rds_error *err)
 {
     sqlite3_stmt *st;
-    if (store__prepare(s, &st, "SELECT DISTINCT port FROM db_instance WHERE port BETWEEN ? AND ? ORDER BY port", err))
+    if (store__prepare(s, &st, "SELECT min(port) FROM db_instance WHERE port BETWEEN ? AND ?", err))
         return -1;
-    sqlite3_bind_int64(st, 1, lo);
+    sqlite3_bind_int64(st, 1, from);
     sqlite3_bind_int64(st, 2, hi);
-    size_t cap = 16, n = 0;
-    int64_t *p = arena_alloc(a, cap * sizeof *p);
-    int r, rc = 0;
-    while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-        if (n == cap) {
-            int64_t *bigger = arena_alloc(a, cap * 2 * sizeof *p);
-            memcpy(bigger, p, n * sizeof *p);
-            p = bigger;
-            cap *= 2;
-        }
-        p[n++] = sqlite3_column_int64(st, 0);
-    }
-    if (r != SQLITE_DONE)
-        rc = store__sql_fail(s, err, "select ports");
+    int rc = 0;
+    if (sqlite3_step(st) == SQLITE_ROW)
+        *next = sqlite3_column_type(st, 0) == SQLITE_NULL ? -1 : sqlite3_column_int64(st, 0);
+    else
+        rc = store__sql_fail(s, err, "next used port");
     store__release(s, st);
-    if (rc)
-        return -1;
-    *ports = p;
-    *n_out = n;
-    return 0;
+    return rc;
 }

@@ -161,6 +161,18 @@ static void test_rules__db_name(void)
     CHECK_CONTAINS(err.message, "reserved word");
 }
 
+static void test_rules__engine(void)
+{
+    CHECK_INT(rules_engine("postgres", &err), 0);
+    CHECK_ERR(rules_engine("mysql", &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    /* AWS's text first (clients match on it), then what this rdslocal offers */
+    CHECK_STR(err.message, "Invalid DB engine: mysql. rdslocal offers: postgres.");
+    reset();
+    CHECK_ERR(rules_engine(NULL, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
+    CHECK_STR(err.message, "Invalid DB engine: . rdslocal offers: postgres.");
+    reset();
+}
+
 /* ---- numbers ------------------------------------------------------------ */
 
 static void test_rules__port(void)
@@ -887,6 +899,7 @@ static const check_case cases[] = {
     TEST(test_rules__subnet_group_name),
     TEST(test_rules__master_username),
     TEST(test_rules__master_password),
+    TEST(test_rules__engine),
     TEST(test_rules__db_name),
     TEST(test_rules__port),
     TEST(test_rules__backup_retention),

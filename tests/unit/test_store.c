@@ -206,6 +206,39 @@ static void test_store__instance_list_filters_paging(void)
     }
 }
 
+/* Issue #7 item 9: the worker tick reads only the instances a time-based rule may act on. */
+static void test_store__instance_due(void)
+{
+    db_instance idle = inst("us-east-1", "idle", "postgres", 1);
+    db_instance stopped = inst("us-east-1", "stopped", "postgres", 2);
+    stopped.status = "stopped";
+    db_instance gone = inst("eu-west-1", "gone", "postgres", 3);
+    gone.status = "deleted";
+    db_instance cls = inst("us-east-1", "cls", "postgres", 4);
+    cls.pending_instance_class = "db.t3.small";
+    db_instance ret = inst("us-east-1", "ret", "postgres", 5);
+    ret.pending_backup_retention_days = 0;   /* 0 days is a value; -1 is "none" */
+    db_instance maz = inst("us-east-1", "maz", "postgres", 6);
+    maz.pending_multi_az = 1;
+    db_instance pw = inst("us-east-1", "pw", "postgres", 7);
+    pw.pending_master_password = true;
+    const db_instance *all[] = { &idle, &stopped, &gone, &cls, &ret, &maz, &pw };
+    for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+        put(all[i]);
+    db_instance **due;
+    size_t n = 0;
+    CHECK(store_instance_due(S, A, &due, &n, &E) == 0);
+    CHECK_INT(n, 6);
+    if (n == 6) {
+        CHECK_STR(due[0]->id, "gone");   /* eu-west-1 first: ordered by region, id */
+        CHECK_STR(due[1]->id, "cls");
+        CHECK_STR(due[2]->id, "maz");
+        CHECK_STR(due[3]->id, "pw");
+        CHECK_STR(due[4]->id, "ret");
+        CHECK_STR(due[5]->id, "stopped");
+    }
+}
+
 static void test_store__instance_delete_and_ports(void)
 {
     db_instance a = inst("us-east-1", "a", "postgres", 15432);
@@ -219,6 +252,17 @@ static void test_store__instance_delete_and_ports(void)
     CHECK(used); /* ports are per host, not per region */
     CHECK(store_port_used(S, 15434, &used, &E) == 0);
     CHECK(!used);
+    int64_t next = 0;
+    CHECK(store_port_next_used(S, 15000, 16000, &next, &E) == 0);
+    CHECK_INT(next, 15432);
+    CHECK(store_port_next_used(S, 15433, 16000, &next, &E) == 0);
+    CHECK_INT(next, 15433);
+    CHECK(store_port_next_used(S, 15434, 16000, &next, &E) == 0);
+    CHECK_INT(next, -1);
+    CHECK(store_port_next_used(S, 15000, 15432, &next, &E) == 0);
+    CHECK_INT(next, 15432);
+    CHECK(store_port_next_used(S, 15000, 15431, &next, &E) == 0);
+    CHECK_INT(next, -1);
     CHECK(store_instance_delete(S, "us-east-1", "a", &E) == 0);
     CHECK(store_port_used(S, 15432, &used, &E) == 0);
     CHECK(!used);
@@ -338,10 +382,15 @@ static void test_store__events_window_filter_paging_prune(void)
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, last, 2, &last), "m3,m4");
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, last, 2, &last), "m5");
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, last, 2, &last), "");
-    /* prune drops strictly older events, every region */
+    /* prune drops strictly older events, every region (it walks them one by one) */
+    add_event("ap-south-1", "db9", "db-instance", "a0", 100);
+    add_event("ap-south-1", "db9", "db-instance", "a1", 6000);
     CHECK(store_event_prune(S, 3000, &E) == 0);
     CHECK_STR(events_csv("us-east-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "m3,m4,m5");
     CHECK_STR(events_csv("eu-west-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "");
+    CHECK_STR(events_csv("ap-south-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "a1");
+    CHECK(store_event_prune(S, 3000, &E) == 0);   /* nothing left to prune */
+    CHECK_STR(events_csv("ap-south-1", NULL, NULL, 0, INT64_MAX, 0, 100, NULL), "a1");
 }
 
 static void test_store__subnet_groups(void)
@@ -640,6 +689,7 @@ static const check_case cases[] = {
     TEST(test_store__instance_round_trip),
     TEST(test_store__instance_put_replaces),
     TEST(test_store__instance_list_filters_paging),
+    TEST(test_store__instance_due),
     TEST(test_store__instance_delete_and_ports),
     TEST(test_store__tags_order_overwrite),
     TEST(test_store__events_window_filter_paging_prune),

@@ -33,6 +33,14 @@
  * "... because it is longer than 63 characters."; NULL/empty: "must be provided"). */
 int rules_identifier(const char *param, const char *value, rds_error *err);
 
+/* The engines this rdslocal runs, comma-separated, for messages. */
+#define RULES_ENGINES_OFFERED "postgres"
+
+/* Engine: one rdslocal offers (postgres). Errors: InvalidParameterValue, AWS's
+ * "Invalid DB engine: <engine>" first (clients match on it), then ". rdslocal offers:
+ * <RULES_ENGINES_OFFERED>." (NULL is taken as empty). */
+int rules_engine(const char *engine, rds_error *err);
+
 /* Checks a DBSubnetGroupName for CreateDBSubnetGroup: 1-255 ASCII letters, digits, periods,
  * underscores, spaces or hyphens, and not "default" (any case).
  * Errors: InvalidParameterValue. */
@@ -58,6 +66,10 @@ int rules_db_name(const char *engine, const char *value, rds_error *err);
 
 /* Port: 1150-65535. Errors: InvalidParameterValue. */
 int rules_port(int port, rds_error *err);
+
+/* The port an instance listens on when CreateDBInstance gives none: the engine's own
+ * default (AWS gives every instance its own host, so they all share it). */
+#define RULES_DEFAULT_PORT_POSTGRES 5432
 
 /* BackupRetentionPeriod: 0-35 days (0 disables automated backups).
  * Errors: InvalidParameterValue. */

@@ -65,13 +65,18 @@ int store_instance_by_resource_id(store *s, arena *a, const char *resource_id, d
                                   rds_error *err);
 /* Every instance of every region (start-up reconcile, worker). */
 int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err);
+/* The instances the worker's time-based rules may act on (engine_tick): status "deleted"
+ * (realistic timing) or "stopped", or any pending modification (db_instance_pending rows
+ * not at their `none` value). Ordered by region, id. A scan of narrow predicates only:
+ * rows of every other instance are neither read into memory nor locked. */
+int store_instance_due(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err);
 int store_instance_put(store *s, const db_instance *inst, rds_error *err); /* insert or replace */
 int store_instance_delete(store *s, const char *region, const char *id, rds_error *err);
 /* Is the TCP port used by any instance (any region)? */
 int store_port_used(store *s, int64_t port, bool *used, rds_error *err);
-/* The ports in [lo, hi] used by instances (any region), ascending, in arena a. */
-int store_ports_in_range(store *s, arena *a, int64_t lo, int64_t hi, int64_t **ports, size_t *n_out,
-                         rds_error *err);
+/* The lowest port in [from, hi] used by an instance (any region), or -1 if none: one
+ * index seek (db_instance_by_port). */
+int store_port_next_used(store *s, int64_t from, int64_t hi, int64_t *next, rds_error *err);
 
 /* ---- DB subnet groups ---- */
 int store_subnet_group_get(store *s, arena *a, const char *region, const char *name,
