@@ -13,7 +13,7 @@
 # request) and the rdslocal/moto ratios. Takes about 2 minutes.
 #
 # Environment (all optional):
-#   RDSLOCAL_BIN   rdslocal binary (default /work/build/rdslocal; copied to a temp dir first
+#   RDSLOCAL_BIN   rdslocal binary (default build/rdslocal of this checkout; copied to a temp dir first
 #                  so a concurrent rebuild can't swap it mid-run)
 #   MOTO_SERVER    moto_server command (default: moto_server on PATH)
 #   DUR_RDS        seconds per rdslocal run (5)      DUR_MOTO  seconds per moto run (10)
@@ -25,7 +25,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 LOADGEN="$here/build/loadgen"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-/work/build/rdslocal}"
+RDSLOCAL_BIN="${RDSLOCAL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/rdslocal}"
 MOTO_SERVER="${MOTO_SERVER:-moto_server}"
 DUR_RDS="${DUR_RDS:-5}"
 DUR_MOTO="${DUR_MOTO:-10}"

@@ -16,7 +16,7 @@ Measures, against a private rdslocal (temp state dir under /tmp, free loopback p
 then deletes every instance and stops the server.
 
 Usage: python3 bench/create_bench.py [--sequential 10] [--concurrent 20]
-         [--rdslocal /work/build/rdslocal] [--port-range 41000-41999] [--keep]
+         [--rdslocal build/rdslocal] [--port-range 41000-41999] [--keep]
 Needs boto3 and psql (a PostgreSQL client). Run as root (rdslocal then runs postgres as the
 postgres OS user) or as an ordinary user.
 """
@@ -160,7 +160,7 @@ def fmt(v):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rdslocal", default=os.environ.get("RDSLOCAL_BIN", "/work/build/rdslocal"))
+    ap.add_argument("--rdslocal", default=os.environ.get("RDSLOCAL_BIN", os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "build", "rdslocal")))
     ap.add_argument("--sequential", type=int, default=10)
     ap.add_argument("--concurrent", type=int, default=20)
     ap.add_argument("--port-range", default="41000-41999")

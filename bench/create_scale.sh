@@ -10,7 +10,7 @@
 # allocated per create. rdslocal enforces no instance quota, so nothing needs raising.
 #
 # Environment (all optional):
-#   RDSLOCAL_BIN   rdslocal binary (default /work/build/rdslocal; copied to a temp dir)
+#   RDSLOCAL_BIN   rdslocal binary (default build/rdslocal of this checkout; copied to a temp dir)
 #   TOTAL          instances in all (100000)      STEP  instances per step (10000, >= 500)
 #   STEP_TIMEOUT   seconds a step may take before the run stops (120)
 #   PORT_RANGE     passed as --port-range (default: rdslocal's own); old builds allocate
@@ -21,7 +21,7 @@ set -euo pipefail
 
 here="$(cd "$(dirname "$0")" && pwd)"
 LOADGEN="$here/build/loadgen"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-/work/build/rdslocal}"
+RDSLOCAL_BIN="${RDSLOCAL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/rdslocal}"
 TOTAL="${TOTAL:-100000}"
 STEP="${STEP:-10000}"
 STEP_TIMEOUT="${STEP_TIMEOUT:-120}"

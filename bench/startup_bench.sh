@@ -7,10 +7,10 @@
 # 100 CreateDBInstance calls (1 s idle), and after 100 DescribeDBInstances of those 100
 # (which fills the response cache) (1 s idle).
 #
-# Environment: RDSLOCAL_BIN (default /work/build/rdslocal), RUNS (10).
+# Environment: RDSLOCAL_BIN (default build/rdslocal of this checkout), RUNS (10).
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-/work/build/rdslocal}"
+RDSLOCAL_BIN="${RDSLOCAL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/rdslocal}"
 [ -x "$here/build/loadgen" ] && [ "$here/build/loadgen" -nt "$here/loadgen.c" ] || "$here/build.sh" >/dev/null
 tmp="$(mktemp -d /tmp/rdslocal-startbench.XXXXXX)"
 chmod 755 "$tmp" # rdslocal checks the postgres OS user can reach the state dir, even with --no-engine
