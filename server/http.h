@@ -56,7 +56,7 @@ void http_stop(http_server *h);
 /* The limits in effect (for the start-up log line). */
 void http_limits(const http_server *h, unsigned *connection_limit, unsigned *per_ip_limit);
 
-/* ---- pure helpers, exported for tests ------------------------------------------------ */
+/* ---- pure rules (http_rules.c), exported for tests --------------------------------- */
 
 /* Copies src into dst[cap] for a log line: bytes below 0x21, 0x7f and above, '"' and '\\'
  * become \xNN, so a value can neither start a new line nor forge a key=value pair. The
@@ -75,5 +75,12 @@ bool http_origin_allowed(const char *origin, const char *allowed);
 /* True if the Content-Type value ctype is the media type want, optionally followed by
  * parameters ("application/x-www-form-urlencoded; charset=utf-8"). Case-insensitive. */
 bool http_media_type_is(const char *ctype, const char *want);
+
+/* Appends to out the Access-Control-Allow-Headers value of a CORS preflight: the headers
+ * AWS SDKs send (authorization, content-type, x-amz-date, ...), then each other x-amz-* /
+ * amz-sdk-* name of requested (an Access-Control-Request-Headers value; NULL ok) that is
+ * not already one of those.
+ * Any other requested name is left out, so the browser refuses to send it. */
+void http_preflight_allow_headers(strbuf *out, const char *requested);
 
 #endif

@@ -1,5 +1,5 @@
-/* test_http.c: the pure helpers of the HTTP front door (server/http.c): log escaping, the
- * Host (DNS rebinding) and Origin (CORS) rules, media types. Issue #7 items 2 and 11. */
+/* test_http.c: the pure rules of the HTTP front door (server/http_rules.c): log escaping,
+ * the Host (DNS rebinding) and Origin (CORS) rules, media types, preflight headers. Issue #7 items 2 and 11. */
 #include "http.h"
 
 #include "check.h"
@@ -78,6 +78,23 @@ static void test_http__issue_7_media_type(void)
 }
 
 /* engine/base/log.c: whatever a message holds, the logger writes one line. */
+static void test_http__issue_7_preflight_allow_headers(void)
+{
+    static const char sdk[] = "authorization, content-type, x-amz-date, x-amz-target, x-amz-content-sha256, "
+                              "x-amz-security-token, x-amz-user-agent, amz-sdk-invocation-id, amz-sdk-request";
+    strbuf b;
+    strbuf_init(&b);
+    http_preflight_allow_headers(&b, NULL);
+    CHECK_STR(b.data, sdk);
+    /* a new SDK header is echoed; SDK headers are not repeated; anything else is left out */
+    strbuf_reset(&b);
+    http_preflight_allow_headers(&b, " X-Amz-Date ,x-amz-new-thing, cookie, x-amz-bad!name,amz-sdk-retry");
+    char want[512];
+    snprintf(want, sizeof want, "%s, x-amz-new-thing, amz-sdk-retry", sdk);
+    CHECK_STR(b.data, want);
+    strbuf_free(&b);
+}
+
 static void test_http__issue_7_log_line_is_one_line(void)
 {
     char path[] = "/tmp/rdslocal-test-log-XXXXXX";
@@ -104,6 +121,7 @@ static const check_case cases[] = {
     TEST(test_http__issue_7_host_allowed),
     TEST(test_http__issue_7_origin_allowed),
     TEST(test_http__issue_7_media_type),
+    TEST(test_http__issue_7_preflight_allow_headers),
 };
 
 CHECK_MAIN(cases, NULL, NULL)
