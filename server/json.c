@@ -480,13 +480,7 @@ static int value(param **out, jp *j, const api_shape *s, int depth)
                 if (value(&item, j, s->element, depth + 1))
                     return -1;
                 j->path[saved] = '\0';
-                if (p->n_items == cap) {
-                    param **bigger = arena_alloc(j->a, cap * 2 * sizeof *bigger);
-                    memcpy(bigger, p->items, cap * sizeof *bigger);
-                    p->items = bigger;
-                    cap *= 2;
-                }
-                p->items[p->n_items++] = item;
+                param_append(j->a, p, &cap, NULL, item);
                 ws(j);
                 if (j->p < j->end && *j->p == ',') { j->p++; continue; }
                 if (j->p < j->end && *j->p == ']') { j->p++; break; }
@@ -523,17 +517,7 @@ static int value(param **out, jp *j, const api_shape *s, int depth)
                 j->p++;
                 if (value(&v, j, s->map_value, depth + 1))
                     return -1;
-                if (p->n_items == cap) {
-                    param **bi = arena_alloc(j->a, cap * 2 * sizeof *bi);
-                    param **bk = arena_alloc(j->a, cap * 2 * sizeof *bk);
-                    memcpy(bi, p->items, cap * sizeof *bi);
-                    memcpy(bk, p->map_keys, cap * sizeof *bk);
-                    p->items = bi;
-                    p->map_keys = bk;
-                    cap *= 2;
-                }
-                p->map_keys[p->n_items] = k;
-                p->items[p->n_items++] = v;
+                param_append(j->a, p, &cap, k, v);
                 ws(j);
                 if (j->p < j->end && *j->p == ',') { j->p++; continue; }
                 if (j->p < j->end && *j->p == '}') { j->p++; break; }

@@ -127,6 +127,25 @@ int query_form_parse(form *out, arena *a, const char *body, size_t len, rds_erro
     return 0;
 }
 
+void param_append(arena *a, param *p, size_t *cap, param *key, param *item)
+{
+    assert(!key || p->map_keys);
+    if (p->n_items == *cap) {
+        param **items = arena_alloc(a, *cap * 2 * sizeof *items);
+        memcpy(items, p->items, *cap * sizeof *items);
+        p->items = items;
+        if (p->map_keys) {
+            param **keys = arena_alloc(a, *cap * 2 * sizeof *keys);
+            memcpy(keys, p->map_keys, *cap * sizeof *keys);
+            p->map_keys = keys;
+        }
+        *cap *= 2;
+    }
+    if (key)
+        p->map_keys[p->n_items] = key;
+    p->items[p->n_items++] = item;
+}
+
 const char *query_form_get(const form *f, const char *key)
 {
     form_pair k = { .key = key };
@@ -286,13 +305,7 @@ static int decode_value(param **out, arena *a, const form *f, const api_shape *s
                 return -1;
             if (!item)
                 break;
-            if (p->n_items == cap) {
-                param **bigger = arena_alloc(a, cap * 2 * sizeof *bigger);
-                memcpy(bigger, p->items, cap * sizeof *bigger);
-                p->items = bigger;
-                cap *= 2;
-            }
-            p->items[p->n_items++] = item;
+            param_append(a, p, &cap, NULL, item);
         }
         if ((s->has_min && p->n_items < (size_t)s->min) || (s->has_max && p->n_items > (size_t)s->max))
             return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
@@ -316,16 +329,7 @@ static int decode_value(param **out, arena *a, const form *f, const api_shape *s
                 return -1;
             if (!k)
                 break;
-            if (p->n_items == cap) {
-                param **bi = arena_alloc(a, cap * 2 * sizeof *bi), **bk = arena_alloc(a, cap * 2 * sizeof *bk);
-                memcpy(bi, p->items, cap * sizeof *bi);
-                memcpy(bk, p->map_keys, cap * sizeof *bk);
-                p->items = bi;
-                p->map_keys = bk;
-                cap *= 2;
-            }
-            p->map_keys[p->n_items] = k;
-            p->items[p->n_items++] = v;
+            param_append(a, p, &cap, k, v);
         }
         break;
     }

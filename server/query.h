@@ -39,6 +39,11 @@ typedef struct param {
     struct param **map_keys;   /* AT_MAP */
 } param;
 
+/* Appends item to a list param, or key and item to a map param (key NULL for a list),
+ * doubling its arrays in arena a when full; *cap is the arrays' current capacity (both
+ * decoders start at 4). Shared by every protocol front-end that builds a param tree. */
+void param_append(arena *a, param *p, size_t *cap, param *key, param *item);
+
 /* Builds the parameter tree of `shape` from the form. MissingParameter for an absent
  * required member ("The request must contain the parameter X"), InvalidParameterValue
  * for a value that does not parse or is outside the model's enum or range. *out is never

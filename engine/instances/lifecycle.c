@@ -49,7 +49,7 @@ static int delete_check(engine_op *op, rds_error *err)
     if (in->final_snapshot_id) {
         if (rules_identifier("FinalDBSnapshotIdentifier", in->final_snapshot_id, err))
             return -1;
-        /* DB snapshots are not implemented yet (README coverage): refuse rather than
+        /* DB snapshots are not implemented yet (COVERAGE.md): refuse rather than
          * pretend a final snapshot was taken. */
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "rdslocal does not implement DB snapshots yet; delete with SkipFinalSnapshot.");

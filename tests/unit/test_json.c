@@ -94,6 +94,33 @@ static void test_json__blobs_maps_numbers(void)
     CHECK(decode(&p, "ListKeys", " {} ", &err) == 0);
 }
 
+/* Lists and maps past the decoder's first allocation (4) keep every item, in order. */
+static void test_json__grows_lists_and_maps(void)
+{
+    char body[1024];
+    int n = snprintf(body, sizeof body, "{\"KeyId\": \"k\", \"Plaintext\": \"aGk=\", \"GrantTokens\": [");
+    for (int i = 1; i <= 9; i++)
+        n += snprintf(body + n, sizeof body - (size_t)n, "%s\"g%d\"", i > 1 ? "," : "", i);
+    n += snprintf(body + n, sizeof body - (size_t)n, "], \"EncryptionContext\": {");
+    for (int i = 1; i <= 9; i++)
+        n += snprintf(body + n, sizeof body - (size_t)n, "%s\"k%d\": \"v%d\"", i > 1 ? "," : "", i, i);
+    snprintf(body + n, sizeof body - (size_t)n, "}}");
+    param *p;
+    rds_error err;
+    CHECK(decode(&p, "Encrypt", body, &err) == 0);
+    const param *gt = param_get(p, KMS_M_GrantTokens), *ctx = param_get(p, KMS_M_EncryptionContext);
+    CHECK(gt && gt->n_items == 9 && ctx && ctx->n_items == 9);
+    for (size_t i = 0; gt && ctx && i < 9 && i < gt->n_items && i < ctx->n_items; i++) {
+        char g[8], k[8], v[8];
+        snprintf(g, sizeof g, "g%zu", i + 1);
+        snprintf(k, sizeof k, "k%zu", i + 1);
+        snprintf(v, sizeof v, "v%zu", i + 1);
+        CHECK_STR(gt->items[i]->text, g);
+        CHECK_STR(ctx->map_keys[i]->text, k);
+        CHECK_STR(ctx->items[i]->text, v);
+    }
+}
+
 static void test_json__missing_required_member(void)
 {
     param *p;
@@ -280,6 +307,7 @@ static const check_case cases[] = {
     TEST(test_json__service_model),
     TEST(test_json__scalars_lists_and_nested_structures),
     TEST(test_json__blobs_maps_numbers),
+    TEST(test_json__grows_lists_and_maps),
     TEST(test_json__missing_required_member),
     TEST(test_json__constraints),
     TEST(test_json__wrong_types),

@@ -101,19 +101,25 @@ static void test_query__form_empty_and_degenerate(void)
     CHECK_STR(query_form_get(&g, "b"), NULL);
 }
 
-static void test_query__form_bad_escapes(void)
+/* Each body of bad[] is refused by query_form_parse with code. */
+static void check_form_refused(const char *const *bad, size_t n, rds_errcode code)
 {
-    static const char *const bad[] = { "a=%", "a=%4", "a=%zz", "a=%4g", "a=%g4", "%=1",
-                                       "%x1=1", "a=1&b=%", "a=%%41", "a=x%2" };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    for (size_t i = 0; i < n; i++) {
         form f;
         rds_error err;
         rds_error_clear(&err);
         int rc = query_form_parse(&f, A, bad[i], strlen(bad[i]), &err);
-        CHECK_ERR(rc, &err, RDS_E_MALFORMED_QUERY_STRING);
+        CHECK_ERR(rc, &err, code);
         if (rc == 0)
             fprintf(stderr, "accepted: %s\n", bad[i]);
     }
+}
+
+static void test_query__form_bad_escapes(void)
+{
+    static const char *const bad[] = { "a=%", "a=%4", "a=%zz", "a=%4g", "a=%g4", "%=1",
+                                       "%x1=1", "a=1&b=%", "a=%%41", "a=x%2" };
+    check_form_refused(bad, sizeof bad / sizeof bad[0], RDS_E_MALFORMED_QUERY_STRING);
     /* a valid escape right at the end of the body */
     form f = parse_ok("a=%41");
     CHECK_STR(query_form_get(&f, "a"), "A");
@@ -133,15 +139,7 @@ static void test_query__form_invalid_utf8(void)
         "%FF=1",                /* in a key */
         "a=\xff",               /* raw, not escaped */
     };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        form f;
-        rds_error err;
-        rds_error_clear(&err);
-        int rc = query_form_parse(&f, A, bad[i], strlen(bad[i]), &err);
-        CHECK_ERR(rc, &err, RDS_E_INVALID_PARAMETER_VALUE);
-        if (rc == 0)
-            fprintf(stderr, "accepted: %s\n", bad[i]);
-    }
+    check_form_refused(bad, sizeof bad / sizeof bad[0], RDS_E_INVALID_PARAMETER_VALUE);
     form f = parse_ok("a=%F0%9F%98%80&b=%E2%82%AC&c=%F4%8F%BF%BF");
     CHECK_STR(query_form_get(&f, "a"), "\xf0\x9f\x98\x80");
     CHECK_STR(query_form_get(&f, "b"), "\xe2\x82\xac");
@@ -153,15 +151,7 @@ static void test_query__form_nul_is_refused_issue_7(void)
     /* issue 7: a NUL (escaped or raw) would cut the value as a C string; refused, never cut */
     static const char body_raw[] = "a=x\0y";
     static const char *const bad[] = { "a=x%00y", "b%00c=1", "Action=DescribeDBInstances%00Junk", "a=%00" };
-    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-        form f;
-        rds_error err;
-        rds_error_clear(&err);
-        int rc = query_form_parse(&f, A, bad[i], strlen(bad[i]), &err);
-        CHECK_ERR(rc, &err, RDS_E_INVALID_PARAMETER_VALUE);
-        if (rc == 0)
-            fprintf(stderr, "accepted: %s\n", bad[i]);
-    }
+    check_form_refused(bad, sizeof bad / sizeof bad[0], RDS_E_INVALID_PARAMETER_VALUE);
     form f;
     rds_error err;
     rds_error_clear(&err);
@@ -527,6 +517,40 @@ static void test_query__decode_map(void)
     }
 }
 
+/* Lists and maps past the decoder's first allocation (4) keep every item, in order. */
+static void test_query__decode_grows_lists_and_maps(void)
+{
+    char body[2048];
+    int n = snprintf(body, sizeof body, "%s", CREATE_MIN);
+    for (int i = 1; i <= 9; i++)
+        n += snprintf(body + n, sizeof body - (size_t)n, "&Tags.Tag.%d.Key=k%d&Tags.Tag.%d.Value=v%d", i, i, i, i);
+    param *p = decode_ok("CreateDBInstance", body);
+    const param *t = param_get(p, "Tags");
+    CHECK(t && t->n_items == 9);
+    for (size_t i = 0; t && i < t->n_items && i < 9; i++) {
+        char k[8], v[8];
+        snprintf(k, sizeof k, "k%zu", i + 1);
+        snprintf(v, sizeof v, "v%zu", i + 1);
+        CHECK_STR(param_str(t->items[i], "Key"), k);
+        CHECK_STR(param_str(t->items[i], "Value"), v);
+    }
+    n = snprintf(body, sizeof body, "SourceArn=arn:aws:rds:us-east-1:000000000000:cluster:c1"
+                 "&TargetArn=arn:aws:redshift:us-east-1:000000000000:namespace:n1&IntegrationName=i1");
+    for (int i = 1; i <= 9; i++)
+        n += snprintf(body + n, sizeof body - (size_t)n, "&AdditionalEncryptionContext.entry.%d.key=k%d"
+                      "&AdditionalEncryptionContext.entry.%d.value=v%d", i, i, i, i);
+    p = decode_ok("CreateIntegration", body);
+    const param *m = param_get(p, "AdditionalEncryptionContext");
+    CHECK(m && m->n_items == 9);
+    for (size_t i = 0; m && i < m->n_items && i < 9; i++) {
+        char k[8], v[8];
+        snprintf(k, sizeof k, "k%zu", i + 1);
+        snprintf(v, sizeof v, "v%zu", i + 1);
+        CHECK_STR(m->map_keys[i]->text, k);
+        CHECK_STR(m->items[i]->text, v);
+    }
+}
+
 static void test_query__decode_every_operation_empty(void)
 {
     /* every input shape of the model decodes an empty form without crashing; the result
@@ -626,6 +650,7 @@ static const check_case cases[] = {
     TEST(test_query__decode_huge_indexes),
     TEST(test_query__decode_long_list_bounded),
     TEST(test_query__decode_map),
+    TEST(test_query__decode_grows_lists_and_maps),
     TEST(test_query__decode_every_operation_empty),
 };
 CHECK_MAIN(cases, setup, cleanup)
