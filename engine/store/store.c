@@ -93,6 +93,11 @@ static const struct {
                       "CREATE INDEX IF NOT EXISTS db_instance_by_resource_id ON db_instance (resource_id);" },
     [ST_SUBNET_GROUP] = { "db_subnet_group", db_subnet_group_fields, &db_subnet_group_field_count,
                           sizeof(db_subnet_group), "PRIMARY KEY (region, name)", NULL },
+    [ST_KMS_KEY] = { "kms_key", kms_key_fields, &kms_key_field_count, sizeof(kms_key),
+                     "PRIMARY KEY (region, key_id)", NULL },
+    [ST_KMS_ALIAS] = { "kms_alias", kms_alias_fields, &kms_alias_field_count, sizeof(kms_alias),
+                       "PRIMARY KEY (region, name)",
+                       "CREATE INDEX IF NOT EXISTS kms_alias_by_key ON kms_alias (region, key_id);" },
 };
 
 table_def store__table(store_table_id id)
@@ -623,5 +628,5 @@ int store_meta_set(store *s, const char *key, const char *value, rds_error *err)
 int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM tag;"
-                   " DELETE FROM event;", err);
+                   " DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;", err);
 }
