@@ -18,11 +18,13 @@
 
 #define DISPATCH_FAMILY_ENTRY(id) extern const dispatch_family id##_family;
 #include "rds/families.def"
+#include "kms/families.def"
 #undef DISPATCH_FAMILY_ENTRY
 
 static const dispatch_family *const families[] = {
 #define DISPATCH_FAMILY_ENTRY(id) &id##_family,
 #include "rds/families.def"
+#include "kms/families.def"
 #undef DISPATCH_FAMILY_ENTRY
 };
 
