@@ -138,6 +138,9 @@ void engine__set_status(engine *e, db_instance *d, const char *settled, const ch
  * inaccessible-encryption-credentials-recoverable (servers stopped). Call with no lock held,
  * after the key's change committed (instances/encryption.c). */
 void engine__instances_key_unusable(engine_req *r, const char *key_arn);
+/* The recovery period of an inaccessible-encryption-credentials-recoverable instance ended:
+ * the terminal inaccessible-encryption-credentials, with its event (worker, in its tx). */
+int engine__instances_kms_expire(engine *e, store *s, db_instance *d, rds_error *err);
 /* Applies pending modifications of one instance (maintenance window reached). Caller holds
  * the instance's lock (worker thread). */
 int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err);
