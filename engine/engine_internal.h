@@ -34,6 +34,7 @@ struct engine {
                                  * over a maintenance window still applies pending changes */
     unsigned char kms_master[32]; /* <state_dir>/kms/master.key once loaded (kms/kms_crypto.c) */
     bool kms_master_loaded;
+    bool kms_reconciled;        /* first tick checked instances of unusable keys (kms/kms.c) */
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -179,7 +180,8 @@ int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char
                               size_t blob_n, unsigned char plain32[32], const char **key_arn,
                               rds_error *err);
 
-/* Deletes the keys whose deletion date has come (engine_tick). */
+/* Deletes the keys whose deletion date has come (engine_tick); at the first tick after
+ * open, also applies unusable keys to instances that missed it (a crash in between). */
 void engine__kms_tick(engine *e, store *s, arena *a);
 
 #endif

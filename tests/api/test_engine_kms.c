@@ -339,7 +339,33 @@ static void test_kms__key_state_reaches_instances(void)
     CHECK_INT(engine_delete_instance(&r, &del, &v, &err), 0);
 }
 
+/* A key disabled behind the engine's back (as if rdslocal died between the key's commit and
+ * its instances'): the first tick after the next open applies it. */
+static void test_kms__unusable_key_applied_after_reopen(void)
+{
+    kms_key_view k = new_key("crash");
+    rds_error err;
+    rds_error_clear(&err);
+    instance_view v;
+    CHECK_INT(create_encrypted("crash1", k.arn, &v, &err), 0);
+    store *s = engine__store(E, &err);
+    k.k->key_state = "Disabled";
+    CHECK_INT(store_begin(s, &err), 0);
+    CHECK_INT(store_kms_key_put(s, k.k, &err), 0);
+    CHECK_INT(store_commit(s, &err), 0);
+    CHECK_STR(status_of("crash1"), "available");
+    engine_close(E);
+    char tpl[512];
+    snprintf(tpl, sizeof tpl, "%s/templates", state_dir);
+    engine_config cfg = { .state_dir = state_dir, .template_dir = tpl, .default_region = "us-east-1",
+                          .account_id = "123456789012", .endpoint_address = "localhost", .no_engine = true };
+    CHECK_INT(engine_open(&E, &cfg, &err), 0);
+    engine_tick(E);
+    CHECK_STR(status_of("crash1"), "inaccessible-encryption-credentials-recoverable");
+}
+
 static const check_case cases[] = {
+    TEST(test_kms__unusable_key_applied_after_reopen),
     TEST(test_kms__key_state_reaches_instances),
     TEST(test_kms__create_instance_encrypted),
     TEST(test_kms__references_resolve_to_the_key_arn),

@@ -117,6 +117,8 @@ int store_kms_key_list(store *s, arena *a, const char *region, const char *after
                        kms_key ***out, size_t *n_out, rds_error *err);
 /* Keys (any region) in PendingDeletion whose deletion_at_ms is <= now_ms. */
 int store_kms_key_due(store *s, arena *a, int64_t now_ms, kms_key ***out, size_t *n_out, rds_error *err);
+/* Keys (any region) that are not Enabled. */
+int store_kms_key_unusable(store *s, arena *a, kms_key ***out, size_t *n_out, rds_error *err);
 int store_kms_key_put(store *s, const kms_key *k, rds_error *err); /* insert or replace */
 /* Deletes the key and its aliases. */
 int store_kms_key_delete(store *s, const char *region, const char *key_id, rds_error *err);
