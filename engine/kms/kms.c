@@ -147,6 +147,14 @@ int kms__check_usable(engine *e, arena *a, const kms_key *k, rds_error *err)
     return 0;
 }
 
+int kms__managed_refusal(engine *e, arena *a, const kms_key *k, const char *action, rds_error *err)
+{
+    return rds_fail(err, RDS_E_JSON_ACCESS_DENIED_EXCEPTION,
+                    "User: arn:aws:iam::%s:root is not authorized to perform: kms:%s on resource: %s because no "
+                    "resource-based policy allows the kms:%s action",
+                    e->cfg.account_id, action, kms__key_arn(e, a, k->region, k->key_id), action);
+}
+
 /* ---- used by other families ---- */
 
 /* RDS's answer for a key it cannot use; the KMS reason goes to the detail (log). */

@@ -104,7 +104,13 @@ static int attr_write(engine_op *op, rds_error *err)
         return -1;
     const char *arn = kms__key_arn(r->e, r->a, k->region, k->key_id);
     if (strcmp(k->key_manager, "AWS") == 0)
-        return rds_fail(err, RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION, "%s is an AWS managed key.", arn);
+        return kms__managed_refusal(r->e, r->a, k,
+                                    c->tags       ? "TagResource"
+                                    : c->keys     ? "UntagResource"
+                                    : c->policy   ? "PutKeyPolicy"
+                                    : c->rotation ? "EnableKeyRotation"
+                                                  : "DisableKeyRotation",
+                                    err);
     if (strcmp(k->key_state, "PendingDeletion") == 0)
         return rds_fail(err, RDS_E_KMS_KMS_INVALID_STATE_EXCEPTION, "%s is pending deletion.", arn);
     if (c->rotation >= 0 && strcmp(k->key_state, "Disabled") == 0)

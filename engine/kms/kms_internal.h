@@ -48,4 +48,8 @@ int kms__resolve(engine_req *r, store *s, const char *ref, bool create_managed_k
 /* 0 if k is Enabled; else DisabledException / KMSInvalidStateException as KMS words them. */
 int kms__check_usable(engine *e, arena *a, const kms_key *k, rds_error *err);
 
+/* AWS managed keys are AWS's to manage: their key policy gives the account no right to
+ * change their state, tags, policy or rotation, so KMS answers AccessDeniedException. */
+int kms__managed_refusal(engine *e, arena *a, const kms_key *k, const char *action, rds_error *err);
+
 #endif

@@ -156,14 +156,6 @@ static int state_check_input(engine_op *op, rds_error *err)
     return 0;
 }
 
-static int aws_managed_refusal(engine_req *r, const kms_key *k, rds_error *err)
-{
-    /* AWS managed keys are AWS's to manage: their state, rotation, tags and policy cannot
-     * be changed by the account. */
-    return rds_fail(err, RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION, "%s is an AWS managed key.",
-                    kms__key_arn(r->e, r->a, k->region, k->key_id));
-}
-
 static int state_write(engine_op *op, rds_error *err)
 {
     state_ctx *c = op->ctx;
@@ -171,8 +163,11 @@ static int state_write(engine_op *op, rds_error *err)
     kms_key *k;
     if (kms__resolve(r, op->s, c->ref, false, &k, err))
         return -1;
+    static const char *const action[] = { [KMS_ENABLE] = "EnableKey", [KMS_DISABLE] = "DisableKey",
+                                          [KMS_SCHEDULE_DELETION] = "ScheduleKeyDeletion",
+                                          [KMS_CANCEL_DELETION] = "CancelKeyDeletion" };
     if (strcmp(k->key_manager, "AWS") == 0)
-        return aws_managed_refusal(r, k, err);
+        return kms__managed_refusal(r->e, r->a, k, action[c->what], err);
     const char *arn = kms__key_arn(r->e, r->a, k->region, k->key_id);
     bool pending = strcmp(k->key_state, "PendingDeletion") == 0;
     switch (c->what) {

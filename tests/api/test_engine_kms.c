@@ -98,7 +98,10 @@ static void test_kms__managed_key_created_on_first_use(void)
     /* the managed key's state is AWS's */
     opt_int none = { 0 };
     CHECK_ERR(engine_kms_set_state(&r, "alias/aws/rds", KMS_DISABLE, none, NULL, &err), &err,
-              RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION);
+              RDS_E_JSON_ACCESS_DENIED_EXCEPTION);
+    CHECK_CONTAINS(err.message, "is not authorized to perform: kms:DisableKey on resource: ");
+    CHECK_ERR(engine_kms_set_rotation(&r, "alias/aws/rds", true, none, &err), &err, RDS_E_JSON_ACCESS_DENIED_EXCEPTION);
+    CHECK_CONTAINS(err.message, "kms:EnableKeyRotation");
 }
 
 static void test_kms__states_gate_use(void)

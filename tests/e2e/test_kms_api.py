@@ -109,6 +109,11 @@ class KmsApiTest(ApiTestCase):
                          "Default key that protects my RDS database volumes when no other key is defined")
         self.assertEqual(self.kms.describe_key(KeyId="alias/aws/rds")["KeyMetadata"]["KeyId"], m["KeyId"])
         self.assertEqual([a["AliasName"] for a in self.kms.list_aliases()["Aliases"]], ["alias/aws/rds"])
+        # AWS managed keys are AWS's to manage
+        e = self.assertError(self.kms.disable_key, "AccessDeniedException", KeyId=m["KeyId"])
+        self.assertIn("not authorized to perform: kms:DisableKey", e["Error"]["Message"])
+        self.assertError(self.kms.schedule_key_deletion, "AccessDeniedException", KeyId=m["Arn"])
+        self.assertEqual(self.kms.describe_key(KeyId=m["KeyId"])["KeyMetadata"]["KeyState"], "Enabled")
 
     def test_encrypt_decrypt_reencrypt(self):
         a, b = self.key(), self.key()
