@@ -108,7 +108,17 @@ int engine_kms_describe_key(engine_req *r, const char *key_ref, kms_key_view *ou
 {
     store *s = engine__store(r->e, err);
     kms_key *k;
-    if (!s || kms__resolve(r, s, key_ref, true, &k, err))
+    if (!s || kms__resolve(r, s, key_ref, KMS_REF_MANAGED, &k, err))
+        return -1;
+    fill_view(r, k, out);
+    return 0;
+}
+
+int engine_kms_get_key(engine_req *r, const char *key_ref, kms_key_view *out, rds_error *err)
+{
+    store *s = engine__store(r->e, err);
+    kms_key *k;
+    if (!s || kms__resolve(r, s, key_ref, KMS_REF_KEY, &k, err))
         return -1;
     fill_view(r, k, out);
     return 0;
@@ -161,7 +171,7 @@ static int state_write(engine_op *op, rds_error *err)
     state_ctx *c = op->ctx;
     engine_req *r = op->r;
     kms_key *k;
-    if (kms__resolve(r, op->s, c->ref, false, &k, err))
+    if (kms__resolve(r, op->s, c->ref, KMS_REF_KEY, &k, err))
         return -1;
     static const char *const action[] = { [KMS_ENABLE] = "EnableKey", [KMS_DISABLE] = "DisableKey",
                                           [KMS_SCHEDULE_DELETION] = "ScheduleKeyDeletion",
@@ -254,7 +264,7 @@ static int alias_write(engine_op *op, rds_error *err)
     if (strncmp(c->target, "alias/", 6) == 0 || strstr(c->target, ":alias/"))
         return validation(err, c->target, "targetKeyId", "Member must be a key id or key ARN");
     kms_key *k;
-    if (kms__resolve(r, op->s, c->target, false, &k, err))
+    if (kms__resolve(r, op->s, c->target, KMS_REF_KEY, &k, err))
         return -1;
     if (strcmp(k->key_state, "PendingDeletion") == 0)
         return rds_fail(err, RDS_E_KMS_KMS_INVALID_STATE_EXCEPTION, "%s is pending deletion.",
@@ -292,7 +302,7 @@ int engine_kms_list_aliases(engine_req *r, const char *key_ref, const char *mark
     const char *key_id = NULL;
     if (key_ref) {
         kms_key *k;
-        if (kms__resolve(r, s, key_ref, false, &k, err))
+        if (kms__resolve(r, s, key_ref, KMS_REF_KEY, &k, err))
             return -1;
         key_id = k->key_id;
     }

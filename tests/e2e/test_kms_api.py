@@ -93,6 +93,10 @@ class KmsApiTest(ApiTestCase):
                          TargetKeyId=b["KeyId"])
         self.assertError(self.kms.create_alias, "InvalidAliasNameException", AliasName="alias/aws/mine",
                          TargetKeyId=b["KeyId"])
+        # the operations that manage a key take its id or ARN, not an alias
+        for fn in (self.kms.disable_key, self.kms.get_key_rotation_status, self.kms.list_resource_tags):
+            self.assertError(fn, "NotFoundException", KeyId="alias/app")
+        self.assertEqual(self.kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyState"], "Enabled")
         self.kms.update_alias(AliasName="alias/app", TargetKeyId=b["KeyId"])
         self.assertEqual(self.kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyId"], b["KeyId"])
         self.kms.delete_alias(AliasName="alias/app")
