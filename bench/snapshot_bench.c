@@ -97,7 +97,7 @@ int main(int argc, char **argv)
     snprintf(state, sizeof state, "%s/snapbench-XXXXXX", base);
     if (!mkdtemp(state) || chmod(state, 0755) != 0)
         return perror("mkdtemp"), 1;
-    snprintf(tmpl, sizeof tmpl, "/tmp/rdslocal-sv-templates-%d", (int)geteuid());
+    snprintf(tmpl, sizeof tmpl, "/tmp/rdslocal-snapbench-templates-%d", (int)geteuid());
     sv_config cfg = { .state_dir = state, .template_dir = tmpl, .spare_pool = 0 };
     sv_supervisor *sv = NULL;
     rds_error err = { 0 };

@@ -3,8 +3,8 @@
  * under a concurrent writer, stopped-instance snapshots, restores, AES-256-GCM encrypted
  * snapshots (wrong key, flipped byte, truncation, swapped chunks), copies between plain
  * and encrypted, reconcile, and file ownership when running as root.
- * Each case gets a fresh state dir (mode 0755 for the postgres user); the template cache
- * is shared with test_supervisor (/tmp/rdslocal-sv-templates-<uid>). Ports 15600-15699.
+ * Each case gets a fresh state dir (mode 0755 for the postgres user); the initdb template
+ * cache is this test's own (/tmp/rdslocal-svsnap-templates-<uid>). Ports 15600-15699.
  * After each case no process may be left working in the state dir. */
 #include "check.h"
 #include "rdslocal/supervisor.h"
@@ -578,7 +578,8 @@ static const check_case cases[] = {
 
 static void suite_setup(void)
 {
-    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-sv-templates-%d", (int)geteuid());
+    /* its own template cache: checkouts of other branches share /tmp/rdslocal-sv-templates-<uid> */
+    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-svsnap-templates-%d", (int)geteuid());
     signal(SIGPIPE, SIG_IGN);
     setup();
 }
