@@ -189,7 +189,9 @@ static bool file_contains(const char *path, const char *needle)
 
 static void snap_path(char *buf, size_t n, const char *key, const char *file)
 {
-    snprintf(buf, n, "%s/snapshots/%s%s%s", g_state, key, file ? "/" : "", file ? file : "");
+    int r = snprintf(buf, n, "%s/snapshots/%s%s%s", g_state, key, file ? "/" : "", file ? file : "");
+    if (r < 0 || (size_t)r >= n)
+        abort();
 }
 
 /* Creates db key with table t (MARKER row + rows 1..n). Returns its port, 0 on failure. */
@@ -411,6 +413,12 @@ static void test_sv_snapshot__encrypted_roundtrip_and_tampering(void)
     size_t kn = 0;
     CHECK_INT(sv_snapshot_wrapped_key(sv, "snap-enc", kb, sizeof kb, &kn, &err), 0);
     CHECK(kn == sizeof WRAP1 && memcmp(kb, WRAP1, kn) == 0);
+    if (geteuid() == 0) {
+        struct passwd *pw = getpwnam("postgres");
+        struct stat st;
+        snap_path(a, sizeof a, "snap-enc", "datakey.kms");
+        CHECK(stat(a, &st) == 0 && pw && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0600);
+    }
 
     /* wrong key, no key */
     check_refused(sv, "db-WRONGKEY", "snap-enc", KEY2);
