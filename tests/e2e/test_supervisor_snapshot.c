@@ -546,7 +546,30 @@ static void test_sv_snapshot__reconcile(void)
     CHECK(f != NULL);
     if (f)
         fclose(f);
-    snap_path(p, sizeof p, ".tmp-999999999-1-s-dead", NULL); /* a killed create's leftover */
+    snap_path(p, sizeof p, ".tmp-999999999.12345-1-s-dead", NULL); /* a killed create's leftover */
+    CHECK(mkdir(p, 0700) == 0);
+    /* this pid with another start time: a dead process whose pid we got (container restart);
+     * with our own start time: a create of this process in flight, left alone */
+    unsigned long long start = 0;
+    char st[1024];
+    FILE *sf = fopen("/proc/self/stat", "r");
+    if (sf && fgets(st, sizeof st, sf)) {
+        const char *c = strrchr(st, ')');
+        for (int field = 2; c && *c; c++)
+            if (*c == ' ' && ++field == 22) {
+                start = strtoull(c + 1, NULL, 10);
+                break;
+            }
+    }
+    if (sf)
+        fclose(sf);
+    CHECK(start > 0);
+    char reused[80], live[80];
+    snprintf(reused, sizeof reused, ".tmp-%d.%llu-1-s-reused", (int)getpid(), start + 1);
+    snprintf(live, sizeof live, ".tmp-%d.%llu-1-s-live", (int)getpid(), start);
+    snap_path(p, sizeof p, reused, NULL);
+    CHECK(mkdir(p, 0700) == 0);
+    snap_path(p, sizeof p, live, NULL);
     CHECK(mkdir(p, 0700) == 0);
     const char *keep[] = { "s-keep" };
     const char *discard[] = { "s-gone" };
@@ -557,8 +580,12 @@ static void test_sv_snapshot__reconcile(void)
     CHECK(!exists(p));
     snap_path(p, sizeof p, "s-unknown", NULL);
     CHECK(!exists(p));
-    snap_path(p, sizeof p, ".tmp-999999999-1-s-dead", NULL);
+    snap_path(p, sizeof p, ".tmp-999999999.12345-1-s-dead", NULL);
     CHECK(!exists(p));
+    snap_path(p, sizeof p, reused, NULL);
+    CHECK(!exists(p));
+    snap_path(p, sizeof p, live, NULL);
+    CHECK(exists(p));
     /* the unknown dir is in quarantine, file and all */
     snprintf(p, sizeof p, "%s/quarantine", g_state);
     DIR *d = opendir(p);
