@@ -107,7 +107,7 @@ def base_image():
 def build_image(tag, dockerfile, context, base, timeout=1500):
     """docker build (niced); returns seconds taken."""
     t0 = time.time()
-    p = subprocess.run(["nice", DOCKER, "build", "-q", "-f", dockerfile, "--build-arg", "BASE_IMAGE=" + base,
+    p = subprocess.run(["nice", DOCKER, "build", "-q", "--force-rm", "-f", dockerfile, "--build-arg", "BASE_IMAGE=" + base,
                         "-t", tag, context], capture_output=True, text=True, timeout=timeout)
     if p.returncode != 0:
         raise AssertionError("docker build failed: %s%s" % (p.stdout[-2000:], p.stderr[-4000:]))
