@@ -63,7 +63,7 @@ static void usage(FILE *f)
             "  --coverage-table       print the API coverage table (markdown) and exit\n"
             "  --print-env            print the export lines pointing AWS SDKs and the AWS CLI at\n"
             "                         this rdslocal (AWS_ENDPOINT_URL, test credentials, region)\n"
-            "                         and exit; use: eval \"$(rdslocal --print-env)\"\n"
+            "                         and exit: eval \"$(rdslocal --print-env)\"\n"
             "  --help, --version\n\n"
             "exit status: 0 stopped by SIGINT/SIGTERM; 1 could not start; 2 bad usage;\n"
             "  3 rdslocal.db missing or empty while instances/ holds data dirs (see --quarantine-unknown);\n"
