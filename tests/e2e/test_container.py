@@ -33,7 +33,11 @@ ENGINE = None
 def setUpModule():
     global ENGINE
     ENGINE = dh.Engine().start()
-    base = dh.base_image()
+    try:
+        base = dh.base_image()
+    except unittest.SkipTest:
+        ENGINE.stop()
+        raise
     FIG["build_s"] = dh.build_image(TAG, os.path.join(dh.ROOT, "docker", "Dockerfile"), dh.ROOT, base)
     size = int(dh.docker("image", "inspect", "-f", "{{.Size}}", TAG).stdout.strip())
     FIG["image_mb"] = round(size / 1e6, 1)
@@ -258,4 +262,4 @@ class C_Recipes(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t.main()
+    dh.main()

@@ -102,7 +102,11 @@ class InstalledInContainer(unittest.TestCase):
         cls.tmp = tempfile.mkdtemp(prefix="rdslocal-debctx-")
         deb = build_deb(cls.tmp)
         shutil.copy(deb, os.path.join(cls.tmp, "rdslocal.deb"))
-        base = dh.base_image()
+        try:
+            base = dh.base_image()
+        except unittest.SkipTest:
+            cls.engine.stop()
+            raise
         with open(os.path.join(cls.tmp, "Dockerfile"), "w") as f:
             f.write("ARG BASE_IMAGE\nFROM ${BASE_IMAGE}\nCOPY rdslocal.deb /tmp/\n"
                     "RUN apt-get update && DEBIAN_FRONTEND=noninteractive apt-get install -y "
@@ -160,4 +164,4 @@ class InstalledInContainer(unittest.TestCase):
 
 
 if __name__ == "__main__":
-    t.main()
+    dh.main()

@@ -4,9 +4,9 @@ There is no init system on these machines: when no engine answers, the test star
 Debian's dockerd itself (root only) and stops it at the end (ctest gives these tests one
 RESOURCE_LOCK, so no two share an engine they started). The base image comes from
 scripts/build-base-image.sh (debootstrap + docker import, cached by tag). Without docker a
-test exits with SKIP (77, ctest's SKIP_RETURN_CODE) - except under CI=true, where a
-missing engine is a failure. Only containers and images named with this process's id are
-created; cleanup() removes them.
+test's Docker cases are skipped and it exits 77 (ctest's SKIP_RETURN_CODE) - except under
+CI=true, where a missing engine is a failure. Only containers and images named with this process's id are
+created; remove() removes them.
 """
 import os
 import shutil
@@ -14,6 +14,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import unittest
 import urllib.request
 
 ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
@@ -21,15 +22,38 @@ SKIP = 77
 IN_CI = os.environ.get("CI") == "true"
 BASE_TAG = os.environ.get("RDSLOCAL_BASE_IMAGE", "rdslocal-base:bookworm")
 # Debian's client matches Debian's engine; another docker on PATH may be newer than it.
-DOCKER = "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker")
+# RDSLOCAL_DOCKER names another client ("" = none, to try the skip path).
+DOCKER = os.environ.get("RDSLOCAL_DOCKER",
+                        "/usr/bin/docker" if os.path.exists("/usr/bin/docker") else shutil.which("docker") or "")
+
+
+SKIPPED = []
 
 
 def skip_or_fail(reason):
+    """No Docker here: the cases that need it are skipped (main() then exits 77), except
+    under CI=true, where they fail."""
     if IN_CI:
-        print("FAIL: %s (CI=true: packaging tests must run)" % reason)
+        raise AssertionError("%s (CI=true: packaging tests must run)" % reason)
+    SKIPPED.append(reason)
+    raise unittest.SkipTest(reason)
+
+
+def main():
+    """unittest main with the closing 'N passed, N failed' line; exit 77 (ctest's SKIP) when
+    nothing failed but the Docker cases were skipped for want of an engine."""
+    prog = unittest.main(exit=False, verbosity=2)
+    r = prog.result
+    failed = len(r.failures) + len(r.errors)
+    # A class or module skipped in its setUp counts as one skip but no run test.
+    skipped_run = len([c for c, _ in r.skipped if isinstance(c, unittest.TestCase)])
+    print("%d passed, %d failed" % (max(0, r.testsRun - failed - skipped_run), failed))
+    if failed:
         sys.exit(1)
-    print("SKIP: %s" % reason)
-    sys.exit(SKIP)
+    if SKIPPED:
+        print("SKIP: %s" % SKIPPED[0])
+        sys.exit(SKIP)
+    sys.exit(0)
 
 
 def docker(*args, check=True, timeout=600, capture=True, input=None):
