@@ -4,6 +4,12 @@
 # As root it runs apt-get itself; otherwise through sudo if sudo exists, else it prints
 # the one apt-get line to run as root and exits 1.
 set -eu
+# --packaging (CI passes it): also what the packaging tests need (issue 11): Docker's
+# engine and debootstrap (the container and .deb tests), docker-compose (the compose
+# recipe), Node.js/npm and tests/js/node_modules (JS SDK v3, Testcontainers), from
+# package-lock.json with `npm ci`.
+PACKAGING=0
+[ "${1:-}" = "--packaging" ] && PACKAGING=1
 # build: compiler, CMake, the libraries and the PostgreSQL server headers (the guard
 # extension); run: the PostgreSQL 15 server binaries; test: psql, python3 with boto3, the
 # AWS CLI, clang (the fuzz targets' corpus replay builds with the normal compiler, clang
@@ -11,11 +17,24 @@ set -eu
 PKGS="build-essential make cmake pkg-config libmicrohttpd-dev libsqlite3-dev libxml2-dev libssl-dev
 libpq-dev postgresql postgresql-client postgresql-server-dev-15 python3 python3-boto3 awscli
 clang procps curl"
+if [ "$PACKAGING" = 1 ]; then
+    PKGS="$PKGS docker.io debootstrap docker-compose iptables"
+    command -v npm >/dev/null 2>&1 || PKGS="$PKGS nodejs npm"
+fi
+js_deps() {
+    [ "$PACKAGING" = 1 ] || return 0
+    tests_js="$(dirname "$0")/../tests/js"
+    if [ ! -d "$tests_js/node_modules/@aws-sdk/client-rds" ] || [ ! -d "$tests_js/node_modules/testcontainers" ]; then
+        echo "npm ci in tests/js"
+        (cd "$tests_js" && npm ci --no-audit --no-fund >/dev/null)
+    fi
+}
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
 done
 if [ -z "$missing" ]; then
+    js_deps
     echo "dependencies present"
     exit 0
 fi
@@ -32,4 +51,5 @@ echo "installing:$missing"
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
 # Debian's postgresql package starts a cluster of its own on 5432; rdslocal does not use it.
+js_deps
 echo "dependencies present"

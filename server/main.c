@@ -61,6 +61,9 @@ static void usage(FILE *f)
             "                         dirs, start with a new database and move those dirs to\n"
             "                         <state dir>/quarantine/ (default: refuse to start)\n"
             "  --coverage-table       print the API coverage table (markdown) and exit\n"
+            "  --print-env            print the export lines pointing AWS SDKs and the AWS CLI at\n"
+            "                         this rdslocal (AWS_ENDPOINT_URL, test credentials, region)\n"
+            "                         and exit: eval \"$(rdslocal --print-env)\"\n"
             "  --help, --version\n\n"
             "exit status: 0 stopped by SIGINT/SIGTERM; 1 could not start; 2 bad usage;\n"
             "  3 rdslocal.db missing or empty while instances/ holds data dirs (see --quarantine-unknown);\n"
@@ -110,6 +113,29 @@ static char *read_secret_file(const char *path)
     return s;
 }
 
+/* --print-env: the export lines that point SDKs and the AWS CLI at this server (a wildcard
+ * listen address is reached through loopback). Credentials are the usual test pair: with
+ * signatures unverified any key is accepted. The region is AWS_REGION's if set. Values
+ * are single-quoted; a host with a quote in it is refused. */
+static int print_env_lines(const char *host, int port)
+{
+    if (strpbrk(host, "'\\\n")) {
+        fprintf(stderr, "rdslocal: --print-env: listen host \"%s\" cannot be quoted\n", host);
+        return 2;
+    }
+    const char *h = strcmp(host, "0.0.0.0") == 0 ? "127.0.0.1" : host;
+    const char *region = env_or("AWS_REGION", env_or("AWS_DEFAULT_REGION", "us-east-1"));
+    if (strpbrk(region, "'\\\n"))
+        region = "us-east-1";
+    printf("export AWS_ENDPOINT_URL='http://%s:%d'\n"
+           "export AWS_ACCESS_KEY_ID='test'\n"
+           "export AWS_SECRET_ACCESS_KEY='test'\n"
+           "export AWS_REGION='%s'\n"
+           "export AWS_DEFAULT_REGION='%s'\n",
+           h, port, region, region);
+    return 0;
+}
+
 /* Every connection needs a descriptor: raise the soft limit to the hard one. */
 static void raise_fd_limit(void)
 {
@@ -146,7 +172,7 @@ int main(int argc, char **argv)
     };
     enum { O_LISTEN = 256, O_STATE, O_REGION, O_ACCOUNT, O_ENDPOINT, O_PORTS, O_NOENGINE, O_PGUSER,
            O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_SECRET, O_SECRET_FILE, O_ORIGINS,
-           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_QUARANTINE, O_HELP, O_VERSION };
+           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_QUARANTINE, O_PRINT_ENV, O_HELP, O_VERSION };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "state-dir", required_argument, NULL, O_STATE },
@@ -169,10 +195,12 @@ int main(int argc, char **argv)
         { "max-connections-per-ip", required_argument, NULL, O_MAXCONN_IP },
         { "coverage-table", no_argument, NULL, O_COVERAGE },
         { "quarantine-unknown", no_argument, NULL, O_QUARANTINE },
+        { "print-env", no_argument, NULL, O_PRINT_ENV },
         { "help", no_argument, NULL, O_HELP },
         { "version", no_argument, NULL, O_VERSION },
         { NULL, 0, NULL, 0 },
     };
+    bool print_env = false;
     int c;
     while ((c = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (c) {
@@ -201,6 +229,7 @@ int main(int argc, char **argv)
         case O_MAXCONN_IP: max_conns_ip = optarg; break;
         case O_COVERAGE: dispatch_print_coverage(stdout); return 0;
         case O_QUARANTINE: cfg.quarantine_unknown = true; break;
+        case O_PRINT_ENV: print_env = true; break;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION: printf("rdslocal %s\n", RDSLOCAL_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -228,6 +257,8 @@ int main(int argc, char **argv)
         return 2;
     }
     snprintf(host, sizeof host, "%.*s", (int)(colon - listen), listen);
+    if (print_env)
+        return print_env_lines(host, port);
     if (sscanf(port_range, "%d-%d", &cfg.port_min, &cfg.port_max) != 2 || cfg.port_min < 1150 ||
         cfg.port_max > 65535 || cfg.port_min > cfg.port_max) {
         fprintf(stderr, "rdslocal: --port-range wants LO-HI within 1150-65535, got \"%s\"\n", port_range);

@@ -7,7 +7,9 @@
  *
  * Where the module comes from: <dir of the running binary>/rdslocal_guard.so, then
  * <dir of the running binary>/pgext/rdslocal_guard.so (the build tree's layout), then
- * the build output path compiled in by CMake. It is copied to <state_dir>/lib/ (0755
+ * <dir of the running binary>/../lib/rdslocal/rdslocal_guard.so (the installed layout:
+ * /usr/bin/rdslocal and /usr/lib/rdslocal/, as the .deb and `cmake --install` put them),
+ * then the build output path compiled in by CMake. It is copied to <state_dir>/lib/ (0755
  * dir, 0644 file) because the build tree may not be readable by the pg OS user (e.g.
  * under /root), and so a rebuild never changes the file under running servers (the copy
  * is replaced by rename). No module found: sv_open fails; an instance never runs
@@ -43,8 +45,8 @@ static bool find_guard(char *buf, size_t n)
         char *slash = strrchr(exe, '/');
         if (slash) {
             *slash = '\0';
-            const char *rel[] = { GUARD_FILE, "pgext/" GUARD_FILE };
-            for (size_t i = 0; i < 2; i++) {
+            const char *rel[] = { GUARD_FILE, "pgext/" GUARD_FILE, "../lib/rdslocal/" GUARD_FILE };
+            for (size_t i = 0; i < 3; i++) {
                 int w = snprintf(buf, n, "%s/%s", exe, rel[i]);
                 if (w > 0 && (size_t)w < n && access(buf, R_OK) == 0)
                     return true;
