@@ -4,8 +4,8 @@
  * Encryption, as on AWS: an unencrypted source with KmsKeyId gives an encrypted copy; an
  * encrypted source keeps its key unless KmsKeyId names another (re-encryption); there is
  * no way to ask for an unencrypted copy of an encrypted snapshot. Across regions an
- * encrypted source needs a KmsKeyId of the destination region. Tags: the request's Tags,
- * else with CopyTags the source's. */
+ * encrypted source needs a KmsKeyId of the destination region. Tags: with CopyTags the
+ * source's, plus the request's Tags. */
 #include "snapshots/snapshots.h"
 
 #include <string.h>
@@ -61,7 +61,7 @@ static int copy_check(engine_op *op, rds_error *err)
     engine_req *r = op->r;
     const copy_snapshot_in *in = c->in;
     bool same_region = strcmp(c->src_region, r->region) == 0;
-    if (strcmp(c->src->status, "available") != 0)
+    if (strcmp(snapshots__shown_status(c->src, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE,
                         "Snapshot %s is not in available state.", c->src->id);
     if (same_region && strcmp(c->src->id, op->name) == 0)
@@ -112,9 +112,11 @@ static int copy_write(engine_op *op, rds_error *err)
     copy_ctx *c = op->ctx;
     engine_req *r = op->r;
     bool copy_tags = c->in->copy_tags.set && c->in->copy_tags.v;
+    /* CopyTags and Tags combine: the source's tags, then the request's (a key in both
+     * takes the request's value) */
     return store_snapshot_put(op->s, c->dst, err) ||
-                   snapshots__write_tags(op->s, r->a, c->dst_arn, &c->in->tags, copy_tags ? c->src_arn : NULL,
-                                         err) ||
+                   (copy_tags && snapshots__write_tags(op->s, r->a, c->dst_arn, NULL, c->src_arn, err)) ||
+                   snapshots__write_tags(op->s, r->a, c->dst_arn, &c->in->tags, NULL, err) ||
                    engine__event_for(r->e, op->s, &engine__kind_snapshot, r->region, op->name,
                                      RULES_EV_SNAPSHOT_COPY_STARTED, c->src->id, err)
                ? -1
