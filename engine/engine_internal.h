@@ -32,6 +32,8 @@ struct engine {
     size_t n_quarantined;
     int64_t last_model_tick_ms; /* model time of the previous tick (worker_mu): a clock jump
                                  * over a maintenance window still applies pending changes */
+    unsigned char kms_master[32]; /* <state_dir>/kms/master.key once loaded (kms/kms_crypto.c) */
+    bool kms_master_loaded;
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -132,8 +134,10 @@ const char *engine__shown_status(const db_instance *d, int64_t now_ms);
 sv_instance_spec engine__spec(arena *a, const db_instance *d);
 /* Sets the settled status plus, with realistic timing, the transitional one to show. */
 void engine__set_status(engine *e, db_instance *d, const char *settled, const char *transitional);
-/* The region's default KMS key ARN for RDS (alias aws/rds). */
-const char *engine__default_kms_key(engine *e, arena *a, const char *region);
+/* A KMS key became unusable (disabled, pending deletion): its instances become
+ * inaccessible-encryption-credentials-recoverable (servers stopped). Call with no lock held,
+ * after the key's change committed (instances/encryption.c). */
+void engine__instances_key_unusable(engine_req *r, const char *key_arn);
 /* Applies pending modifications of one instance (maintenance window reached). Caller holds
  * the instance's lock (worker thread). */
 int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err);
@@ -161,5 +165,41 @@ void engine__snapshot_discard_files(engine *e, engine_snap_take *t);
 /* Start-up reconcile and admin reset of snapshot files and rows (core/engine.c). */
 int engine__snapshots_reconcile(engine *e, store *s, rds_error *err);
 void engine__snapshots_remove_all_files(engine *e, store *s);
+/* ---- KMS (kms/) used by other families ---- */
+
+/* Resolves a KmsKeyId as RDS takes it -- key id, key ARN, alias name ("alias/x") or alias
+ * ARN -- in the request's region. ref NULL or "": the AWS managed key alias/aws/rds of the
+ * region, created on first use (inside the caller's transaction, as AWS does). On success
+ * *key_arn is the KEY's ARN (arn:aws:kms:<region>:<account>:key/<uuid>, never the alias)
+ * in r->a. Errors: KMSKeyNotAccessibleFault (RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT, 400) when the
+ * key does not exist in that region, is disabled or pending deletion. */
+int engine__kms_usable_key(engine_req *r, store *s, const char *ref, const char **key_arn,
+                           rds_error *err);
+
+/* The key state of key_arn: "Enabled", "Disabled", "PendingDeletion", or NULL when no such
+ * key exists (any more). In arena a. */
+int engine__kms_key_state(engine *e, store *s, arena *a, const char *key_arn,
+                          const char **state, rds_error *err);
+
+/* True if key_arn is an AWS managed key (alias aws/rds): such a snapshot cannot be shared. */
+bool engine__kms_is_aws_managed(engine *e, store *s, arena *a, const char *key_arn);
+
+/* Envelope encryption for snapshot files: a new random 32-byte data key under key_arn
+ * (which must be usable: else KMSKeyNotAccessibleFault). plain32 receives the plaintext
+ * key; *blob / *blob_n the wrapped key (a KMS ciphertext blob, self-describing: it names the
+ * key) in arena a. */
+int engine__kms_new_data_key(engine *e, store *s, arena *a, const char *key_arn,
+                             unsigned char plain32[32], unsigned char **blob, size_t *blob_n,
+                             rds_error *err);
+
+/* Unwraps a blob made by engine__kms_new_data_key (or KMS GenerateDataKey). The key it names
+ * must exist and be usable: else KMSKeyNotAccessibleFault. *key_arn (may be NULL) receives
+ * the key's ARN. A damaged blob: KMSKeyNotAccessibleFault too (detail says why). */
+int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char *blob,
+                              size_t blob_n, unsigned char plain32[32], const char **key_arn,
+                              rds_error *err);
+
+/* Deletes the keys whose deletion date has come (engine_tick). */
+void engine__kms_tick(engine *e, store *s, arena *a);
 
 #endif

@@ -51,6 +51,19 @@ const model_field db_snapshot_fields[] = {
 #undef SNP_FIELD
 };
 const size_t db_snapshot_field_count = sizeof db_snapshot_fields / sizeof db_snapshot_fields[0];
+const model_field kms_key_fields[] = {
+#define KMSK_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(kms_key, name), wire },
+#include "rdslocal/kms_key.def"
+#undef KMSK_FIELD
+};
+const size_t kms_key_field_count = sizeof kms_key_fields / sizeof kms_key_fields[0];
+
+const model_field kms_alias_fields[] = {
+#define KMSA_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(kms_alias, name), wire },
+#include "rdslocal/kms_alias.def"
+#undef KMSA_FIELD
+};
+const size_t kms_alias_field_count = sizeof kms_alias_fields / sizeof kms_alias_fields[0];
 
 const model_field rds_event_fields[] = {
 #define EVT_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(rds_event, name), wire },

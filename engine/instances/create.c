@@ -210,9 +210,7 @@ static int decide(engine_op *op, rds_error *err)
     d->storage_throughput = in->storage_throughput.set ? in->storage_throughput.v
                             : gp3 ? (storage < 400 ? 125 : 500) : 0;
     d->storage_encrypted = in->storage_encrypted.set && in->storage_encrypted.v;
-    d->kms_key_id = d->storage_encrypted
-                        ? (in->kms_key_id ? in->kms_key_id : engine__default_kms_key(e, r->a, r->region))
-                        : NULL;
+    d->kms_key_id = NULL; /* the key's ARN, resolved in write (KMS, inside the transaction) */
     d->multi_az = c->multi_az;
     d->subnet_group = in->subnet_group ? rds_lower(arena_strdup(r->a, in->subnet_group)) : "default";
     d->vpc_security_group_ids = in->vpc_security_group_ids.n ? instances__join_sg(r->a, &in->vpc_security_group_ids)
@@ -271,6 +269,12 @@ static int write(engine_op *op, rds_error *err)
 {
     create_ctx *c = op->ctx;
     engine *e = op->r->e;
+    /* StorageEncrypted: KmsKeyId (id, ARN, alias or alias ARN) or the region's AWS managed
+     * key alias/aws/rds, created on first use in this transaction; the row keeps the key's
+     * ARN. An unusable key: KMSKeyNotAccessibleFault, nothing recorded. */
+    if (c->d->storage_encrypted &&
+        engine__kms_usable_key(op->r, op->s, c->in->kms_key_id, &c->d->kms_key_id, err))
+        return -1;
     pthread_mutex_lock(&e->port_mu);
     int rc = instances__choose_port(e, op->s, &c->in->port, &c->d->port, err);
     if (rc == 0)

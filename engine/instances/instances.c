@@ -45,25 +45,6 @@ const char *engine_instance_arn(engine_req *r, const char *id)
     return engine__arn(r->e, r->a, r->region, "db", id);
 }
 
-static uint32_t hash_str(const char *a, const char *b)
-{
-    uint32_t h = 2166136261u;
-    for (const char *p = a; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    h = (h ^ '/') * 16777619u;
-    for (const char *p = b; *p; p++)
-        h = (h ^ (unsigned char)*p) * 16777619u;
-    return h;
-}
-
-const char *engine__default_kms_key(engine *e, arena *a, const char *region)
-{
-    uint32_t h1 = hash_str(region, "aws/rds"), h2 = hash_str(e->cfg.account_id, region);
-    return arena_printf(a, "arn:aws:kms:%s:%s:key/%08x-%04x-4%03x-8%03x-%08x%04x", region,
-                        e->cfg.account_id, h1, h2 & 0xffff, (h1 >> 4) & 0xfff, (h2 >> 8) & 0xfff,
-                        h1 ^ h2, h2 >> 16);
-}
-
 const char *engine__shown_status(const db_instance *d, int64_t now_ms)
 {
     if (d->shown_status && now_ms < d->shown_until_ms)

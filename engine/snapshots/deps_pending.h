@@ -6,15 +6,6 @@
 
 #include "engine_internal.h"
 
-int engine__kms_usable_key(engine_req *r, store *s, const char *ref, const char **key_arn, rds_error *err);
-int engine__kms_key_state(engine *e, store *s, arena *a, const char *key_arn, const char **state,
-                          rds_error *err);
-bool engine__kms_is_aws_managed(engine *e, store *s, arena *a, const char *key_arn);
-int engine__kms_new_data_key(engine *e, store *s, arena *a, const char *key_arn, unsigned char plain32[32],
-                             unsigned char **blob, size_t *blob_n, rds_error *err);
-int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char *blob, size_t blob_n,
-                              unsigned char plain32[32], const char **key_arn, rds_error *err);
-
 typedef struct sv_snapshot_crypt {
     const unsigned char *key;
     const unsigned char *wrapped;

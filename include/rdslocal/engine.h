@@ -258,6 +258,56 @@ typedef struct describe_events_in {
 int engine_describe_events(engine_req *r, const describe_events_in *in, rds_event ***out,
                            size_t *n_out, const char **next_marker, rds_error *err);
 
+/* ---- KMS (engine/kms/): keys and aliases per region, AWS JSON errors (RDS_E_KMS_*) ----
+ * A key reference (key_ref) is what KMS's KeyId takes: a key id, key ARN, alias name
+ * ("alias/x") or alias ARN, in the request's region. */
+typedef tag_list kms_context;      /* EncryptionContext pairs (key, value) */
+typedef struct kms_key_view { kms_key *k; const char *arn; } kms_key_view;
+typedef struct kms_alias_view { kms_alias *al; const char *arn; } kms_alias_view;
+typedef struct kms_create_key_in {
+    const char *description, *key_spec, *key_usage, *origin, *policy;
+    opt_bool multi_region;
+    tag_list tags;               /* TagKey/TagValue */
+} kms_create_key_in;
+typedef enum kms_state_change {
+    KMS_ENABLE, KMS_DISABLE, KMS_SCHEDULE_DELETION, KMS_CANCEL_DELETION
+} kms_state_change;
+
+int engine_kms_create_key(engine_req *r, const kms_create_key_in *in, kms_key_view *out, rds_error *err);
+/* DescribeKey (alias/aws/rds is created on first use, as AWS does). */
+int engine_kms_describe_key(engine_req *r, const char *key_ref, kms_key_view *out, rds_error *err);
+/* Keys of the region by key id; marker: the last key id of the previous page. */
+int engine_kms_list_keys(engine_req *r, const char *marker, int limit, kms_key_view **out, size_t *n_out,
+                         const char **next_marker, rds_error *err);
+/* Enable/Disable/ScheduleKeyDeletion (pending_days: 7-30, default 30)/CancelKeyDeletion.
+ * Disabling or scheduling the deletion of a key in use makes its instances inaccessible. */
+int engine_kms_set_state(engine_req *r, const char *key_ref, kms_state_change what, opt_int pending_days,
+                         kms_key_view *out, rds_error *err);
+int engine_kms_create_alias(engine_req *r, const char *alias, const char *target_ref, rds_error *err);
+int engine_kms_update_alias(engine_req *r, const char *alias, const char *target_ref, rds_error *err);
+int engine_kms_delete_alias(engine_req *r, const char *alias, rds_error *err);
+/* Aliases of the region (of one key if key_ref is set); marker: the last alias name. */
+int engine_kms_list_aliases(engine_req *r, const char *key_ref, const char *marker, int limit,
+                            kms_alias_view **out, size_t *n_out, const char **next_marker, rds_error *err);
+int engine_kms_encrypt(engine_req *r, const char *key_ref, const unsigned char *plain, size_t n,
+                       const kms_context *ctx, unsigned char **blob, size_t *blob_n, const char **key_arn,
+                       rds_error *err);
+/* key_ref may be NULL (the blob names its key); when set it must be the blob's key. */
+int engine_kms_decrypt(engine_req *r, const char *key_ref, const unsigned char *blob, size_t blob_n,
+                       const kms_context *ctx, unsigned char **plain, size_t *plain_n, const char **key_arn,
+                       rds_error *err);
+/* n_bytes random bytes under the key: *plain (NULL to skip) and the wrapped *blob. */
+int engine_kms_generate_data_key(engine_req *r, const char *key_ref, size_t n_bytes, const kms_context *ctx,
+                                 unsigned char **plain, unsigned char **blob, size_t *blob_n,
+                                 const char **key_arn, rds_error *err);
+int engine_kms_tags_list(engine_req *r, const char *key_ref, rds_tag **out, size_t *n_out, rds_error *err);
+int engine_kms_tags_add(engine_req *r, const char *key_ref, const tag_list *tags, rds_error *err);
+int engine_kms_tags_remove(engine_req *r, const char *key_ref, const str_list *keys, rds_error *err);
+int engine_kms_put_policy(engine_req *r, const char *key_ref, const char *policy, rds_error *err);
+/* Enable/DisableKeyRotation (period_days 90-2560, default 365). */
+int engine_kms_set_rotation(engine_req *r, const char *key_ref, bool enabled, opt_int period_days,
+                            rds_error *err);
+
 /* Changes whenever any resource changes (every committed write, clock moves included). */
 uint64_t engine_generation(const engine *e);
 

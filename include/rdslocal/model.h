@@ -1,6 +1,6 @@
 /* model.h: the resources rdslocal keeps, as plain structs, and the field descriptors
  * the store uses to map them to SQLite columns. Each struct is declared once, in its
- * .def file (db_instance.def, db_subnet_group.def, rds_event.def), which drives the
+ * .def file (db_instance.def, db_subnet_group.def, kms_key.def, kms_alias.def, rds_event.def), which drives the
  * struct, the columns (adding a row adds its column at the next start, see store.c) and,
  * for DB instances, PendingModifiedValues. No I/O here.
  * Strings are borrowed from the arena that produced the struct (NULL = absent). */
@@ -117,6 +117,23 @@ typedef struct db_snapshot {
 
 extern const model_field db_snapshot_fields[];
 extern const size_t db_snapshot_field_count;
+
+/* KMS key and alias, declared in kms_key.def and kms_alias.def. */
+typedef struct kms_key {
+#define KMSK_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/kms_key.def"
+#undef KMSK_FIELD
+} kms_key;
+extern const model_field kms_key_fields[];
+extern const size_t kms_key_field_count;
+
+typedef struct kms_alias {
+#define KMSA_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/kms_alias.def"
+#undef KMSA_FIELD
+} kms_alias;
+extern const model_field kms_alias_fields[];
+extern const size_t kms_alias_field_count;
 
 /* One RDS event (DescribeEvents), declared in rds_event.def. */
 typedef struct rds_event {

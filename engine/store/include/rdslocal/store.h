@@ -122,6 +122,31 @@ int store_tag_set(store *s, const char *arn, const char *key, const char *value,
 int store_tag_remove(store *s, const char *arn, const char *key, rds_error *err);
 int store_tags_delete_all(store *s, const char *arn, rds_error *err);
 
+/* ---- KMS keys and aliases (store_kms.c) ---- */
+/* *out = NULL (and 0 returned) when absent. Results live in arena a. */
+int store_kms_key_get(store *s, arena *a, const char *region, const char *key_id, kms_key **out,
+                      rds_error *err);
+/* The key with that id in any region (key ids are UUIDs); *out = NULL when absent. */
+int store_kms_key_by_id(store *s, arena *a, const char *key_id, kms_key **out, rds_error *err);
+/* Keys of a region ordered by key_id, key_id > after (NULL: from the start), at most limit. */
+int store_kms_key_list(store *s, arena *a, const char *region, const char *after, int limit,
+                       kms_key ***out, size_t *n_out, rds_error *err);
+/* Keys (any region) in PendingDeletion whose deletion_at_ms is <= now_ms. */
+int store_kms_key_due(store *s, arena *a, int64_t now_ms, kms_key ***out, size_t *n_out, rds_error *err);
+int store_kms_key_put(store *s, const kms_key *k, rds_error *err); /* insert or replace */
+/* Deletes the key and its aliases. */
+int store_kms_key_delete(store *s, const char *region, const char *key_id, rds_error *err);
+int store_kms_alias_get(store *s, arena *a, const char *region, const char *name, kms_alias **out,
+                        rds_error *err);
+/* Aliases of a region (of one key if key_id is not NULL) ordered by name, name > after. */
+int store_kms_alias_list(store *s, arena *a, const char *region, const char *key_id, const char *after,
+                         int limit, kms_alias ***out, size_t *n_out, rds_error *err);
+int store_kms_alias_put(store *s, const kms_alias *al, rds_error *err);
+int store_kms_alias_delete(store *s, const char *region, const char *name, rds_error *err);
+/* Instances (any region, not deleted) whose kms_key_id is that key ARN. */
+int store_instance_by_kms_key(store *s, arena *a, const char *kms_key_arn, db_instance ***out, size_t *n_out,
+                              rds_error *err);
+
 /* ---- meta (small settings that must survive restarts, e.g. the clock offset) ---- */
 int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *err); /* NULL if unset */
 int store_meta_set(store *s, const char *key, const char *value, rds_error *err);
