@@ -93,6 +93,10 @@ struct sv_supervisor {
  * default signals, no inherited fds, cwd "/", and runs as pg_uid when sv->as_root. */
 pid_t sv__spawn(const sv_supervisor *sv, char *const argv[], const char *out_path, int in_fd,
                 rds_error *err);
+/* As sv__spawn with the child's stdout, stderr and stdin given as fds (the caller keeps
+ * and closes them; they should be O_CLOEXEC so other children do not inherit them). */
+pid_t sv__spawn_fds(const sv_supervisor *sv, char *const argv[], int out_fd, int err_fd, int in_fd,
+                    rds_error *err);
 /* sv__spawn then waitpid; *status is the raw wait status. */
 int sv__run(const sv_supervisor *sv, char *const argv[], const char *out_path, int in_fd,
             int *status, rds_error *err);
@@ -189,6 +193,37 @@ int sv__guard_install(sv_supervisor *sv, rds_error *err);
 /* True if the running postmaster of in preloads sv->guard_lib (asked over its socket as
  * rdsadmin); false if not, or if it cannot be asked. */
 bool sv__guard_loaded(const sv_supervisor *sv, const sv_inst *in);
+
+/* ---- sv_snapshot.c (shared with sv_snapshot_restore.c) ---- */
+/* A snapshot's data read back as the plain tar stream: base.tar, or base.tar.enc through
+ * the decryptor (sv_crypt.h). */
+typedef struct sv__snap_source {
+    int fd;
+    struct sv_dec *dec;  /* NULL for a plain snapshot */
+    unsigned char *buf;  /* read buffer of a plain one */
+    const char *key;     /* snapshot key, for messages (borrowed) */
+} sv__snap_source;
+/* Validates snap_key ([A-Za-z0-9_.-], 1-200, not starting with '.'), makes
+ * <state>/snapshots (0700, ours) and writes <state>/snapshots/<key> into dir (may be NULL).
+ * INVALID_PARAMETER_VALUE for a bad key. */
+int sv__snap_dirs(sv_supervisor *sv, const char *snap_key, char *dir, size_t n, rds_error *err);
+/* Makes snapshots/.tmp-<pid>-<n>-<key> (0700, the pg user's as root). */
+int sv__snap_tmpdir(sv_supervisor *sv, const char *snap_key, char *tmp, size_t n, rds_error *err);
+/* Creates dir/name (O_EXCL, 0600, the pg user's as root); returns the fd or -1. */
+int sv__snap_open_out(sv_supervisor *sv, const char *dir, const char *name, rds_error *err);
+/* Opens the snapshot in dir. Encrypted without crypt->key, or a bad header:
+ * INTERNAL_FAILURE ("snapshot <key> failed its integrity check" for the latter). */
+int sv__snap_source_open(sv__snap_source *s, const char *dir, const char *snap_key,
+                         const sv_snapshot_crypt *crypt, rds_error *err);
+/* 1 with the next piece of the tar stream (lent until the next call), 0 at its verified
+ * end, -1 on error (integrity failures carry the message above). */
+int sv__snap_source_next(sv__snap_source *s, const unsigned char **p, size_t *n, rds_error *err);
+void sv__snap_source_close(sv__snap_source *s);
+int sv__snap_write_all(int fd, const unsigned char *p, size_t n, rds_error *err);
+/* pipe with both ends O_CLOEXEC and a 1 MiB buffer. */
+int sv__snap_pipe(int fds[2], rds_error *err);
+/* waitpid(pid); INTERNAL_FAILURE "<what> failed" with the tail of logp unless it exited 0. */
+int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

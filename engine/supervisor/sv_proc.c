@@ -34,8 +34,8 @@ int64_t sv__mono_ms(void)
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
-/* The one fork/exec path: out and in are the child's stdout+stderr and stdin. */
-static pid_t spawn_fds(const sv_supervisor *sv, char *const argv[], int out, int in, rds_error *err)
+/* The one fork/exec path: out, errfd and in are the child's stdout, stderr and stdin. */
+static pid_t spawn3(const sv_supervisor *sv, char *const argv[], int out, int errfd, int in, rds_error *err)
 {
     bool drop = sv->as_root;
     uid_t uid = sv->pg_uid;
@@ -50,7 +50,7 @@ static pid_t spawn_fds(const sv_supervisor *sv, char *const argv[], int out, int
             if (sig != SIGKILL && sig != SIGSTOP)
                 signal(sig, SIG_DFL);
         setsid(); /* terminal signals to rdslocal must not reach postgres */
-        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0)
+        if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(errfd, 2) < 0)
             _exit(126);
         closefrom(3);
         if (drop && (setgroups(1, &gid) != 0 || setgid(gid) != 0 || setuid(uid) != 0))
@@ -66,6 +66,16 @@ static pid_t spawn_fds(const sv_supervisor *sv, char *const argv[], int out, int
         return rds_detail(err, "fork: %s", strerror(saved));
     }
     return pid;
+}
+
+static pid_t spawn_fds(const sv_supervisor *sv, char *const argv[], int out, int in, rds_error *err)
+{
+    return spawn3(sv, argv, out, out, in, err);
+}
+
+pid_t sv__spawn_fds(const sv_supervisor *sv, char *const argv[], int out_fd, int err_fd, int in_fd, rds_error *err)
+{
+    return spawn3(sv, argv, out_fd, err_fd, in_fd, err);
 }
 
 pid_t sv__spawn(const sv_supervisor *sv, char *const argv[], const char *out_path, int in_fd,

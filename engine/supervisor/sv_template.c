@@ -32,8 +32,10 @@
 
 static const char TEMPLATE_HBA[] =
     "# pg_hba.conf written by rdslocal (as on RDS: everyone needs a password over TCP;\n"
-    "# the internal superuser rdsadmin only logs in over the private unix socket)\n"
+    "# the internal superuser rdsadmin only logs in over the private unix socket; it alone\n"
+    "# may open replication connections there, for snapshots: no tenant role can)\n"
     "local   all   " SV_ADMIN_USER "   trust\n"
+    "local   replication   " SV_ADMIN_USER "   trust\n"
     "host    all   all   127.0.0.1/32   scram-sha-256\n"
     "host    all   all   ::1/128        scram-sha-256\n";
 
@@ -43,7 +45,7 @@ static const char TEMPLATE_SQL[] =
     "GRANT ALL ON SCHEMA public TO rds_superuser;\n"
     "CREATE DATABASE " SV_SPARE_DB ";\n";
 
-#define TEMPLATE_MARKER "rdslocal_template_v3" /* bump when the template's content changes */
+#define TEMPLATE_MARKER "rdslocal_template_v4" /* bump when the template's content changes */
 
 static uid_t own_uid(const sv_supervisor *sv) { return sv->as_root ? sv->pg_uid : (uid_t)-1; }
 

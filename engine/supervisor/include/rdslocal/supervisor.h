@@ -15,6 +15,10 @@
  *   <state_dir>/lib/rdslocal_guard.so    copy of the guard module every instance preloads
  *   <state_dir>/quarantine/<key>-<time>  data dirs no instance of the model owned, moved
  *                                        there at reconcile instead of being deleted
+ *                                        (snapshot dirs: snapshot-<key>-<time>)
+ *   <state_dir>/snapshots/<key>/         DB snapshot files: base.tar (plain), or
+ *                                        base.tar.enc + datakey.kms (encrypted); the pg
+ *                                        user's, 0700 (snapshots/ itself is ours, 0700)
  * The state dir itself is 0700, or 0710 with pg_user's group when running as root (set
  * by sv_open, existing dirs too): the postgres user only traverses it.
  *
@@ -44,6 +48,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 typedef struct sv_supervisor sv_supervisor;
 
@@ -185,5 +190,65 @@ size_t sv_poll(sv_supervisor *sv, sv_event *events, size_t max);
  * first error. */
 int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *should_run,
                  size_t n, const char *const *discard, size_t n_discard, rds_error *err);
+
+/* ---- DB snapshots (sv_snapshot*.c) ---------------------------------------------------
+ * A snapshot is a tar stream of an instance's data dir: online (pg_basebackup over the
+ * private socket; the instance keeps serving) or, for a stopped instance, its data dir.
+ * Encrypted snapshots are AES-256-GCM in 1 MiB chunks (per-chunk tags; truncation,
+ * reordering and tampering are detected) under a data key the caller got from KMS; the
+ * plaintext never reaches the disk. Snapshot keys: [A-Za-z0-9_.-], 1-200 chars, not
+ * starting with '.'. Creates and copies write into a hidden temp dir renamed into place,
+ * so a snapshot dir is complete or absent. The process must ignore SIGPIPE. */
+
+typedef struct sv_snapshot_crypt {
+    const unsigned char *key;     /* 32-byte AES-256 data key; NULL: plain (unencrypted) */
+    const unsigned char *wrapped; /* the data key wrapped by KMS: written beside the files
+                                     as datakey.kms on create/copy; NULL when key is NULL */
+    size_t wrapped_n;
+} sv_snapshot_crypt;
+
+/* A consistent copy of instance inst_key's data into snapshots/<snap_key>. The instance may
+ * be running (online copy, it stays available: pg_basebackup) or stopped (copy of the data
+ * dir). Holds the instance (a stop or delete waits) for the duration. *bytes (may be NULL)
+ * receives the data size (bytes of the tar stream, before encryption).
+ * Errors: DB_INSTANCE_NOT_FOUND (no such instance dir), INVALID_PARAMETER_VALUE (bad or
+ * existing snap_key), INTERNAL_FAILURE. On failure nothing is left behind. */
+int sv_snapshot_create(sv_supervisor *sv, const char *inst_key, const char *snap_key,
+                       const sv_snapshot_crypt *crypt, int64_t *bytes, rds_error *err);
+
+/* Copies snapshot src_key (decrypted with src->key if encrypted) to dst_key (encrypted with
+ * dst->key, or plain if dst->key is NULL). Tampered/truncated source, or a wrong key:
+ * INTERNAL_FAILURE with message "snapshot <key> failed its integrity check" (an encrypted
+ * source without src->key: INTERNAL_FAILURE too). DB_SNAPSHOT_NOT_FOUND (no src dir),
+ * INVALID_PARAMETER_VALUE (bad keys, dst exists). Nothing is left behind on failure. */
+int sv_snapshot_copy(sv_supervisor *sv, const char *src_key, const sv_snapshot_crypt *src,
+                     const char *dst_key, const sv_snapshot_crypt *dst, rds_error *err);
+
+/* Reads snapshots/<snap_key>/datakey.kms into buf (cap bytes); *n = 0 for a plain snapshot.
+ * Errors: DB_SNAPSHOT_NOT_FOUND when the dir is missing; INTERNAL_FAILURE when the file is
+ * empty, larger than cap or unreadable. */
+int sv_snapshot_wrapped_key(sv_supervisor *sv, const char *snap_key, unsigned char *buf,
+                            size_t cap, size_t *n, rds_error *err);
+
+/* Removes snapshots/<snap_key>. Missing: 0 (idempotent). */
+int sv_snapshot_delete(sv_supervisor *sv, const char *snap_key, rds_error *err);
+
+/* Creates and starts a NEW instance spec->key from snapshot snap_key (decrypting with
+ * crypt->key when encrypted): same roles and passwords as the source (master credentials in
+ * spec are ignored), the spec's port and sizing. Returns once it accepts connections and
+ * runs a query as rdsadmin (the WAL of an online snapshot is replayed first).
+ * Errors: DB_SNAPSHOT_NOT_FOUND, DB_INSTANCE_ALREADY_EXISTS, INVALID_PARAMETER_VALUE (bad
+ * spec, port in use, snapshot of another major), INTERNAL_FAILURE (tampered files or wrong
+ * key: "snapshot <key> failed its integrity check"). On failure nothing is left behind. */
+int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const char *snap_key,
+                        const sv_snapshot_crypt *crypt, rds_error *err);
+
+/* Start-up reconcile of snapshots/: entries whose key is in keep are left; those in discard
+ * are removed (the model knows they were deleted / never finished); the hidden temp dirs of
+ * creates and copies whose process is gone are removed; any other entry is moved to
+ * <state_dir>/quarantine/snapshot-<key>-<time> (never deleted). Processes every entry;
+ * returns -1 with the first error. */
+int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_keep,
+                          const char *const *discard, size_t n_discard, rds_error *err);
 
 #endif
