@@ -5,7 +5,6 @@
 #define RDSLOCAL_ENGINE_SNAPSHOTS_H
 
 #include "engine_internal.h"
-#include "snapshots/deps_pending.h"
 
 /* AWS's default quota of manual snapshots per region. */
 #define SNAPSHOTS_DEFAULT_QUOTA 100
