@@ -18,11 +18,13 @@
 
 #define DISPATCH_FAMILY_ENTRY(id) extern const dispatch_family id##_family;
 #include "rds/families.def"
+#include "kms/families.def"
 #undef DISPATCH_FAMILY_ENTRY
 
 static const dispatch_family *const families[] = {
 #define DISPATCH_FAMILY_ENTRY(id) &id##_family,
 #include "rds/families.def"
+#include "kms/families.def"
 #undef DISPATCH_FAMILY_ENTRY
 };
 
@@ -385,14 +387,22 @@ void dispatch_request(engine *e, arena *a, const dispatch_request_in *in, dispat
                       out->body_len, out->request_id);
 }
 
-void dispatch_print_coverage(FILE *f)
+/* One service's table: a line per operation of its model. */
+static void print_service_coverage(FILE *f, const api_service *svc, const char *label, const char *missing)
 {
     size_t done = 0;
-    for (size_t i = 0; i < rds_api.n_ops; i++)
-        done += dispatch_find_handler(&rds_api, rds_api.ops[i].name) != NULL;
-    fprintf(f, "%zu of %zu RDS operations are implemented.\n\n", done, rds_api.n_ops);
+    for (size_t i = 0; i < svc->n_ops; i++)
+        done += dispatch_find_handler(svc, svc->ops[i].name) != NULL;
+    fprintf(f, "%zu of %zu %s operations are implemented.\n\n", done, svc->n_ops, label);
     fprintf(f, "| Operation | Status |\n|---|---|\n");
-    for (size_t i = 0; i < rds_api.n_ops; i++)
-        fprintf(f, "| %s | %s |\n", rds_api.ops[i].name,
-                dispatch_find_handler(&rds_api, rds_api.ops[i].name) ? "implemented" : "not implemented (InvalidAction)");
+    for (size_t i = 0; i < svc->n_ops; i++)
+        fprintf(f, "| %s | %s |\n", svc->ops[i].name,
+                dispatch_find_handler(svc, svc->ops[i].name) ? "implemented" : missing);
+}
+
+void dispatch_print_coverage(FILE *f)
+{
+    print_service_coverage(f, &rds_api, "RDS", "not implemented (InvalidAction)");
+    fprintf(f, "\n### KMS (same port, `X-Amz-Target: TrentService.*`)\n\n");
+    print_service_coverage(f, &kms_api, "KMS", "not implemented (UnknownOperationException)");
 }

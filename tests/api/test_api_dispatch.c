@@ -615,8 +615,8 @@ static void suite_end(void)
     cleanup();
 }
 
-/* JSON-protocol requests (X-Amz-Target): no JSON service is served yet, so every target,
- * known model or not, gets the JSON protocol's UnknownOperationException, in JSON, with
+/* JSON-protocol requests (X-Amz-Target) for an operation rdslocal does not serve (KMS's
+ * CreateGrant, an unknown operation or service): every such target gets the JSON protocol's UnknownOperationException, in JSON, with
  * the x-amzn-ErrorType value, whatever the body (even one that is no form). */
 typedef struct target_hdrs { const char *target; } target_hdrs;
 
@@ -636,7 +636,7 @@ static const char *target_header(void *ctx, const char *name)
 
 static void test_api_dispatch__x_amz_target_unknown_operation(void)
 {
-    static const char *const targets[] = { "TrentService.CreateKey", "TrentService.NoSuchOp",
+    static const char *const targets[] = { "TrentService.CreateGrant", "TrentService.NoSuchOp",
                                             "secretsmanager.GetSecretValue", "Nope", "A.B<c>",
                                             "rpc-v2-cbor" /* sent as smithy-protocol instead */ };
     static const char body[] = "{\"Description\": \"100%\"}";
