@@ -143,14 +143,16 @@ class EncryptionLessonTest(tl.PgTestCase):
         self.assertFalse(tl.describe_one(self.rds, "plain-db")["StorageEncrypted"])
 
         # wrong turn 1: encrypt in place. ModifyDBInstance has no StorageEncrypted: boto3
-        # refuses it before sending; sent raw, rdslocal ignores the unknown parameter as AWS
-        # does, and the instance stays unencrypted.
+        # refuses it before sending; sent raw, rdslocal ignores the unknown parameters as AWS's
+        # Query API does, so nothing was asked ("No modifications were requested"), and the
+        # instance stays unencrypted.
         with self.assertRaises(ParamValidationError):
             self.rds.modify_db_instance(DBInstanceIdentifier="plain-db", StorageEncrypted=True)
         st, _, body = raw(self.server, params={"Action": "ModifyDBInstance", "Version": "2014-10-31",
                                                "DBInstanceIdentifier": "plain-db", "StorageEncrypted": "true",
                                                "KmsKeyId": "alias/lesson", "ApplyImmediately": "true"})
-        self.modify_answer = (st, xml_field(body, "Code"))
+        self.assertEqual((st, xml_field(body, "Code"), xml_field(body, "Message")),
+                         (400, "InvalidParameterCombination", "No modifications were requested"))
         self.assertFalse(tl.describe_one(self.rds, "plain-db")["StorageEncrypted"])
 
         # wrong turn 2: restore with a KmsKeyId. Not a parameter of the restore: boto3 refuses;
