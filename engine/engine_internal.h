@@ -34,6 +34,7 @@ struct engine {
                                  * over a maintenance window still applies pending changes */
     unsigned char kms_master[32]; /* <state_dir>/kms/master.key once loaded (kms/kms_crypto.c) */
     bool kms_master_loaded;
+    bool kms_reconciled;        /* first tick checked instances of unusable keys (kms/kms.c) */
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -138,6 +139,9 @@ void engine__set_status(engine *e, db_instance *d, const char *settled, const ch
  * inaccessible-encryption-credentials-recoverable (servers stopped). Call with no lock held,
  * after the key's change committed (instances/encryption.c). */
 void engine__instances_key_unusable(engine_req *r, const char *key_arn);
+/* The recovery period of an inaccessible-encryption-credentials-recoverable instance ended:
+ * the terminal inaccessible-encryption-credentials, with its event (worker, in its tx). */
+int engine__instances_kms_expire(engine *e, store *s, db_instance *d, rds_error *err);
 /* Applies pending modifications of one instance (maintenance window reached). Caller holds
  * the instance's lock (worker thread). */
 int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err);
@@ -199,7 +203,8 @@ int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char
                               size_t blob_n, unsigned char plain32[32], const char **key_arn,
                               rds_error *err);
 
-/* Deletes the keys whose deletion date has come (engine_tick). */
+/* Deletes the keys whose deletion date has come (engine_tick); at the first tick after
+ * open, also applies unusable keys to instances that missed it (a crash in between). */
 void engine__kms_tick(engine *e, store *s, arena *a);
 
 #endif

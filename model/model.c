@@ -231,7 +231,8 @@ void model_default_security_group(const char *region, char sg_id[32])
 bool model_status_runs(const char *status)
 {
     static const char *const stopped[] = { "stopped", "stopping", "deleting", "failed",
-                                           "inaccessible-encryption-credentials", NULL };
+                                           "inaccessible-encryption-credentials",
+                                           "inaccessible-encryption-credentials-recoverable", NULL };
     for (int i = 0; stopped[i]; i++)
         if (strcmp(status, stopped[i]) == 0)
             return false;

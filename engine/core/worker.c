@@ -141,6 +141,12 @@ static int tick_apply_pending(engine_op *op, rds_error *err)
     return 0;
 }
 
+static int tick_kms_expire(engine_op *op, rds_error *err)
+{
+    tick_ctx *c = op->ctx;
+    return engine__instances_kms_expire(op->r->e, op->s, c->d, err);
+}
+
 static int tick_decide(engine_op *op, rds_error *err)
 {
     tick_ctx *c = op->ctx;
@@ -148,6 +154,12 @@ static int tick_decide(engine_op *op, rds_error *err)
     (void)err;
     if (strcmp(d->status, "deleted") == 0 && c->now >= d->shown_until_ms) {
         op->write = tick_forget_deleted;
+    } else if (strcmp(d->status, "inaccessible-encryption-credentials-recoverable") == 0) {
+        /* the KMS recovery period (instances/encryption.c) */
+        if (rules_kms_recovery_expired(d->kms_lost_at_ms, c->now))
+            op->write = tick_kms_expire;
+        else
+            op->done = true;
     } else if (strcmp(d->status, "stopped") == 0 && rules_stop_expired(d->stopped_at_ms, c->now)) {
         /* AWS starts a stopped instance again after 7 days. */
         op->act = tick_autostart_act;

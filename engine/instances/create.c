@@ -121,9 +121,11 @@ static int check_placement(engine_op *op, rds_error *err)
                         in->license_model);
     if (instances__check_sgs(&in->vpc_security_group_ids, err) || instances__check_tags(r->a, &in->tags, err))
         return -1;
+    /* AWS (terraform/tfsec reports of real answers): "You must enable StorageEncrypted when
+     * you specify KmsKeyId for DB engine <engine>". */
     if (in->kms_key_id && !(in->storage_encrypted.set && in->storage_encrypted.v))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                        "KmsKeyId is only valid when StorageEncrypted is true.");
+                        "You must enable StorageEncrypted when you specify KmsKeyId for DB engine postgres");
     if (instances__check_monitoring(in->monitoring_interval.set ? in->monitoring_interval.v : 0, in->monitoring_role_arn, err))
         return -1;
     return 0;

@@ -150,7 +150,16 @@ static int lc_check(engine_op *op, rds_error *err)
         return c->snapshot_id ? engine__snapshot_prepare(op->r, op->s, c->d, "DBSnapshotIdentifier",
                                                          c->snapshot_id, &c->snap, err)
                               : 0;
-    case LC_START: return rules_can_start(c->d->id, shown_now, err);
+    case LC_START:
+        if (rules_can_start(c->d->id, shown_now, err))
+            return -1;
+        /* An encrypted instance starts only with a usable key (disabled or pending deletion:
+         * KMSKeyNotAccessibleFault, it stays where it is). */
+        if (c->d->storage_encrypted && c->d->kms_key_id) {
+            const char *arn;
+            return engine__kms_usable_key(op->r, op->s, c->d->kms_key_id, &arn, err);
+        }
+        return 0;
     case LC_REBOOT: return rules_can_reboot(c->d->id, shown_now, err);
     }
     return 0;
@@ -193,6 +202,8 @@ static int lc_write(engine_op *op, rds_error *err)
         return -1;
     engine__set_status(e, d, c->kind == LC_STOP ? "stopped" : "available", c->transitional);
     d->stopped_at_ms = c->kind == LC_STOP ? rds_now_ms() : 0;
+    if (c->kind == LC_START)
+        d->kms_lost_at_ms = 0; /* its key is usable again (lc_check) */
     return store_instance_put(op->s, d, err) || engine__event(e, op->s, d, events[c->kind], NULL, err) ? -1 : 0;
 }
 

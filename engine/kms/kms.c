@@ -250,8 +250,28 @@ int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char
     return 0;
 }
 
+/* Once per engine open: a key disabled (or scheduled for deletion) whose instances were not
+ * all made inaccessible -- rdslocal was killed between the key's commit and the instances'
+ * -- is applied to them now, before anything else uses them. */
+static void reconcile_instances(engine *e, store *s, arena *a)
+{
+    if (__atomic_exchange_n(&e->kms_reconciled, true, __ATOMIC_SEQ_CST))
+        return;
+    rds_error err;
+    rds_error_clear(&err);
+    kms_key **keys;
+    size_t n;
+    if (store_kms_key_unusable(s, a, &keys, &n, &err))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        engine_req r = { .e = e, .a = a, .region = keys[i]->region, .valid_until_ms = INT64_MAX };
+        engine__instances_key_unusable(&r, kms__key_arn(e, a, keys[i]->region, keys[i]->key_id));
+    }
+}
+
 void engine__kms_tick(engine *e, store *s, arena *a)
 {
+    reconcile_instances(e, s, a);
     rds_error err;
     rds_error_clear(&err);
     kms_key **due;

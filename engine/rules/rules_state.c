@@ -85,6 +85,11 @@ int rules_can_delete(const char *id, const char *status, rds_error *err)
     return 0;
 }
 
+bool rules_kms_recovery_expired(int64_t lost_at_ms, int64_t now_ms)
+{
+    return now_ms - lost_at_ms >= RULES_KMS_RECOVERY_MS;
+}
+
 bool rules_stop_expired(int64_t stopped_at_ms, int64_t now_ms)
 {
     return now_ms - stopped_at_ms >= RULES_MAX_STOP_MS;

@@ -77,7 +77,7 @@ int store_instance_due(store *s, arena *a, db_instance ***out, size_t *n_out, rd
     table_def t = store__table(ST_INSTANCE);
     strbuf where;
     strbuf_init(&where);
-    strbuf_puts(&where, "WHERE status IN ('deleted', 'stopped')");
+    strbuf_puts(&where, "WHERE status IN ('deleted', 'stopped', 'inaccessible-encryption-credentials-recoverable')");
     for (size_t i = 0; i < DBI_P__COUNT; i++) {
         const model_pending_field *p = &db_instance_pending[i];
         if (p->type == MF_STR)

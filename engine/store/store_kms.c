@@ -46,6 +46,13 @@ int store_kms_key_due(store *s, arena *a, int64_t now_ms, kms_key ***out, size_t
                               NULL, 0, &now_ms, 1, (void ***)out, n_out, err);
 }
 
+int store_kms_key_unusable(store *s, arena *a, kms_key ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_KMS_KEY);
+    return store__select_rows(s, a, &t, "WHERE key_state <> 'Enabled' ORDER BY region, key_id", NULL, 0, NULL, 0,
+                              (void ***)out, n_out, err);
+}
+
 int store_kms_key_put(store *s, const kms_key *k, rds_error *err)
 {
     table_def t = store__table(ST_KMS_KEY);

@@ -272,7 +272,101 @@ static void test_kms__create_instance_encrypted(void)
     CHECK_ERR(engine_describe_instances(&r, &d, &vs, &n, &next, &err), &err, RDS_E_DB_INSTANCE_NOT_FOUND);
 }
 
+static const char *status_of(const char *id)
+{
+    engine_req r = req("us-east-1");
+    rds_error err;
+    rds_error_clear(&err);
+    describe_instances_in d = { .id = id };
+    instance_view *vs;
+    size_t n;
+    const char *next;
+    if (engine_describe_instances(&r, &d, &vs, &n, &next, &err) || n != 1)
+        return NULL;
+    return vs[0].status;
+}
+
+/* Part 5: a disabled or pending-deletion key makes its instances
+ * inaccessible-encryption-credentials-recoverable; EnableKey + StartDBInstance bring them
+ * back; 7 days later (rdslocal's clock) the state is terminal. */
+static void test_kms__key_state_reaches_instances(void)
+{
+    kms_key_view k = new_key("lost key"), other = new_key("other");
+    engine_req r = req("us-east-1");
+    rds_error err;
+    rds_error_clear(&err);
+    instance_view v;
+    CHECK_INT(create_encrypted("lost1", k.arn, &v, &err), 0);
+    CHECK_INT(create_encrypted("lost2", "alias/aws/rds", &v, &err), 0);
+    CHECK_INT(create_encrypted("keep1", other.k->key_id, &v, &err), 0);
+    opt_int none = { 0 };
+    CHECK_INT(engine_kms_set_state(&r, k.k->key_id, KMS_DISABLE, none, NULL, &err), 0);
+    CHECK_STR(status_of("lost1"), "inaccessible-encryption-credentials-recoverable");
+    CHECK_STR(status_of("lost2"), "available");
+    CHECK_STR(status_of("keep1"), "available");
+    CHECK_ERR(engine_start_instance(&r, "lost1", &v, &err), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
+    CHECK_ERR(engine_reboot_instance(&r, "lost1", (opt_bool){ 0 }, &v, &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+    CHECK_INT(engine_kms_set_state(&r, k.k->key_id, KMS_ENABLE, none, NULL, &err), 0);
+    CHECK_STR(status_of("lost1"), "inaccessible-encryption-credentials-recoverable"); /* until started */
+    CHECK_INT(engine_start_instance(&r, "lost1", &v, &err), 0);
+    CHECK_STR(status_of("lost1"), "available");
+    /* scheduled deletion: same, and the recovery period is 7 days by rdslocal's clock */
+    opt_int seven = { true, 7 };
+    CHECK_INT(engine_kms_set_state(&r, k.arn, KMS_SCHEDULE_DELETION, seven, NULL, &err), 0);
+    CHECK_STR(status_of("lost1"), "inaccessible-encryption-credentials-recoverable");
+    CHECK_INT(engine_clock_advance(E, 6LL * 86400 * 1000, &err), 0);
+    engine_tick(E);
+    CHECK_STR(status_of("lost1"), "inaccessible-encryption-credentials-recoverable");
+    CHECK_INT(engine_clock_advance(E, 86400LL * 1000 + 1000, &err), 0);
+    engine_tick(E);
+    CHECK_STR(status_of("lost1"), "inaccessible-encryption-credentials");
+    CHECK_ERR(engine_start_instance(&r, "lost1", &v, &err), &err, RDS_E_INVALID_DB_INSTANCE_STATE);
+    /* the events: shutdown, then the terminal status */
+    describe_events_in ev = { .source_id = "lost1", .source_type = "db-instance", .start_ms = 0,
+                              .end_ms = INT64_MAX };
+    rds_event **evs;
+    size_t n;
+    const char *next;
+    CHECK_INT(engine_describe_events(&r, &ev, &evs, &n, &next, &err), 0);
+    bool shutdown = false, terminal = false;
+    for (size_t i = 0; i < n; i++) {
+        shutdown |= strcmp(evs[i]->message, "DB instance shutdown") == 0;
+        terminal |= strstr(evs[i]->message, "inaccessible-encryption-credentials state") != NULL;
+    }
+    CHECK(shutdown);
+    CHECK(terminal);
+    delete_instance_in del = { .id = "lost1", .skip_final_snapshot = { true, true } };
+    CHECK_INT(engine_delete_instance(&r, &del, &v, &err), 0);
+}
+
+/* A key disabled behind the engine's back (as if rdslocal died between the key's commit and
+ * its instances'): the first tick after the next open applies it. */
+static void test_kms__unusable_key_applied_after_reopen(void)
+{
+    kms_key_view k = new_key("crash");
+    rds_error err;
+    rds_error_clear(&err);
+    instance_view v;
+    CHECK_INT(create_encrypted("crash1", k.arn, &v, &err), 0);
+    store *s = engine__store(E, &err);
+    k.k->key_state = "Disabled";
+    CHECK_INT(store_begin(s, &err), 0);
+    CHECK_INT(store_kms_key_put(s, k.k, &err), 0);
+    CHECK_INT(store_commit(s, &err), 0);
+    CHECK_STR(status_of("crash1"), "available");
+    engine_close(E);
+    char tpl[512];
+    snprintf(tpl, sizeof tpl, "%s/templates", state_dir);
+    engine_config cfg = { .state_dir = state_dir, .template_dir = tpl, .default_region = "us-east-1",
+                          .account_id = "123456789012", .endpoint_address = "localhost", .no_engine = true };
+    CHECK_INT(engine_open(&E, &cfg, &err), 0);
+    engine_tick(E);
+    CHECK_STR(status_of("crash1"), "inaccessible-encryption-credentials-recoverable");
+}
+
 static const check_case cases[] = {
+    TEST(test_kms__unusable_key_applied_after_reopen),
+    TEST(test_kms__key_state_reaches_instances),
     TEST(test_kms__create_instance_encrypted),
     TEST(test_kms__references_resolve_to_the_key_arn),
     TEST(test_kms__managed_key_created_on_first_use),

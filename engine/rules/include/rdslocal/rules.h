@@ -216,6 +216,13 @@ int rules_can_reboot(const char *id, const char *status, rds_error *err);
 int rules_can_modify(const char *id, const char *status, rds_error *err);
 int rules_can_delete(const char *id, const char *status, rds_error *err);
 
+/* An encrypted instance whose KMS key became unusable stays
+ * inaccessible-encryption-credentials-recoverable for 7 days (re:Post
+ * rds-aurora-inaccessible-state; user guide), then becomes the terminal
+ * inaccessible-encryption-credentials. True when now_ms - lost_at_ms >= 7 days. */
+#define RULES_KMS_RECOVERY_MS (7LL * 24 * 3600 * 1000)
+bool rules_kms_recovery_expired(int64_t lost_at_ms, int64_t now_ms);
+
 /* AWS starts a stopped instance automatically once it has been stopped for 7 days
  * (RDS-EVENT-0154). True when now_ms - stopped_at_ms >= 7 days. */
 #define RULES_MAX_STOP_MS (7LL * 24 * 60 * 60 * 1000)

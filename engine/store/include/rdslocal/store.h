@@ -66,7 +66,7 @@ int store_instance_by_resource_id(store *s, arena *a, const char *resource_id, d
 /* Every instance of every region (start-up reconcile, worker). */
 int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err);
 /* The instances the worker's time-based rules may act on (engine_tick): status "deleted"
- * (realistic timing) or "stopped", or any pending modification (db_instance_pending rows
+ * (realistic timing), "stopped" or "inaccessible-encryption-credentials-recoverable", or any pending modification (db_instance_pending rows
  * not at their `none` value). Ordered by region, id. A scan of narrow predicates only:
  * rows of every other instance are neither read into memory nor locked. */
 int store_instance_due(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err);
@@ -133,6 +133,8 @@ int store_kms_key_list(store *s, arena *a, const char *region, const char *after
                        kms_key ***out, size_t *n_out, rds_error *err);
 /* Keys (any region) in PendingDeletion whose deletion_at_ms is <= now_ms. */
 int store_kms_key_due(store *s, arena *a, int64_t now_ms, kms_key ***out, size_t *n_out, rds_error *err);
+/* Keys (any region) that are not Enabled. */
+int store_kms_key_unusable(store *s, arena *a, kms_key ***out, size_t *n_out, rds_error *err);
 int store_kms_key_put(store *s, const kms_key *k, rds_error *err); /* insert or replace */
 /* Deletes the key and its aliases. */
 int store_kms_key_delete(store *s, const char *region, const char *key_id, rds_error *err);
