@@ -374,7 +374,8 @@ static int stream_backup(sv_supervisor *sv, sv_inst *in, bool online, sink *k, c
         return -1;
     char *bb[] = { exe, "-h", in->sock, "-p", port, "-U", SV_ADMIN_USER, "-w", "-D", "-", "-F", "t",
                    "-X", "fetch", "-c", "fast", "--no-manifest", NULL };
-    char *tar[] = { "/usr/bin/tar", "-c", "-f", "-", "-C", in->data, "--exclude=./postmaster.pid",
+    /* ustar: what sv_untar.c reads (data dir names are far below its 255-byte limit) */
+    char *tar[] = { "/usr/bin/tar", "--format=ustar", "-c", "-f", "-", "-C", in->data, "--exclude=./postmaster.pid",
                     "--exclude=./postmaster.opts", ".", NULL };
     int fds[2], logfd = -1, nullfd = -1, rc = -1;
     if (sv__snap_pipe(fds, err) != 0)

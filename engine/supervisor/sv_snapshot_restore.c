@@ -2,10 +2,9 @@
  * sv_snapshot.c for the snapshot format).
  *
  * The snapshot's tar stream (plain, or decrypted chunk by chunk: only authenticated
- * plaintext is ever written) is piped into `tar -x` running as the pg user in the new,
- * empty data dir, so every file is the pg user's without a chown pass. GNU tar rather than
- * our own reader: pg_basebackup writes ustar with GNU long-name extensions, and tar is
- * already a dependency of every PostgreSQL install. Then the instance is started through
+ * plaintext is ever written) is extracted in process by sv_untar.c into the new, empty
+ * data dir (files chowned to the pg user as root; why not `tar -x`: see sv_untar.c). A
+ * damaged archive stops the restore. Then the instance is started through
  * the same path sv_instance_create/start use (sv__inst_spawn rewrites rdslocal.conf with
  * the spec's port and sizing; the source's settings in the tar are overwritten), so the
  * roles and passwords are the source's. A backup from pg_basebackup carries backup_label
@@ -14,6 +13,7 @@
  * restore (tampered or truncated file, wrong key, postgres refusing) kills what it
  * started and removes the instance dir. Any thread. */
 #include "sv_internal.h"
+#include "sv_untar.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,51 +27,25 @@
 
 static uid_t own_uid(const sv_supervisor *sv) { return sv->as_root ? sv->pg_uid : (uid_t)-1; }
 
-/* Streams the snapshot into `tar -x -C data`. */
-static int extract(sv_supervisor *sv, sv_inst *in, sv__snap_source *s, const char *logp, rds_error *err)
+/* Streams the snapshot into the data dir (sv_untar.c). */
+static int extract(sv_supervisor *sv, sv_inst *in, sv__snap_source *s, rds_error *err)
 {
-    char *argv[] = { "/usr/bin/tar", "-x", "-f", "-", "-C", in->data, NULL };
-    int fds[2], logfd = -1, rc = -1;
-    if (sv__snap_pipe(fds, err) != 0)
+    sv_untar *u = NULL;
+    if (sv__untar_open(&u, in->data, own_uid(sv), sv->pg_gid, err) != 0)
         return -1;
-    logfd = open(logp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    pid_t pid = -1;
-    if (logfd < 0) {
-        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not restore the snapshot");
-        rds_detail(err, "open %s: %s", logp, strerror(errno));
-    } else {
-        pid = sv__spawn_fds(sv, argv, logfd, logfd, fds[0], err);
+    int rc;
+    for (;;) {
+        const unsigned char *p;
+        size_t n;
+        rc = sv__snap_source_next(s, &p, &n, err);
+        if (rc <= 0)
+            break;
+        if ((rc = sv__untar_feed(u, p, n, err)) != 0)
+            break;
     }
-    close(fds[0]);
-    if (pid > 0) {
-        int frc = 0;
-        for (;;) {
-            const unsigned char *p;
-            size_t n;
-            int r = sv__snap_source_next(s, &p, &n, err);
-            if (r <= 0) {
-                frc = r;
-                break;
-            }
-            if (sv__snap_write_all(fds[1], p, n, err) != 0) {
-                frc = -1; /* tar died: its own message is in the log */
-                break;
-            }
-        }
-        close(fds[1]);
-        fds[1] = -1;
-        if (frc != 0)
-            kill(pid, SIGKILL);
-        rds_error werr = { 0 };
-        int wrc = sv__snap_wait_child(pid, "extracting the snapshot", logp, &werr);
-        if (frc == 0 && wrc != 0)
-            *err = werr;
-        rc = frc == 0 && wrc == 0 ? 0 : -1;
-    }
-    if (fds[1] >= 0)
-        close(fds[1]);
-    if (logfd >= 0)
-        close(logfd);
+    if (rc == 0)
+        rc = sv__untar_finish(u, err);
+    sv__untar_free(u);
     return rc;
 }
 
@@ -114,7 +88,7 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
     bool made_dir = false;
     int rc = -1;
     sv__snap_source s = { .fd = -1 };
-    char logp[SV_PATH], pgv[SV_PATH], ver[16];
+    char pgv[SV_PATH], ver[16];
     sv__apply_spec(in, spec);
     if (sv__inst_paths(sv, in, err) != 0)
         goto done;
@@ -132,7 +106,7 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
     made_dir = true;
     if (sv__mkdir_owned(in->dir, 0700, own_uid(sv), sv->pg_gid, err) != 0 ||
         sv__mkdir_owned(in->data, 0700, own_uid(sv), sv->pg_gid, err) != 0 ||
-        sv__path(logp, sizeof logp, err, "%s/restore.log", in->dir) != 0 || extract(sv, in, &s, logp, err) != 0)
+        extract(sv, in, &s, err) != 0)
         goto done;
     sv__snap_source_close(&s);
     if (sv__path(pgv, sizeof pgv, err, "%s/PG_VERSION", in->data) != 0)
@@ -146,7 +120,6 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
     t1 = sv__mono_ms();
     if (sv__inst_spawn(sv, in, err) != 0 || sv__inst_wait_ready(sv, in, err) != 0 || admin_query(in, err) != 0)
         goto done;
-    unlink(logp);
     log_at(LOG_INFO, "supervisor", "restored instance \"%s\" from snapshot \"%s\" ms=%lld (extract %lld, start %lld)",
            in->key, snap_key, (long long)(sv__mono_ms() - t0), (long long)(t1 - t0), (long long)(sv__mono_ms() - t1));
     rc = 0;
