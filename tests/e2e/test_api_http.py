@@ -270,6 +270,11 @@ class RequestShapeTest(ApiTestCase):
         st, h, text = request(self.server, "POST", "/", b"{}",
                               api_headers(**{"Content-Type": "application/x-amz-json-1.1",
                                              "X-Amz-Target": "TrentService.ListKeys"}))
+        self.assertEqual(st, 200, text)
+        self.assertEqual(json.loads(text)["Keys"], [])
+        st, h, text = request(self.server, "POST", "/", b"{}",
+                              api_headers(**{"Content-Type": "application/x-amz-json-1.1",
+                                             "X-Amz-Target": "TrentService.CreateGrant"}))
         self.assertEqual(st, 400, text)
         self.assertEqual(json.loads(text)["__type"], "UnknownOperationException")
         # botocore reads the JSON protocol's error code from this header too
