@@ -185,8 +185,12 @@ int engine__snapshots_reconcile(engine *e, store *s, rds_error *err)
         else
             keep[n_keep++] = all[i]->snap_key;
     }
-    if (e->sv && !e->cfg.no_engine && sv_snapshot_reconcile(e->sv, keep, n_keep, discard, n_discard, err))
-        goto done;
+    if (e->sv && !e->cfg.no_engine && sv_snapshot_reconcile(e->sv, keep, n_keep, discard, n_discard, err)) {
+        /* One entry that cannot be moved or removed must not keep rdslocal down: rows of
+         * unfinished snapshots still go (files left behind are quarantined next time). */
+        log_at(LOG_WARN, "engine", "snapshot reconcile: %s (%s)", err->message, err->detail);
+        rds_error_clear(err);
+    }
     if (store_begin(s, err))
         goto done;
     for (size_t i = 0; i < n; i++) {
