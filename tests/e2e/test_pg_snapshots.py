@@ -243,10 +243,13 @@ class EncryptionLessonTest(tl.PgTestCase):
                          "available")
         self.rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r1", DBSnapshotIdentifier="e1")
         self.assertEqual(self.sql(tl.describe_one(self.rds, "r1"), "select count(*) from t"), "33")
+        # an entry of snapshots/ the model does not know is quarantined, never deleted
+        os.makedirs(os.path.join(self.server.state_dir, "snapshots", "stray"))
         self.server.kill9()
         self.server.start(timeout=60)
         self.rds = self.server.client()
         self.assertEqual(len(snapshot_dirs(self.server.state_dir)), 2)
+        self.assertTrue(any("stray" in q for q in self.server.admin("GET", "/_rdslocal/health")["quarantined"]))
         self.rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r2", DBSnapshotIdentifier="e1")
         self.assertEqual(self.sql(tl.describe_one(self.rds, "r2"), "select count(*) from t"), "33")
         self.assertEqual(self.sql(tl.describe_one(self.rds, "r1"), "select count(*) from t"), "33")
