@@ -33,9 +33,6 @@ static int copy_check_input(engine_op *op, rds_error *err)
     c->src_id = snapshots__id_arg(r, in->source, &c->src_region);
     if (!c->src_id)
         return snapshots__not_found(err, in->source);
-    if (in->option_group)
-        return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
-                        in->option_group);
     return 0;
 }
 
@@ -68,6 +65,10 @@ static int copy_check(engine_op *op, rds_error *err)
         return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
                         "Cannot create the snapshot because a snapshot with the identifier %s already exists.",
                         op->name);
+    /* only the default option group exists: the source's */
+    if (in->option_group && (!c->src->option_group || strcmp(in->option_group, c->src->option_group) != 0))
+        return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
+                        in->option_group);
     if (snapshots__check_quota(r, op->s, err))
         return -1;
     const char *key = NULL;
