@@ -204,7 +204,11 @@ class SnapshotApiTest(ApiTestCase):
                          SourceDBSnapshotIdentifier="nope", TargetDBSnapshotIdentifier="c9")
         self.assertError(self.rds.copy_db_snapshot, "InvalidParameterValue", 400,
                          SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="-x")
-        self.assertEqual(sorted(self.snap_ids()), ["c1", "c2", "c3", "s1"])
+        og = self.dsnap("s1")["OptionGroupName"]
+        self.rds.copy_db_snapshot(SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="c4", OptionGroupName=og)
+        self.assertError(self.rds.copy_db_snapshot, "OptionGroupNotFoundFault", 404,
+                         SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="c5", OptionGroupName="nope")
+        self.assertEqual(sorted(self.snap_ids()), ["c1", "c2", "c3", "c4", "s1"])
         self.assertEqual(src["DBSnapshotIdentifier"], "s1")
 
     def test_copy_across_regions_lands_in_request_region(self):
