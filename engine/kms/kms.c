@@ -179,9 +179,10 @@ static int key_by_arn(engine *e, store *s, arena *a, const char *key_arn, kms_ke
 {
     *out = NULL;
     const char *slash = key_arn ? strstr(key_arn, ":key/") : NULL;
-    if (!slash || strncmp(key_arn, "arn:aws:kms:", 12) != 0)
+    const char *colon = slash && strncmp(key_arn, "arn:aws:kms:", 12) == 0 ? strchr(key_arn + 12, ':') : NULL;
+    if (!colon || colon > slash)
         return 0;
-    const char *region = arena_strndup(a, key_arn + 12, (size_t)(strchr(key_arn + 12, ':') - (key_arn + 12)));
+    const char *region = arena_strndup(a, key_arn + 12, (size_t)(colon - (key_arn + 12)));
     if (store_kms_key_get(s, a, region, slash + 5, out, err))
         return -1;
     (void)e;

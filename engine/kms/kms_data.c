@@ -50,6 +50,19 @@ int engine_kms_decrypt(engine_req *r, const char *key_ref, const unsigned char *
     return 0;
 }
 
+int engine_kms_reencrypt(engine_req *r, const char *source_ref, const unsigned char *blob, size_t blob_n,
+                         const kms_context *source_ctx, const char *dest_ref, const kms_context *dest_ctx,
+                         unsigned char **out, size_t *out_n, const char **source_arn, const char **dest_arn,
+                         rds_error *err)
+{
+    unsigned char *plain;
+    size_t n;
+    return engine_kms_decrypt(r, source_ref, blob, blob_n, source_ctx, &plain, &n, source_arn, err) ||
+                   engine_kms_encrypt(r, dest_ref, plain, n, dest_ctx, out, out_n, dest_arn, err)
+               ? -1
+               : 0;
+}
+
 int engine_kms_generate_data_key(engine_req *r, const char *key_ref, size_t n_bytes, const kms_context *ctx,
                                  unsigned char **plain, unsigned char **blob, size_t *blob_n,
                                  const char **key_arn, rds_error *err)

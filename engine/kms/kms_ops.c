@@ -5,7 +5,6 @@
  * key unusable reach its instances after the commit (instances/encryption.c). */
 #include "kms/kms_internal.h"
 
-#include <openssl/rand.h>
 #include <string.h>
 
 static int run_locked(engine_req *r, void *ctx, engine_op_step *write, engine_op_step *check_input,

@@ -296,6 +296,11 @@ int engine_kms_encrypt(engine_req *r, const char *key_ref, const unsigned char *
 int engine_kms_decrypt(engine_req *r, const char *key_ref, const unsigned char *blob, size_t blob_n,
                        const kms_context *ctx, unsigned char **plain, size_t *plain_n, const char **key_arn,
                        rds_error *err);
+/* Decrypt (source_ref may be NULL) then Encrypt under dest_ref; the plaintext stays in r's arena. */
+int engine_kms_reencrypt(engine_req *r, const char *source_ref, const unsigned char *blob, size_t blob_n,
+                         const kms_context *source_ctx, const char *dest_ref, const kms_context *dest_ctx,
+                         unsigned char **out, size_t *out_n, const char **source_arn, const char **dest_arn,
+                         rds_error *err);
 /* n_bytes random bytes under the key: *plain (NULL to skip) and the wrapped *blob. */
 int engine_kms_generate_data_key(engine_req *r, const char *key_ref, size_t n_bytes, const kms_context *ctx,
                                  unsigned char **plain, unsigned char **blob, size_t *blob_n,

@@ -55,18 +55,16 @@ ACTION(Decrypt)
 
 ACTION(ReEncrypt)
 {
-    size_t n, plain_n, blob_n;
+    size_t n, blob_n;
     const unsigned char *blob = bytes_of(in, KMS_M_CiphertextBlob, &n);
     kms_context src = kms_act_context(rq, in, KMS_M_SourceEncryptionContext);
     kms_context dst = kms_act_context(rq, in, KMS_M_DestinationEncryptionContext);
-    unsigned char *plain, *out;
+    unsigned char *out;
     const char *src_arn, *dst_arn;
     if (check_algorithm(in, "SourceEncryptionAlgorithm", err) ||
         check_algorithm(in, "DestinationEncryptionAlgorithm", err) ||
-        engine_kms_decrypt(&rq->er, param_str(in, KMS_M_SourceKeyId), blob, n, &src, &plain, &plain_n, &src_arn,
-                           err) ||
-        engine_kms_encrypt(&rq->er, param_str(in, KMS_M_DestinationKeyId), plain, plain_n, &dst, &out, &blob_n,
-                           &dst_arn, err))
+        engine_kms_reencrypt(&rq->er, param_str(in, KMS_M_SourceKeyId), blob, n, &src,
+                             param_str(in, KMS_M_DestinationKeyId), &dst, &out, &blob_n, &src_arn, &dst_arn, err))
         return -1;
     res_blob(x, "CiphertextBlob", out, blob_n);
     res_str(x, "SourceKeyId", src_arn);
