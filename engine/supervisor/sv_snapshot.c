@@ -20,9 +20,11 @@
  * stdout is piped through this process into the plain file or the encryptor, so the
  * plaintext of an encrypted snapshot never touches the disk.
  *
- * A create or copy writes into snapshots/.tmp-<pid>-<n>-<key> and renames it into place
- * once complete: a snapshot dir either is whole or does not exist; leftovers of a killed
- * process are removed by sv_snapshot_reconcile. Files are not fsync'ed (as the instance
+ * A create or copy writes into snapshots/.tmp-<pid>.<start>-<n>-<key> (<start>: the
+ * process's start time from /proc, so a later process that got the same pid, as in a
+ * container, still sees it as dead) and renames it into place once complete: a snapshot dir
+ * either is whole or does not exist; leftovers of a killed process are removed by
+ * sv_snapshot_reconcile. Files are not fsync'ed (as the instance
  * clones): a kill of rdslocal keeps them (page cache), an OS crash may not.
  * snapshots/ itself is ours, 0700: the pg user never needs it. The process must ignore
  * SIGPIPE (rdslocal's main does): a child that dies early is seen as EPIPE.
@@ -67,12 +69,30 @@ int sv__snap_dirs(sv_supervisor *sv, const char *snap_key, char *dir, size_t n, 
     return dir ? sv__path(dir, n, err, "%s/%s", root, snap_key) : 0;
 }
 
+/* Start time of pid (clock ticks since boot, /proc/<pid>/stat field 22); 0 if unknown. */
+static unsigned long long proc_start(int pid)
+{
+    char p[64], buf[1024];
+    snprintf(p, sizeof p, "/proc/%d/stat", pid);
+    if (sv__read_file(p, buf, sizeof buf) <= 0)
+        return 0;
+    const char *c = strrchr(buf, ')'); /* comm may hold spaces */
+    unsigned long long v = 0;
+    for (int field = 2; c && *c; c++) {
+        if (*c == ' ' && ++field == 22)
+            return sscanf(c + 1, "%llu", &v) == 1 ? v : 0;
+    }
+    return 0;
+}
+
 int sv__snap_tmpdir(sv_supervisor *sv, const char *snap_key, char *tmp, size_t n, rds_error *err)
 {
     pthread_mutex_lock(&sv->mu);
     unsigned seq = ++sv->spare_seq;
     pthread_mutex_unlock(&sv->mu);
-    if (sv__path(tmp, n, err, "%s/snapshots/.tmp-%d-%u-%s", sv->state_dir, (int)getpid(), seq, snap_key) != 0)
+    int pid = (int)getpid();
+    if (sv__path(tmp, n, err, "%s/snapshots/.tmp-%d.%llu-%u-%s", sv->state_dir, pid, proc_start(pid), seq,
+                 snap_key) != 0)
         return -1;
     if (mkdir(tmp, 0700) != 0 || (own_uid(sv) != (uid_t)-1 && chown(tmp, sv->pg_uid, sv->pg_gid) != 0)) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not create a snapshot directory");
@@ -375,7 +395,7 @@ static int stream_backup(sv_supervisor *sv, sv_inst *in, bool online, sink *k, c
     char *bb[] = { exe, "-h", in->sock, "-p", port, "-U", SV_ADMIN_USER, "-w", "-D", "-", "-F", "t",
                    "-X", "fetch", "-c", "fast", "--no-manifest", NULL };
     /* ustar: what sv_untar.c reads (data dir names are far below its 255-byte limit) */
-    char *tar[] = { "/usr/bin/tar", "--format=ustar", "-c", "-f", "-", "-C", in->data, "--exclude=./postmaster.pid",
+    char *tar[] = { access("/usr/bin/tar", X_OK) == 0 ? "/usr/bin/tar" : "/bin/tar", "--format=ustar", "-c", "-f", "-", "-C", in->data, "--exclude=./postmaster.pid",
                     "--exclude=./postmaster.opts", ".", NULL };
     int fds[2], logfd = -1, nullfd = -1, rc = -1;
     if (sv__snap_pipe(fds, err) != 0)
@@ -650,12 +670,13 @@ int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_k
         rds_error e1 = { 0 };
         char p[SV_PATH];
         int pid = 0;
+        unsigned long long start = 0;
         if (sv__path(p, sizeof p, &e1, "%s/%s", root, name) != 0) {
             /* too long: cannot be ours */
-        } else if (strncmp(name, ".tmp-", 5) == 0 && sscanf(name + 5, "%d-", &pid) == 1) {
-            /* Our own unfinished create or copy (its files and log): removed once its
-             * process is gone. A live pid may be a create running right now. */
-            if (pid != (int)getpid() && !sv__pid_alive(pid))
+        } else if (strncmp(name, ".tmp-", 5) == 0 && sscanf(name + 5, "%d.%llu-", &pid, &start) == 2) {
+            /* Our own unfinished create or copy (its files and log): removed unless the
+             * process that made it still runs (it may be a create of this process). */
+            if (!sv__pid_alive(pid) || proc_start(pid) != start)
                 sv__remove_tree(p, &e1);
             continue;
         } else if (in_list(name, discard, n_discard)) {

@@ -45,7 +45,11 @@ static const char TEMPLATE_SQL[] =
     "GRANT ALL ON SCHEMA public TO rds_superuser;\n"
     "CREATE DATABASE " SV_SPARE_DB ";\n";
 
-#define TEMPLATE_MARKER "rdslocal_template_v4" /* bump when the template's content changes */
+/* Bump when the template's content changes. Not bumped for the replication line of
+ * TEMPLATE_HBA: template dirs are shared between checkouts and processes, and a bump makes
+ * builds of different markers remove each other's template; sv_snapshot_create adds the
+ * line to instances made from an older template instead. */
+#define TEMPLATE_MARKER "rdslocal_template_v3"
 
 static uid_t own_uid(const sv_supervisor *sv) { return sv->as_root ? sv->pg_uid : (uid_t)-1; }
 

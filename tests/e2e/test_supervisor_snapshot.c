@@ -3,8 +3,8 @@
  * under a concurrent writer, stopped-instance snapshots, restores, AES-256-GCM encrypted
  * snapshots (wrong key, flipped byte, truncation, swapped chunks), copies between plain
  * and encrypted, reconcile, and file ownership when running as root.
- * Each case gets a fresh state dir (mode 0755 for the postgres user); the template cache
- * is shared with test_supervisor (/tmp/rdslocal-sv-templates-<uid>). Ports 15600-15699.
+ * Each case gets a fresh state dir (mode 0755 for the postgres user); the initdb template
+ * cache is this test's own (/tmp/rdslocal-svsnap-templates-<uid>). Ports 15600-15699.
  * After each case no process may be left working in the state dir. */
 #include "check.h"
 #include "rdslocal/supervisor.h"
@@ -189,7 +189,9 @@ static bool file_contains(const char *path, const char *needle)
 
 static void snap_path(char *buf, size_t n, const char *key, const char *file)
 {
-    snprintf(buf, n, "%s/snapshots/%s%s%s", g_state, key, file ? "/" : "", file ? file : "");
+    int r = snprintf(buf, n, "%s/snapshots/%s%s%s", g_state, key, file ? "/" : "", file ? file : "");
+    if (r < 0 || (size_t)r >= n)
+        abort();
 }
 
 /* Creates db key with table t (MARKER row + rows 1..n). Returns its port, 0 on failure. */
@@ -411,6 +413,12 @@ static void test_sv_snapshot__encrypted_roundtrip_and_tampering(void)
     size_t kn = 0;
     CHECK_INT(sv_snapshot_wrapped_key(sv, "snap-enc", kb, sizeof kb, &kn, &err), 0);
     CHECK(kn == sizeof WRAP1 && memcmp(kb, WRAP1, kn) == 0);
+    if (geteuid() == 0) {
+        struct passwd *pw = getpwnam("postgres");
+        struct stat st;
+        snap_path(a, sizeof a, "snap-enc", "datakey.kms");
+        CHECK(stat(a, &st) == 0 && pw && st.st_uid == pw->pw_uid && (st.st_mode & 0777) == 0600);
+    }
 
     /* wrong key, no key */
     check_refused(sv, "db-WRONGKEY", "snap-enc", KEY2);
@@ -478,7 +486,20 @@ static void test_sv_snapshot__copy_chain(void)
     rds_error err = { 0 };
     sv_snapshot_crypt c1 = { .key = KEY1, .wrapped = WRAP1, .wrapped_n = sizeof WRAP1 };
     sv_snapshot_crypt c2 = { .key = KEY2, .wrapped = WRAP2, .wrapped_n = sizeof WRAP2 };
+    /* An instance made from an older template has no replication line for rdsadmin: the
+     * snapshot adds it (and reloads) itself. */
+    snprintf(p, sizeof p, "%s/instances/db-SRC/data/pg_hba.conf", g_state);
+    FILE *f = fopen(p, "w");
+    CHECK(f != NULL);
+    if (f) {
+        fputs("local all rdsadmin trust\nhost all all 127.0.0.1/32 scram-sha-256\n", f);
+        fclose(f);
+    }
+    sv_instance_spec s = spec_for("db-SRC", port);
+    CHECK_INT(sv_instance_restart(sv, &s, &err), 0);
+    CHECK(!file_contains(p, "replication"));
     CHECK_INT(sv_snapshot_create(sv, "db-SRC", "s-plain", NULL, NULL, &err), 0);
+    CHECK(file_contains(p, "local   replication   rdsadmin   trust"));
     CHECK_INT(sv_snapshot_copy(sv, "s-plain", NULL, "s-enc1", &c1, &err), 0);
     CHECK_INT(sv_snapshot_copy(sv, "s-enc1", &c1, "s-enc2", &c2, &err), 0);
     CHECK_ERR(sv_snapshot_copy(sv, "s-enc1", &c1, "s-enc2", &c2, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
@@ -497,7 +518,10 @@ static void test_sv_snapshot__copy_chain(void)
     CHECK(rport != 0);
     CHECK_STR(mq(rport, SUM_SQL, a, sizeof a), b);
     /* and back to plain (the API refuses this; the files allow it) */
+    memset(&err, 0, sizeof err);
     CHECK_INT(sv_snapshot_copy(sv, "s-enc2", &c2, "s-plain2", NULL, &err), 0);
+    if (err.code)
+        fprintf(stderr, "copy: %s (%s)\n", err.message, err.detail);
     snap_path(p, sizeof p, "s-plain2", "base.tar");
     CHECK(file_contains(p, MARKER));
     sv_close(sv);
@@ -522,7 +546,30 @@ static void test_sv_snapshot__reconcile(void)
     CHECK(f != NULL);
     if (f)
         fclose(f);
-    snap_path(p, sizeof p, ".tmp-999999999-1-s-dead", NULL); /* a killed create's leftover */
+    snap_path(p, sizeof p, ".tmp-999999999.12345-1-s-dead", NULL); /* a killed create's leftover */
+    CHECK(mkdir(p, 0700) == 0);
+    /* this pid with another start time: a dead process whose pid we got (container restart);
+     * with our own start time: a create of this process in flight, left alone */
+    unsigned long long start = 0;
+    char st[1024];
+    FILE *sf = fopen("/proc/self/stat", "r");
+    if (sf && fgets(st, sizeof st, sf)) {
+        const char *c = strrchr(st, ')');
+        for (int field = 2; c && *c; c++)
+            if (*c == ' ' && ++field == 22) {
+                start = strtoull(c + 1, NULL, 10);
+                break;
+            }
+    }
+    if (sf)
+        fclose(sf);
+    CHECK(start > 0);
+    char reused[80], live[80];
+    snprintf(reused, sizeof reused, ".tmp-%d.%llu-1-s-reused", (int)getpid(), start + 1);
+    snprintf(live, sizeof live, ".tmp-%d.%llu-1-s-live", (int)getpid(), start);
+    snap_path(p, sizeof p, reused, NULL);
+    CHECK(mkdir(p, 0700) == 0);
+    snap_path(p, sizeof p, live, NULL);
     CHECK(mkdir(p, 0700) == 0);
     const char *keep[] = { "s-keep" };
     const char *discard[] = { "s-gone" };
@@ -533,8 +580,12 @@ static void test_sv_snapshot__reconcile(void)
     CHECK(!exists(p));
     snap_path(p, sizeof p, "s-unknown", NULL);
     CHECK(!exists(p));
-    snap_path(p, sizeof p, ".tmp-999999999-1-s-dead", NULL);
+    snap_path(p, sizeof p, ".tmp-999999999.12345-1-s-dead", NULL);
     CHECK(!exists(p));
+    snap_path(p, sizeof p, reused, NULL);
+    CHECK(!exists(p));
+    snap_path(p, sizeof p, live, NULL);
+    CHECK(exists(p));
     /* the unknown dir is in quarantine, file and all */
     snprintf(p, sizeof p, "%s/quarantine", g_state);
     DIR *d = opendir(p);
@@ -562,7 +613,8 @@ static const check_case cases[] = {
 
 static void suite_setup(void)
 {
-    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-sv-templates-%d", (int)geteuid());
+    /* its own template cache: checkouts of other branches share /tmp/rdslocal-sv-templates-<uid> */
+    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-svsnap-templates-%d", (int)geteuid());
     signal(SIGPIPE, SIG_IGN);
     setup();
 }
