@@ -98,9 +98,9 @@ static int managed_key(engine_req *r, store *s, kms_key **out, rds_error *err)
     return rc;
 }
 
-int kms__resolve(engine_req *r, store *s, const char *ref, bool create_managed_key, kms_key **out,
-                 rds_error *err)
+int kms__resolve(engine_req *r, store *s, const char *ref, kms_ref_mode mode, kms_key **out, rds_error *err)
 {
+    bool create_managed_key = mode == KMS_REF_MANAGED;
     *out = NULL;
     const char *arn_prefix = arena_printf(r->a, "arn:aws:kms:%s:%s:", r->region, r->e->cfg.account_id);
     const char *alias = NULL, *id = NULL;
@@ -114,6 +114,8 @@ int kms__resolve(engine_req *r, store *s, const char *ref, bool create_managed_k
         return rds_fail(err, RDS_E_KMS_NOT_FOUND_EXCEPTION, "Invalid arn %s", ref);
     else
         id = ref;
+    if (alias && mode == KMS_REF_KEY) /* this operation takes a key id or key ARN only */
+        return rds_fail(err, RDS_E_KMS_NOT_FOUND_EXCEPTION, "Invalid keyId %s", ref);
     if (alias) {
         kms_alias *al;
         if (store_kms_alias_get(s, r->a, r->region, alias, &al, err))
@@ -147,6 +149,14 @@ int kms__check_usable(engine *e, arena *a, const kms_key *k, rds_error *err)
     return 0;
 }
 
+int kms__managed_refusal(engine *e, arena *a, const kms_key *k, const char *action, rds_error *err)
+{
+    return rds_fail(err, RDS_E_JSON_ACCESS_DENIED_EXCEPTION,
+                    "User: arn:aws:iam::%s:root is not authorized to perform: kms:%s on resource: %s because no "
+                    "resource-based policy allows the kms:%s action",
+                    e->cfg.account_id, action, kms__key_arn(e, a, k->region, k->key_id), action);
+}
+
 /* ---- used by other families ---- */
 
 /* RDS's answer for a key it cannot use; the KMS reason goes to the detail (log). */
@@ -167,7 +177,7 @@ int engine__kms_usable_key(engine_req *r, store *s, const char *ref, const char 
     if (!ref || !*ref) {
         if (managed_key(r, s, &k, err))
             return -1;
-    } else if (kms__resolve(r, s, ref, true, &k, err) || kms__check_usable(r->e, r->a, k, err)) {
+    } else if (kms__resolve(r, s, ref, KMS_REF_MANAGED, &k, err) || kms__check_usable(r->e, r->a, k, err)) {
         return err->code == RDS_E_INTERNAL_FAILURE ? -1 : not_accessible(err, ref);
     }
     *key_arn = kms__key_arn(r->e, r->a, k->region, k->key_id);

@@ -7,7 +7,7 @@
 
 static int usable_key(engine_req *r, store *s, const char *ref, kms_key **k, rds_error *err)
 {
-    return kms__resolve(r, s, ref, true, k, err) || kms__check_usable(r->e, r->a, *k, err) ? -1 : 0;
+    return kms__resolve(r, s, ref, KMS_REF_MANAGED, k, err) || kms__check_usable(r->e, r->a, *k, err) ? -1 : 0;
 }
 
 int engine_kms_encrypt(engine_req *r, const char *key_ref, const unsigned char *plain, size_t n,
@@ -38,7 +38,7 @@ int engine_kms_decrypt(engine_req *r, const char *key_ref, const unsigned char *
         return -1;
     if (key_ref) {
         kms_key *named;
-        if (kms__resolve(r, s, key_ref, false, &named, err))
+        if (kms__resolve(r, s, key_ref, KMS_REF_ALIAS, &named, err))
             return -1;
         if (strcmp(named->key_id, k->key_id) != 0)
             return rds_fail(err, RDS_E_KMS_INCORRECT_KEY_EXCEPTION,
@@ -100,11 +100,17 @@ static int attr_write(engine_op *op, rds_error *err)
     attr_ctx *c = op->ctx;
     engine_req *r = op->r;
     kms_key *k;
-    if (kms__resolve(r, op->s, c->ref, false, &k, err))
+    if (kms__resolve(r, op->s, c->ref, KMS_REF_KEY, &k, err))
         return -1;
     const char *arn = kms__key_arn(r->e, r->a, k->region, k->key_id);
     if (strcmp(k->key_manager, "AWS") == 0)
-        return rds_fail(err, RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION, "%s is an AWS managed key.", arn);
+        return kms__managed_refusal(r->e, r->a, k,
+                                    c->tags       ? "TagResource"
+                                    : c->keys     ? "UntagResource"
+                                    : c->policy   ? "PutKeyPolicy"
+                                    : c->rotation ? "EnableKeyRotation"
+                                                  : "DisableKeyRotation",
+                                    err);
     if (strcmp(k->key_state, "PendingDeletion") == 0)
         return rds_fail(err, RDS_E_KMS_KMS_INVALID_STATE_EXCEPTION, "%s is pending deletion.", arn);
     if (c->rotation >= 0 && strcmp(k->key_state, "Disabled") == 0)
@@ -137,7 +143,7 @@ int engine_kms_tags_list(engine_req *r, const char *key_ref, rds_tag **out, size
 {
     store *s = engine__store(r->e, err);
     kms_key *k;
-    if (!s || kms__resolve(r, s, key_ref, false, &k, err))
+    if (!s || kms__resolve(r, s, key_ref, KMS_REF_KEY, &k, err))
         return -1;
     return store_tags_get(s, r->a, kms__key_arn(r->e, r->a, k->region, k->key_id), out, n_out, err);
 }

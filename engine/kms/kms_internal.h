@@ -41,11 +41,18 @@ const char *kms__default_policy(engine *e, arena *a);
 /* A new Enabled SYMMETRIC_DEFAULT key of r's region (not stored), fresh material. */
 int kms__new_key(engine_req *r, const char *description, const char *manager, const char *policy,
                  kms_key **out, rds_error *err);
-/* The key a KeyId names in r's region (key id, key ARN, alias name, alias ARN): KMS's
- * NotFoundException when none. create_managed_key: alias/aws/rds is created if missing. */
-int kms__resolve(engine_req *r, store *s, const char *ref, bool create_managed_key, kms_key **out,
-                 rds_error *err);
+/* What a KeyId may name: KMS_REF_ALIAS a key id, key ARN, alias name or alias ARN (the
+ * cryptographic operations, DescribeKey); KMS_REF_MANAGED the same, and alias/aws/rds is
+ * created if missing; KMS_REF_KEY a key id or key ARN only (the operations that manage a
+ * key: its state, tags, policy, rotation). */
+typedef enum kms_ref_mode { KMS_REF_KEY, KMS_REF_ALIAS, KMS_REF_MANAGED } kms_ref_mode;
+/* The key a KeyId names in r's region: KMS's NotFoundException when none. */
+int kms__resolve(engine_req *r, store *s, const char *ref, kms_ref_mode mode, kms_key **out, rds_error *err);
 /* 0 if k is Enabled; else DisabledException / KMSInvalidStateException as KMS words them. */
 int kms__check_usable(engine *e, arena *a, const kms_key *k, rds_error *err);
+
+/* AWS managed keys are AWS's to manage: their key policy gives the account no right to
+ * change their state, tags, policy or rotation, so KMS answers AccessDeniedException. */
+int kms__managed_refusal(engine *e, arena *a, const kms_key *k, const char *action, rds_error *err);
 
 #endif

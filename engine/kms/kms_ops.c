@@ -108,7 +108,17 @@ int engine_kms_describe_key(engine_req *r, const char *key_ref, kms_key_view *ou
 {
     store *s = engine__store(r->e, err);
     kms_key *k;
-    if (!s || kms__resolve(r, s, key_ref, true, &k, err))
+    if (!s || kms__resolve(r, s, key_ref, KMS_REF_MANAGED, &k, err))
+        return -1;
+    fill_view(r, k, out);
+    return 0;
+}
+
+int engine_kms_get_key(engine_req *r, const char *key_ref, kms_key_view *out, rds_error *err)
+{
+    store *s = engine__store(r->e, err);
+    kms_key *k;
+    if (!s || kms__resolve(r, s, key_ref, KMS_REF_KEY, &k, err))
         return -1;
     fill_view(r, k, out);
     return 0;
@@ -156,23 +166,18 @@ static int state_check_input(engine_op *op, rds_error *err)
     return 0;
 }
 
-static int aws_managed_refusal(engine_req *r, const kms_key *k, rds_error *err)
-{
-    /* AWS managed keys are AWS's to manage: their state, rotation, tags and policy cannot
-     * be changed by the account. */
-    return rds_fail(err, RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION, "%s is an AWS managed key.",
-                    kms__key_arn(r->e, r->a, k->region, k->key_id));
-}
-
 static int state_write(engine_op *op, rds_error *err)
 {
     state_ctx *c = op->ctx;
     engine_req *r = op->r;
     kms_key *k;
-    if (kms__resolve(r, op->s, c->ref, false, &k, err))
+    if (kms__resolve(r, op->s, c->ref, KMS_REF_KEY, &k, err))
         return -1;
+    static const char *const action[] = { [KMS_ENABLE] = "EnableKey", [KMS_DISABLE] = "DisableKey",
+                                          [KMS_SCHEDULE_DELETION] = "ScheduleKeyDeletion",
+                                          [KMS_CANCEL_DELETION] = "CancelKeyDeletion" };
     if (strcmp(k->key_manager, "AWS") == 0)
-        return aws_managed_refusal(r, k, err);
+        return kms__managed_refusal(r->e, r->a, k, action[c->what], err);
     const char *arn = kms__key_arn(r->e, r->a, k->region, k->key_id);
     bool pending = strcmp(k->key_state, "PendingDeletion") == 0;
     switch (c->what) {
@@ -259,7 +264,7 @@ static int alias_write(engine_op *op, rds_error *err)
     if (strncmp(c->target, "alias/", 6) == 0 || strstr(c->target, ":alias/"))
         return validation(err, c->target, "targetKeyId", "Member must be a key id or key ARN");
     kms_key *k;
-    if (kms__resolve(r, op->s, c->target, false, &k, err))
+    if (kms__resolve(r, op->s, c->target, KMS_REF_KEY, &k, err))
         return -1;
     if (strcmp(k->key_state, "PendingDeletion") == 0)
         return rds_fail(err, RDS_E_KMS_KMS_INVALID_STATE_EXCEPTION, "%s is pending deletion.",
@@ -297,7 +302,7 @@ int engine_kms_list_aliases(engine_req *r, const char *key_ref, const char *mark
     const char *key_id = NULL;
     if (key_ref) {
         kms_key *k;
-        if (kms__resolve(r, s, key_ref, false, &k, err))
+        if (kms__resolve(r, s, key_ref, KMS_REF_KEY, &k, err))
             return -1;
         key_id = k->key_id;
     }

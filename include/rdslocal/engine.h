@@ -259,8 +259,10 @@ int engine_describe_events(engine_req *r, const describe_events_in *in, rds_even
                            size_t *n_out, const char **next_marker, rds_error *err);
 
 /* ---- KMS (engine/kms/): keys and aliases per region, AWS JSON errors (RDS_E_KMS_*) ----
- * A key reference (key_ref) is what KMS's KeyId takes: a key id, key ARN, alias name
- * ("alias/x") or alias ARN, in the request's region. */
+ * A key reference (key_ref) is what KMS's KeyId takes, in the request's region: a key id,
+ * key ARN, alias name ("alias/x") or alias ARN for the cryptographic operations and
+ * DescribeKey; a key id or key ARN only for those that manage a key (state, aliases' targets,
+ * tags, policy, rotation), as KMS documents each KeyId. */
 typedef tag_list kms_context;      /* EncryptionContext pairs (key, value) */
 typedef struct kms_key_view { kms_key *k; const char *arn; } kms_key_view;
 typedef struct kms_alias_view { kms_alias *al; const char *arn; } kms_alias_view;
@@ -276,6 +278,8 @@ typedef enum kms_state_change {
 int engine_kms_create_key(engine_req *r, const kms_create_key_in *in, kms_key_view *out, rds_error *err);
 /* DescribeKey (alias/aws/rds is created on first use, as AWS does). */
 int engine_kms_describe_key(engine_req *r, const char *key_ref, kms_key_view *out, rds_error *err);
+/* A key by key id or key ARN only (GetKeyPolicy, GetKeyRotationStatus: no aliases, as KMS). */
+int engine_kms_get_key(engine_req *r, const char *key_ref, kms_key_view *out, rds_error *err);
 /* Keys of the region by key id; marker: the last key id of the previous page. */
 int engine_kms_list_keys(engine_req *r, const char *marker, int limit, kms_key_view **out, size_t *n_out,
                          const char **next_marker, rds_error *err);

@@ -204,7 +204,7 @@ static int check_policy_name(const param *in, rds_error *err)
 ACTION(GetKeyPolicy)
 {
     kms_key_view v;
-    if (check_policy_name(in, err) || engine_kms_describe_key(&rq->er, param_str(in, KMS_M_KeyId), &v, err))
+    if (check_policy_name(in, err) || engine_kms_get_key(&rq->er, param_str(in, KMS_M_KeyId), &v, err))
         return -1;
     res_str(x, "Policy", v.k->policy);
     res_str(x, "PolicyName", "default");
@@ -243,7 +243,7 @@ ACTION(DisableKeyRotation)
 ACTION(GetKeyRotationStatus)
 {
     kms_key_view v;
-    if (engine_kms_describe_key(&rq->er, param_str(in, KMS_M_KeyId), &v, err))
+    if (engine_kms_get_key(&rq->er, param_str(in, KMS_M_KeyId), &v, err))
         return -1;
     res_bool(x, "KeyRotationEnabled", v.k->rotation_enabled);
     res_str(x, "KeyId", v.arn);

@@ -97,8 +97,15 @@ static void test_kms__managed_key_created_on_first_use(void)
     CHECK(strncmp(a1, "arn:aws:kms:eu-west-1:", 22) == 0);
     /* the managed key's state is AWS's */
     opt_int none = { 0 };
+    CHECK_ERR(engine_kms_set_state(&r, v.arn, KMS_DISABLE, none, NULL, &err), &err,
+              RDS_E_JSON_ACCESS_DENIED_EXCEPTION);
+    CHECK_CONTAINS(err.message, "is not authorized to perform: kms:DisableKey on resource: ");
+    CHECK_ERR(engine_kms_set_rotation(&r, v.k->key_id, true, none, &err), &err, RDS_E_JSON_ACCESS_DENIED_EXCEPTION);
+    CHECK_CONTAINS(err.message, "kms:EnableKeyRotation");
+    /* the operations that manage a key take a key id or ARN, never an alias */
     CHECK_ERR(engine_kms_set_state(&r, "alias/aws/rds", KMS_DISABLE, none, NULL, &err), &err,
-              RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION);
+              RDS_E_KMS_NOT_FOUND_EXCEPTION);
+    CHECK_ERR(engine_kms_get_key(&r, "alias/aws/rds", &v, &err), &err, RDS_E_KMS_NOT_FOUND_EXCEPTION);
 }
 
 static void test_kms__states_gate_use(void)

@@ -93,6 +93,10 @@ class KmsApiTest(ApiTestCase):
                          TargetKeyId=b["KeyId"])
         self.assertError(self.kms.create_alias, "InvalidAliasNameException", AliasName="alias/aws/mine",
                          TargetKeyId=b["KeyId"])
+        # the operations that manage a key take its id or ARN, not an alias
+        for fn in (self.kms.disable_key, self.kms.get_key_rotation_status, self.kms.list_resource_tags):
+            self.assertError(fn, "NotFoundException", KeyId="alias/app")
+        self.assertEqual(self.kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyState"], "Enabled")
         self.kms.update_alias(AliasName="alias/app", TargetKeyId=b["KeyId"])
         self.assertEqual(self.kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyId"], b["KeyId"])
         self.kms.delete_alias(AliasName="alias/app")
@@ -109,6 +113,11 @@ class KmsApiTest(ApiTestCase):
                          "Default key that protects my RDS database volumes when no other key is defined")
         self.assertEqual(self.kms.describe_key(KeyId="alias/aws/rds")["KeyMetadata"]["KeyId"], m["KeyId"])
         self.assertEqual([a["AliasName"] for a in self.kms.list_aliases()["Aliases"]], ["alias/aws/rds"])
+        # AWS managed keys are AWS's to manage
+        e = self.assertError(self.kms.disable_key, "AccessDeniedException", KeyId=m["KeyId"])
+        self.assertIn("not authorized to perform: kms:DisableKey", e["Error"]["Message"])
+        self.assertError(self.kms.schedule_key_deletion, "AccessDeniedException", KeyId=m["Arn"])
+        self.assertEqual(self.kms.describe_key(KeyId=m["KeyId"])["KeyMetadata"]["KeyState"], "Enabled")
 
     def test_encrypt_decrypt_reencrypt(self):
         a, b = self.key(), self.key()
