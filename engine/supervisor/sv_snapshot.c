@@ -219,7 +219,6 @@ static int sink_open(sink *k, sv_supervisor *sv, const char *dir, const sv_snaps
     if (crypt && crypt->key) {
         if (!crypt->wrapped || crypt->wrapped_n == 0)
             return rds_fail(err, RDS_E_INTERNAL_FAILURE, "an encrypted snapshot needs its wrapped data key");
-        char p[SV_PATH];
         int kfd = sv__snap_open_out(sv, dir, "datakey.kms", err);
         if (kfd < 0 || sv__snap_write_all(kfd, crypt->wrapped, crypt->wrapped_n, err) != 0) {
             if (kfd >= 0)
@@ -227,7 +226,6 @@ static int sink_open(sink *k, sv_supervisor *sv, const char *dir, const sv_snaps
             return -1;
         }
         close(kfd);
-        (void)p;
         if (sv__enc_open(&k->enc, k->fd, crypt->key, 0, err) != 0)
             return -1;
     }

@@ -365,10 +365,20 @@ static void test_sv_snapshot__stopped_instance(void)
     rds_error err = { 0 };
     CHECK_INT(sv_instance_stop(sv, "db-SRC", &err), 0);
     CHECK_INT(sv_snapshot_create(sv, "db-SRC", "snap-stopped", NULL, NULL, &err), 0);
+    sv_snapshot_crypt cr = { .key = KEY1, .wrapped = WRAP1, .wrapped_n = sizeof WRAP1 };
+    CHECK_INT(sv_snapshot_create(sv, "db-SRC", "snap-stopped-enc", &cr, NULL, &err), 0);
     CHECK(!sv_instance_running(sv, "db-SRC")); /* left as it was */
     int rport = restore(sv, "db-FROMSTOPPED", "snap-stopped", NULL, &err);
     CHECK(rport != 0);
     CHECK_STR(mq(rport, SUM_SQL, a, sizeof a), b);
+    int eport = restore(sv, "db-FROMSTOPPEDENC", "snap-stopped-enc", KEY1, &err);
+    CHECK(eport != 0);
+    CHECK_STR(mq(eport, SUM_SQL, a, sizeof a), b);
+    char p0[512];
+    snap_path(p0, sizeof p0, "snap-stopped-enc", "base.tar.enc");
+    CHECK(!file_contains(p0, MARKER));
+    snap_path(p0, sizeof p0, "snap-stopped", "base.tar");
+    CHECK(file_contains(p0, MARKER));
     /* the source starts again, unchanged */
     sv_instance_spec s = spec_for("db-SRC", port);
     CHECK_INT(sv_instance_start(sv, &s, &err), 0);
