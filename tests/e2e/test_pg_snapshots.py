@@ -196,6 +196,8 @@ class EncryptionLessonTest(tl.PgTestCase):
                 fn(**kw)
             self.assertEqual(cm.exception.response["Error"]["Code"], "KMSKeyNotAccessibleFault")
             self.assertEqual(cm.exception.response["ResponseMetadata"]["HTTPStatusCode"], 400)
+            self.assertIn("does not exist, is not enabled or you do not have permissions to access it.",
+                          cm.exception.response["Error"]["Message"])
         self.assertEqual(sorted(s["DBSnapshotIdentifier"] for s in self.rds.describe_db_snapshots()["DBSnapshots"]),
                          before)
         self.assertNotIn("nope", [x["DBInstanceIdentifier"] for x in
