@@ -146,6 +146,29 @@ int engine__instances_kms_expire(engine *e, store *s, db_instance *d, rds_error 
  * the instance's lock (worker thread). */
 int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err);
 
+/* ---- snapshots (snapshots/) used by other families ----
+ * A manual snapshot taken by an operation that holds an instance's lock (DeleteDBInstance
+ * with FinalDBSnapshotIdentifier, StopDBInstance with DBSnapshotIdentifier), in three
+ * steps that fit engine_op: prepare (check/decide: the id is free, the quota, the row),
+ * files (act: the supervisor copies the data; nothing in API-only mode), record (write:
+ * inside the caller's transaction, the row, the instance's tags if CopyTagsToSnapshot, the
+ * events). discard_files undoes `files` when a later step fails. */
+typedef struct engine_snap_take {
+    db_snapshot *snap;
+    const char *arn;
+    bool files_made;
+} engine_snap_take;
+/* param names snap_id in errors ("FinalDBSnapshotIdentifier"); snap_id is checked and
+ * lower-cased. */
+int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, const char *param,
+                             const char *snap_id, engine_snap_take *t, rds_error *err);
+int engine__snapshot_files(engine_req *r, store *s, const db_instance *d, engine_snap_take *t, rds_error *err);
+int engine__snapshot_record(engine_req *r, store *s, const db_instance *d, const tag_list *tags,
+                            engine_snap_take *t, rds_error *err);
+void engine__snapshot_discard_files(engine *e, engine_snap_take *t);
+/* Start-up reconcile and admin reset of snapshot files and rows (core/engine.c). */
+int engine__snapshots_reconcile(engine *e, store *s, rds_error *err);
+void engine__snapshots_remove_all_files(engine *e, store *s);
 /* ---- KMS (kms/) used by other families ---- */
 
 /* Resolves a KmsKeyId as RDS takes it -- key id, key ARN, alias name ("alias/x") or alias

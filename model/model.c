@@ -45,6 +45,12 @@ const model_field db_subnet_group_fields[] = {
 const size_t db_subnet_group_field_count =
     sizeof db_subnet_group_fields / sizeof db_subnet_group_fields[0];
 
+const model_field db_snapshot_fields[] = {
+#define SNP_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(db_snapshot, name), wire },
+#include "rdslocal/db_snapshot.def"
+#undef SNP_FIELD
+};
+const size_t db_snapshot_field_count = sizeof db_snapshot_fields / sizeof db_snapshot_fields[0];
 const model_field kms_key_fields[] = {
 #define KMSK_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(kms_key, name), wire },
 #include "rdslocal/kms_key.def"

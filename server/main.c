@@ -43,6 +43,8 @@ static void usage(FILE *f)
             "  --template-dir DIR     initdb template cache (see README)           RDSLOCAL_TEMPLATE_DIR\n"
             "  --spare-pool N         pre-cloned data dirs kept ready (3)          RDSLOCAL_SPARE_POOL\n"
             "  --realistic-timing S   keep transitional statuses for S seconds (0) RDSLOCAL_REALISTIC_TIMING\n"
+            "  --snapshot-quota N     manual DB snapshots per region (100, AWS's default)\n"
+            "                                                                      RDSLOCAL_SNAPSHOT_QUOTA\n"
             "  --verify-signatures-file PATH  verify SigV4 signatures with the secret key in\n"
             "                         PATH (first line), or from RDSLOCAL_VERIFY_SIGNATURES=SECRET;\n"
             "                         never on the command line (ps shows it to every user)\n"
@@ -155,6 +157,7 @@ int main(int argc, char **argv)
     const char *level_name = env_or("RDSLOCAL_LOG_LEVEL", "info");
     const char *timing = env_or("RDSLOCAL_REALISTIC_TIMING", "0");
     const char *spare = env_or("RDSLOCAL_SPARE_POOL", "3");
+    const char *snap_quota = env_or("RDSLOCAL_SNAPSHOT_QUOTA", "100");
     const char *secret_env = env_or("RDSLOCAL_VERIFY_SIGNATURES", env_or("RDSLOCAL_VERIFY_SECRET", NULL));
     const char *secret_file = NULL;
     const char *allowed_origins = env_or("RDSLOCAL_ALLOWED_ORIGINS", NULL);
@@ -172,7 +175,7 @@ int main(int argc, char **argv)
     };
     enum { O_LISTEN = 256, O_STATE, O_REGION, O_ACCOUNT, O_ENDPOINT, O_PORTS, O_NOENGINE, O_PGUSER,
            O_PGBIN, O_TEMPLATE, O_SPARE, O_TIMING, O_LOGLEVEL, O_SECRET, O_SECRET_FILE, O_ORIGINS,
-           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_QUARANTINE, O_PRINT_ENV, O_HELP, O_VERSION };
+           O_HOSTS, O_MAXCONN, O_MAXCONN_IP, O_COVERAGE, O_QUARANTINE, O_PRINT_ENV, O_SNAPQUOTA, O_HELP, O_VERSION };
     static const struct option opts[] = {
         { "listen", required_argument, NULL, O_LISTEN },
         { "state-dir", required_argument, NULL, O_STATE },
@@ -196,6 +199,7 @@ int main(int argc, char **argv)
         { "coverage-table", no_argument, NULL, O_COVERAGE },
         { "quarantine-unknown", no_argument, NULL, O_QUARANTINE },
         { "print-env", no_argument, NULL, O_PRINT_ENV },
+        { "snapshot-quota", required_argument, NULL, O_SNAPQUOTA },
         { "help", no_argument, NULL, O_HELP },
         { "version", no_argument, NULL, O_VERSION },
         { NULL, 0, NULL, 0 },
@@ -230,6 +234,7 @@ int main(int argc, char **argv)
         case O_COVERAGE: dispatch_print_coverage(stdout); return 0;
         case O_QUARANTINE: cfg.quarantine_unknown = true; break;
         case O_PRINT_ENV: print_env = true; break;
+        case O_SNAPQUOTA: snap_quota = optarg; break;
         case O_HELP: usage(stdout); return 0;
         case O_VERSION: printf("rdslocal %s\n", RDSLOCAL_VERSION); return 0;
         default: usage(stderr); return 2;
@@ -271,6 +276,12 @@ int main(int argc, char **argv)
         return 2;
     }
     cfg.realistic_timing_ms = (int64_t)(timing_s * 1000);
+    long quota = strtol(snap_quota, &end, 10);
+    if (*end || !*snap_quota || quota < 1 || quota > 1000000) {
+        fprintf(stderr, "rdslocal: --snapshot-quota wants a count, got \"%s\"\n", snap_quota);
+        return 2;
+    }
+    cfg.snapshot_quota = (int)quota;
     long conn_limit = strtol(max_conns, &end, 10);
     if (*end || conn_limit < 0 || conn_limit > 1000000) {
         fprintf(stderr, "rdslocal: --max-connections wants a count, got \"%s\"\n", max_conns);

@@ -112,6 +112,9 @@ static int reconcile(engine *e, rds_error *err)
     }
     if (store_commit(s, err))
         goto done;
+    /* snapshots: files of unfinished or deleted ones go, unknown entries are quarantined */
+    if (engine__snapshots_reconcile(e, s, err))
+        goto done;
     if (start_failed) {
         for (size_t i = 0; i < n; i++) {
             db_instance *d = all[i];
@@ -446,6 +449,7 @@ int engine_reset(engine *e, rds_error *err)
             if (sv_instance_delete(e->sv, all[i]->resource_id, err))
                 log_at(LOG_WARN, "engine", "reset: could not remove instance \"%s\": %s", all[i]->id,
                        err->detail);
+    engine__snapshots_remove_all_files(e, s);
     if (store_begin(s, err))
         goto done;
     if (store_reset(s, err)) {

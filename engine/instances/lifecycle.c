@@ -1,5 +1,5 @@
-/* lifecycle.c: DeleteDBInstance, StopDBInstance, StartDBInstance, RebootDBInstance as
- * engine_op steps. Each checks the state rule, acts on the server through the supervisor,
+/* lifecycle.c: DeleteDBInstance (with its final snapshot), StopDBInstance (with its
+ * snapshot), StartDBInstance, RebootDBInstance as engine_op steps. Each checks the state rule, acts on the server through the supervisor,
  * then records the settled status and the event in one transaction; the response shows
  * AWS's transitional status (deleting, stopping, starting, rebooting). */
 #include "instances/instances.h"
@@ -13,6 +13,7 @@ typedef struct delete_ctx {
     const delete_instance_in *in;
     instance_view *out;         /* may be NULL: the caller wants no view */
     db_instance *d;
+    engine_snap_take final;     /* FinalDBSnapshotIdentifier: the snapshot taken first */
 } delete_ctx;
 
 static int delete_check_input(engine_op *op, rds_error *err)
@@ -46,23 +47,24 @@ static int delete_check(engine_op *op, rds_error *err)
     if (skip && in->final_snapshot_id)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "Cannot specify both FinalDBSnapshotIdentifier and SkipFinalSnapshot.");
-    if (in->final_snapshot_id) {
-        if (rules_identifier("FinalDBSnapshotIdentifier", in->final_snapshot_id, err))
-            return -1;
-        /* DB snapshots are not implemented yet (COVERAGE.md): refuse rather than
-         * pretend a final snapshot was taken. */
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                        "rdslocal does not implement DB snapshots yet; delete with SkipFinalSnapshot.");
-    }
+    if (in->final_snapshot_id &&
+        engine__snapshot_prepare(op->r, op->s, c->d, "FinalDBSnapshotIdentifier", in->final_snapshot_id,
+                                 &c->final, err))
+        return -1;
     return 0;
 }
 
+/* The final snapshot's files are made before the server and its data go. */
 static int delete_act(engine_op *op, rds_error *err)
 {
     delete_ctx *c = op->ctx;
     engine *e = op->r->e;
-    if (!e->cfg.no_engine && e->sv && sv_instance_delete(e->sv, c->d->resource_id, err))
+    if (c->final.snap && engine__snapshot_files(op->r, op->s, c->d, &c->final, err))
         return -1;
+    if (!e->cfg.no_engine && e->sv && sv_instance_delete(e->sv, c->d->resource_id, err)) {
+        engine__snapshot_discard_files(e, &c->final);
+        return -1;
+    }
     return 0;
 }
 
@@ -72,6 +74,8 @@ static int delete_write(engine_op *op, rds_error *err)
     engine_req *r = op->r;
     engine *e = r->e;
     db_instance *d = c->d;
+    if (c->final.snap && engine__snapshot_record(r, op->s, d, NULL, &c->final, err))
+        return -1;
     if (e->cfg.realistic_timing_ms > 0) {
         engine__set_status(e, d, "deleted", "deleting");
         if (store_instance_put(op->s, d, err))
@@ -113,6 +117,8 @@ typedef enum { LC_STOP, LC_START, LC_REBOOT } lifecycle_op;
 typedef struct lifecycle_ctx {
     lifecycle_op kind;
     const char *raw_id;
+    const char *snapshot_id;    /* StopDBInstance's DBSnapshotIdentifier */
+    engine_snap_take snap;
     instance_view *out;
     db_instance *d;
     const char *transitional;
@@ -138,7 +144,12 @@ static int lc_check(engine_op *op, rds_error *err)
     lifecycle_ctx *c = op->ctx;
     const char *shown_now = engine__shown_status(c->d, rds_now_ms());
     switch (c->kind) {
-    case LC_STOP: return rules_can_stop(c->d->id, shown_now, false, err);
+    case LC_STOP:
+        if (rules_can_stop(c->d->id, shown_now, false, err))
+            return -1;
+        return c->snapshot_id ? engine__snapshot_prepare(op->r, op->s, c->d, "DBSnapshotIdentifier",
+                                                         c->snapshot_id, &c->snap, err)
+                              : 0;
     case LC_START:
         if (rules_can_start(c->d->id, shown_now, err))
             return -1;
@@ -162,7 +173,15 @@ static int lc_act(engine_op *op, rds_error *err)
         return 0;
     sv_instance_spec spec = engine__spec(op->r->a, c->d);
     switch (c->kind) {
-    case LC_STOP: return sv_instance_stop(e->sv, c->d->resource_id, err);
+    case LC_STOP:
+        /* the snapshot of the running server first, as AWS takes it before stopping */
+        if (c->snap.snap && engine__snapshot_files(op->r, op->s, c->d, &c->snap, err))
+            return -1;
+        if (sv_instance_stop(e->sv, c->d->resource_id, err)) {
+            engine__snapshot_discard_files(e, &c->snap);
+            return -1;
+        }
+        return 0;
     case LC_START: return sv_instance_start(e->sv, &spec, err);
     case LC_REBOOT: return sv_instance_restart(e->sv, &spec, err);
     }
@@ -179,6 +198,8 @@ static int lc_write(engine_op *op, rds_error *err)
     static const rules_event_id events[] = { [LC_STOP] = RULES_EV_STOPPED, [LC_START] = RULES_EV_STARTED,
                                              [LC_REBOOT] = RULES_EV_RESTARTED };
     c->transitional = transitional[c->kind];
+    if (c->snap.snap && engine__snapshot_record(op->r, op->s, d, NULL, &c->snap, err))
+        return -1;
     engine__set_status(e, d, c->kind == LC_STOP ? "stopped" : "available", c->transitional);
     d->stopped_at_ms = c->kind == LC_STOP ? rds_now_ms() : 0;
     if (c->kind == LC_START)
@@ -195,10 +216,11 @@ static int lc_after(engine_op *op, rds_error *err)
     return 0;
 }
 
-static int lifecycle(engine_req *r, const char *raw_id, lifecycle_op kind, instance_view *out, rds_error *err)
+static int lifecycle(engine_req *r, const char *raw_id, lifecycle_op kind, const char *snapshot_id,
+                     instance_view *out, rds_error *err)
 {
     assert(out);
-    lifecycle_ctx c = { .kind = kind, .raw_id = raw_id, .out = out };
+    lifecycle_ctx c = { .kind = kind, .raw_id = raw_id, .snapshot_id = snapshot_id, .out = out };
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = lc_check_input, .load = lc_load,
                      .check = lc_check, .act = lc_act, .write = lc_write, .after = lc_after };
     return engine__run(&op, err);
@@ -206,18 +228,12 @@ static int lifecycle(engine_req *r, const char *raw_id, lifecycle_op kind, insta
 
 int engine_stop_instance(engine_req *r, const char *id, const char *snapshot_id, instance_view *out, rds_error *err)
 {
-    if (snapshot_id) {
-        if (rules_identifier("DBSnapshotIdentifier", snapshot_id, err))
-            return -1;
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                        "rdslocal does not implement DB snapshots yet; stop without DBSnapshotIdentifier.");
-    }
-    return lifecycle(r, id, LC_STOP, out, err);
+    return lifecycle(r, id, LC_STOP, snapshot_id, out, err);
 }
 
 int engine_start_instance(engine_req *r, const char *id, instance_view *out, rds_error *err)
 {
-    return lifecycle(r, id, LC_START, out, err);
+    return lifecycle(r, id, LC_START, NULL, out, err);
 }
 
 int engine_reboot_instance(engine_req *r, const char *id, opt_bool force_failover, instance_view *out, rds_error *err)
@@ -231,5 +247,5 @@ int engine_reboot_instance(engine_req *r, const char *id, opt_bool force_failove
             return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                             "Cannot reboot with failover a DB instance that is not Multi-AZ.");
     }
-    return lifecycle(r, id, LC_REBOOT, out, err);
+    return lifecycle(r, id, LC_REBOOT, NULL, out, err);
 }

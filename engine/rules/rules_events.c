@@ -72,6 +72,19 @@ static const rules_event_def events[RULES_EV__COUNT] = {
                                 "db-instance" },
     [RULES_EV_MODIFIED] = { NULL, "configuration change",
                             "Finished applying modification to DB instance", 0, "db-instance" },
+    /* snapshots (user guide, db-snapshot source type; 0043 is a db-instance event) */
+    [RULES_EV_RESTORED_FROM_SNAPSHOT] = { "RDS-EVENT-0043", "restoration", "Restored from snapshot %s", 1,
+                                          "db-instance" },
+    [RULES_EV_SNAPSHOT_CREATING] = { "RDS-EVENT-0040", "creation", "Creating manual snapshot", 0,
+                                     "db-snapshot" },
+    [RULES_EV_SNAPSHOT_CREATED] = { "RDS-EVENT-0042", "creation", "Manual snapshot created", 0,
+                                    "db-snapshot" },
+    [RULES_EV_SNAPSHOT_DELETED] = { "RDS-EVENT-0041", "deletion", "Deleted manual snapshot", 0,
+                                    "db-snapshot" },
+    [RULES_EV_SNAPSHOT_COPY_STARTED] = { "RDS-EVENT-0196", "notification", "Started copy of snapshot %s", 1,
+                                         "db-snapshot" },
+    [RULES_EV_SNAPSHOT_COPY_FINISHED] = { "RDS-EVENT-0197", "notification", "Finished copy of snapshot %s", 1,
+                                          "db-snapshot" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

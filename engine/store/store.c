@@ -93,6 +93,9 @@ static const struct {
                       "CREATE INDEX IF NOT EXISTS db_instance_by_resource_id ON db_instance (resource_id);" },
     [ST_SUBNET_GROUP] = { "db_subnet_group", db_subnet_group_fields, &db_subnet_group_field_count,
                           sizeof(db_subnet_group), "PRIMARY KEY (region, name)", NULL },
+    [ST_SNAPSHOT] = { "db_snapshot", db_snapshot_fields, &db_snapshot_field_count, sizeof(db_snapshot),
+                      "PRIMARY KEY (region, id)",
+                      "CREATE UNIQUE INDEX IF NOT EXISTS db_snapshot_by_key ON db_snapshot (snap_key);" },
     [ST_KMS_KEY] = { "kms_key", kms_key_fields, &kms_key_field_count, sizeof(kms_key),
                      "PRIMARY KEY (region, key_id)", NULL },
     [ST_KMS_ALIAS] = { "kms_alias", kms_alias_fields, &kms_alias_field_count, sizeof(kms_alias),
@@ -627,6 +630,6 @@ int store_meta_set(store *s, const char *key, const char *value, rds_error *err)
 
 int store_reset(store *s, rds_error *err)
 {
-    return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM tag;"
-                   " DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;", err);
+    return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
+                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;", err);
 }

@@ -24,6 +24,8 @@ typedef struct engine_config {
     const char *template_dir;     /* initdb template cache */
     int spare_pool;               /* pre-cloned data dirs per major */
     int64_t realistic_timing_ms;  /* 0: statuses settle as soon as work is done; else transitional statuses last this long */
+    int snapshot_quota;           /* manual DB snapshots per region (SnapshotQuotaExceeded);
+                                     0: AWS's default, 100 */
     bool quarantine_unknown;      /* rdslocal.db missing or empty while instances/ holds data dirs:
                                      start with a new database and move those dirs to quarantine
                                      (default: refuse to start, ENGINE_STATE_DB_MISSING) */
@@ -154,6 +156,60 @@ int engine_delete_subnet_group(engine_req *r, const char *name, rds_error *err);
 int engine_describe_subnet_groups(engine_req *r, const char *name, const char *marker, int max_records,
                                   subnet_group_view **out, size_t *n_out, const char **next_marker,
                                   rds_error *err);
+
+/* ---- DB snapshots (engine/snapshots/) ----
+ * Manual snapshots of an instance's real data (API-only mode: records only). Snapshot
+ * identifiers are taken as ids or snapshot ARNs of the request's region (CopyDBSnapshot's
+ * source: any region of this account). */
+typedef struct snapshot_view {
+    db_snapshot *snap;
+    const char *arn;
+    const char *status;        /* what DescribeDBSnapshots shows now */
+    int percent_progress;
+    rds_tag *tags;
+    size_t n_tags;
+} snapshot_view;
+
+int engine_create_snapshot(engine_req *r, const char *snapshot_id, const char *instance_id,
+                           const tag_list *tags, snapshot_view *out, rds_error *err);
+
+typedef struct copy_snapshot_in {
+    const char *source, *target, *kms_key_id, *pre_signed_url, *option_group;
+    opt_bool copy_tags;
+    tag_list tags;
+} copy_snapshot_in;
+int engine_copy_snapshot(engine_req *r, const copy_snapshot_in *in, snapshot_view *out, rds_error *err);
+int engine_delete_snapshot(engine_req *r, const char *snapshot_id, snapshot_view *out, rds_error *err);
+
+typedef struct describe_snapshots_in {
+    const char *instance_id, *snapshot_id, *snapshot_type, *dbi_resource_id;
+    opt_bool include_shared, include_public;
+    str_list f_instance_ids, f_snapshot_ids, f_resource_ids, f_types, f_engines;
+    const char *marker;
+    int max_records;           /* validated 20..100 by the caller */
+} describe_snapshots_in;
+int engine_describe_snapshots(engine_req *r, const describe_snapshots_in *in, snapshot_view **out,
+                              size_t *n_out, const char **next_marker, rds_error *err);
+
+/* The `restore` attribute: account ids (or "all") allowed to copy or restore a snapshot. */
+int engine_modify_snapshot_attribute(engine_req *r, const char *snapshot_id, const char *attribute,
+                                     const str_list *add, const str_list *remove,
+                                     const char **id_out, str_list *restore_out, rds_error *err);
+int engine_describe_snapshot_attributes(engine_req *r, const char *snapshot_id, const char **id_out,
+                                        str_list *restore_out, rds_error *err);
+
+typedef struct restore_instance_in {
+    const char *id, *snapshot_id, *instance_class, *availability_zone, *subnet_group, *db_name,
+        *engine, *license_model, *option_group, *storage_type, *parameter_group, *network_type,
+        *ca_certificate_id, *backup_window;
+    opt_int port, iops, storage_throughput, allocated_storage, backup_retention;
+    opt_bool multi_az, publicly_accessible, auto_minor_version_upgrade, deletion_protection,
+        copy_tags_to_snapshot, iam_auth, manage_master_password, dedicated_log_volume;
+    str_list vpc_security_group_ids;
+    tag_list tags;
+} restore_instance_in;
+int engine_restore_instance_from_snapshot(engine_req *r, const restore_instance_in *in, instance_view *out,
+                                          rds_error *err);
 
 /* Engine versions / orderable options from the installed postgres majors. */
 typedef struct engine_version_view { const char *engine, *version, *major, *family; bool is_default; } engine_version_view;

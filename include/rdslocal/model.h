@@ -108,6 +108,16 @@ typedef struct db_subnet_group {
 extern const model_field db_subnet_group_fields[];
 extern const size_t db_subnet_group_field_count;
 
+/* DB snapshot, declared in db_snapshot.def. */
+typedef struct db_snapshot {
+#define SNP_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/db_snapshot.def"
+#undef SNP_FIELD
+} db_snapshot;
+
+extern const model_field db_snapshot_fields[];
+extern const size_t db_snapshot_field_count;
+
 /* KMS key and alias, declared in kms_key.def and kms_alias.def. */
 typedef struct kms_key {
 #define KMSK_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;

@@ -159,7 +159,9 @@ static void test_engine__registry(void)
 {
     CHECK(engine__kind_by_arn_type("db") == &engine__kind_instance);
     CHECK(engine__kind_by_arn_type("subgrp") == &engine__kind_subnet_group);
-    CHECK(engine__kind_by_arn_type("snapshot") == NULL);
+    CHECK(engine__kind_by_arn_type("snapshot") == &engine__kind_snapshot);
+    CHECK_STR(engine__kind_snapshot.source_type, "db-snapshot");
+    CHECK(engine__kind_by_arn_type("cluster-snapshot") == NULL);
     CHECK_STR(engine__kind_instance.source_type, "db-instance");
     rds_error err;
     rds_error_clear(&err);

@@ -36,8 +36,8 @@ class ProtocolErrorTest(ApiTestCase):
                              DBClusterIdentifier="c1", Engine="aurora-postgresql")
         self.assertEqual(e["ResponseMetadata"]["HTTPHeaders"]["x-amzn-requestid"],
                          e["ResponseMetadata"]["RequestId"])
-        self.assertError(self.rds.create_db_snapshot, "InvalidAction", 400,
-                         DBSnapshotIdentifier="s1", DBInstanceIdentifier="x")
+        self.assertError(self.rds.create_db_cluster_snapshot, "InvalidAction", 400,
+                         DBClusterSnapshotIdentifier="s1", DBClusterIdentifier="x")
 
     def test_unknown_action_raw(self):
         self.assertXmlError(raw(self.server, params=dict(V, Action="FlyToTheMoon")), 400, "InvalidAction")

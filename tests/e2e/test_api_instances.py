@@ -488,9 +488,10 @@ class MoreRulesTest(ApiTestCase):
         self.assertEqual(self.ids(), [])
         self.assertEqual(self.rds.describe_events(SourceType="db-instance", Duration=60)["Events"], [])
 
-    def test_stop_with_snapshot_identifier_refused_and_unchanged(self):
+    def test_stop_with_taken_snapshot_identifier_refused_and_unchanged(self):
         self.create("st")
-        self.assertError(self.rds.stop_db_instance, "InvalidParameterCombination", 400,
+        self.rds.create_db_snapshot(DBInstanceIdentifier="st", DBSnapshotIdentifier="snap1")
+        self.assertError(self.rds.stop_db_instance, "DBSnapshotAlreadyExists", 400,
                          DBInstanceIdentifier="st", DBSnapshotIdentifier="snap1")
         self.assertEqual(self.describe("st")["DBInstanceStatus"], "available")
 

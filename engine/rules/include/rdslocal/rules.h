@@ -272,6 +272,12 @@ typedef enum rules_event_id {
     RULES_EV_AUTO_STARTED_AFTER_7_DAYS,     /* RDS-EVENT-0154 */
     RULES_EV_PORT_CHANGED,                  /* no AWS event id */
     RULES_EV_MODIFIED,                      /* no AWS event id: generic modification */
+    RULES_EV_RESTORED_FROM_SNAPSHOT,        /* RDS-EVENT-0043, one %s: the snapshot */
+    RULES_EV_SNAPSHOT_CREATING,             /* RDS-EVENT-0040 (db-snapshot) */
+    RULES_EV_SNAPSHOT_CREATED,              /* RDS-EVENT-0042 (db-snapshot) */
+    RULES_EV_SNAPSHOT_DELETED,              /* RDS-EVENT-0041 (db-snapshot) */
+    RULES_EV_SNAPSHOT_COPY_STARTED,         /* RDS-EVENT-0196 (db-snapshot), one %s: the source */
+    RULES_EV_SNAPSHOT_COPY_FINISHED,        /* RDS-EVENT-0197 (db-snapshot), one %s: the source */
     RULES_EV__COUNT
 } rules_event_id;
 

@@ -86,6 +86,22 @@ int store_subnet_group_list(store *s, arena *a, const char *region, const char *
 int store_subnet_group_put(store *s, const db_subnet_group *g, rds_error *err);
 int store_subnet_group_delete(store *s, const char *region, const char *name, rds_error *err);
 
+/* ---- DB snapshots ---- */
+/* *out = NULL (and 0 returned) when absent. Results live in arena a. */
+int store_snapshot_get(store *s, arena *a, const char *region, const char *id, db_snapshot **out,
+                       rds_error *err);
+/* Snapshots of a region ordered by id, id > after (NULL: from the start), at most limit;
+ * only_public: only those whose restore attribute holds "all". */
+int store_snapshot_list(store *s, arena *a, const char *region, const store_filter *filters,
+                        size_t n_filters, bool only_public, const char *after, int limit,
+                        db_snapshot ***out, size_t *n_out, rds_error *err);
+/* Every snapshot of every region (start-up reconcile, admin reset). */
+int store_snapshot_all(store *s, arena *a, db_snapshot ***out, size_t *n_out, rds_error *err);
+int store_snapshot_put(store *s, const db_snapshot *snap, rds_error *err); /* insert or replace */
+int store_snapshot_delete(store *s, const char *region, const char *id, rds_error *err);
+/* Manual snapshots of a region (SnapshotQuotaExceeded). */
+int store_snapshot_count_manual(store *s, const char *region, int64_t *n, rds_error *err);
+
 /* ---- events ---- */
 int store_event_add(store *s, const rds_event *ev, rds_error *err);
 /* Events of a region with at_ms in [start_ms, end_ms], optional source type/id, in

@@ -1,0 +1,300 @@
+/* restore.c: RestoreDBInstanceFromDBSnapshot: a new instance, with a new DbiResourceId, a
+ * real server holding the snapshot's data (same roles and passwords), and the snapshot's
+ * encryption and KMS key: the API has no KmsKeyId here, so encrypting an existing
+ * database goes snapshot -> CopyDBSnapshot with a key -> restore. Overrides AWS allows:
+ * class, port, AZ, subnet group, Multi-AZ, public access, minor upgrades, storage type,
+ * IOPS, throughput, size (not smaller), security groups, deletion protection,
+ * CopyTagsToSnapshot, IAM auth, backup retention and window, CA, network type, tags.
+ * DBName does not apply to PostgreSQL (API reference): the snapshot's database is kept.
+ * Shape as CreateDBInstance (instances/create.c): the row claims the identifier and the
+ * port in status "creating", the server is restored, then the row settles. */
+#include "snapshots/snapshots.h"
+#include "instances/instances.h"
+
+#include <stdio.h>
+#include <string.h>
+
+typedef struct restore_ctx {
+    const restore_instance_in *in;
+    instance_view *out;
+    const char *snap_region, *snap_id;
+    db_snapshot *snap;
+    db_subnet_group *g;
+    db_instance *d;
+    const char *arn;
+} restore_ctx;
+
+static int restore_check_input(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const restore_instance_in *in = c->in;
+    if (rules_identifier("DBInstanceIdentifier", in->id, err))
+        return -1;
+    op->name = rds_lower(arena_strdup(r->a, in->id));
+    if (!in->snapshot_id || !*in->snapshot_id)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                        "One of DBSnapshotIdentifier or DBClusterSnapshotIdentifier must be specified.");
+    c->snap_id = snapshots__id_arg(r, in->snapshot_id, &c->snap_region);
+    if (!c->snap_id || strcmp(c->snap_region, r->region) != 0)
+        return snapshots__not_found(err, in->snapshot_id);
+    if (in->engine && strcmp(in->engine, "postgres") != 0)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                        "Cannot restore a postgres snapshot as engine %s.", in->engine);
+    if (in->manage_master_password.set && in->manage_master_password.v)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                        "ManageMasterUserPassword needs Secrets Manager, which rdslocal does not provide yet.");
+    if (in->storage_type && rules_storage_type(in->storage_type, err))
+        return -1;
+    if (in->multi_az.set && in->multi_az.v && in->availability_zone)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                        "Requesting a specific availability zone is not valid for Multi-AZ instances.");
+    if (in->availability_zone && instances__check_az(r, in->availability_zone, err))
+        return -1;
+    if (in->backup_retention.set && rules_backup_retention((int)in->backup_retention.v, err))
+        return -1;
+    if (in->ca_certificate_id && instances__check_ca(in->ca_certificate_id, err))
+        return -1;
+    if (in->license_model && strcmp(in->license_model, "postgresql-license") != 0)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Invalid license model '%s' for engine postgres",
+                        in->license_model);
+    if (in->port.set && rules_port((int)in->port.v, err))
+        return -1;
+    return instances__check_sgs(&in->vpc_security_group_ids, err) || instances__check_tags(r->a, &in->tags, err)
+               ? -1
+               : 0;
+}
+
+static int restore_load(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    db_instance *existing;
+    if (store_instance_get(op->s, r->a, r->region, op->name, &existing, err))
+        return -1;
+    if (existing)
+        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
+    if (snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
+        return -1;
+    const char *group = c->in->subnet_group ? rds_lower(arena_strdup(r->a, c->in->subnet_group)) : "default";
+    if (strcmp(group, "default") != 0) {
+        if (store_subnet_group_get(op->s, r->a, r->region, group, &c->g, err))
+            return -1;
+        if (!c->g)
+            return rds_fail(err, RDS_E_DB_SUBNET_GROUP_NOT_FOUND_FAULT, "DBSubnetGroup %s not found.", group);
+    }
+    return 0;
+}
+
+/* The snapshot must be available and, if encrypted, its key usable. */
+static int restore_check(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    const db_snapshot *snap = c->snap;
+    if (strcmp(snapshots__shown_status(snap, rds_now_ms()), "available") != 0)
+        return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE, "Snapshot %s is not in available state.", snap->id);
+    if (snap->encrypted && snapshots__key_usable(r->e, op->s, r->a, snap->kms_key_id, err))
+        return -1;
+    return 0;
+}
+
+/* The new row: the snapshot's settings, then the request's overrides. */
+static int restore_decide(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    engine *e = r->e;
+    const restore_instance_in *in = c->in;
+    const db_snapshot *snap = c->snap;
+    const char *cls_name = in->instance_class ? in->instance_class : snap->instance_class;
+    if (!cls_name)
+        cls_name = "db.t3.micro";
+    if (rules_check_instance_class("postgres", snap->engine_version, cls_name, err))
+        return -1;
+    const rules_instance_class *cls = rules_instance_class_find("postgres", cls_name);
+    const char *storage_type = in->storage_type ? in->storage_type : snap->storage_type;
+    int64_t storage = in->allocated_storage.set ? in->allocated_storage.v : snap->allocated_storage_gib;
+    if (storage < snap->allocated_storage_gib)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
+                        "The allocated storage (%lld GiB) must not be smaller than the snapshot's (%lld GiB).",
+                        (long long)storage, (long long)snap->allocated_storage_gib);
+    bool gp3 = strcmp(storage_type, "gp3") == 0;
+    bool type_changed = in->storage_type && strcmp(in->storage_type, snap->storage_type) != 0;
+    int64_t iops = in->iops.set ? in->iops.v
+                   : (type_changed || !snap->iops) ? (gp3 ? (storage < 400 ? 3000 : 12000) : 0) : snap->iops;
+    int64_t tput = in->storage_throughput.set ? in->storage_throughput.v
+                   : (type_changed || !snap->storage_throughput) ? (gp3 ? (storage < 400 ? 125 : 500) : 0)
+                                                                 : snap->storage_throughput;
+    if (strcmp(storage_type, "io1") != 0 && strcmp(storage_type, "io2") != 0 && !gp3 && !in->iops.set)
+        iops = 0;
+    if (instances__check_storage(storage_type, storage, in->iops.set ? in->iops.v : 0,
+                                 in->storage_throughput.set ? in->storage_throughput.v : 0, err))
+        return -1;
+    db_instance *d = c->d = arena_alloc(r->a, sizeof *d);
+    char rid[40] = "db-";
+    rds_random_upper(rid + 3, 26);
+    uint32_t seed = (uint32_t)strlen(op->name) * 2654435761u;
+    for (const char *p = op->name; *p; p++)
+        seed = seed * 31 + (unsigned char)*p;
+    char bw[16], mw[32];
+    if (in->backup_window)
+        snprintf(bw, sizeof bw, "%s", in->backup_window);
+    else
+        rules_default_backup_window(bw, sizeof bw, r->region, seed);
+    for (uint32_t k = 0; k < 64; k++) {
+        rules_default_maintenance_window(mw, sizeof mw, r->region, seed + k * 7919u);
+        if (rules_check_windows(bw, mw, NULL) == 0)
+            break;
+    }
+    if (rules_check_windows(bw, NULL, err))
+        return -1;
+    char sg[32];
+    model_default_security_group(r->region, sg);
+    const char *major = instances__major_of(r->a, snap->engine_version);
+    d->region = r->region;
+    d->id = op->name;
+    d->resource_id = arena_strdup(r->a, rid);
+    d->engine = "postgres";
+    d->engine_version = snap->engine_version;
+    d->instance_class = arena_strdup(r->a, cls_name);
+    d->master_username = snap->master_username;
+    d->db_name = snap->db_name;
+    d->endpoint_address = e->cfg.endpoint_address;
+    d->allocated_storage_gib = storage;
+    d->storage_type = storage_type;
+    d->iops = iops;
+    d->storage_throughput = tput;
+    d->storage_encrypted = snap->encrypted;
+    d->kms_key_id = snap->encrypted ? snap->kms_key_id : NULL;
+    d->multi_az = in->multi_az.set && in->multi_az.v;
+    d->subnet_group = c->g ? c->g->name : "default";
+    d->vpc_security_group_ids = in->vpc_security_group_ids.n ? instances__join_sg(r->a, &in->vpc_security_group_ids)
+                                                             : arena_strdup(r->a, sg);
+    d->parameter_group = in->parameter_group ? in->parameter_group : arena_printf(r->a, "default.postgres%s", major);
+    if (strcmp(d->parameter_group, arena_printf(r->a, "default.postgres%s", major)) != 0)
+        return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s", d->parameter_group);
+    d->option_group = snap->option_group;
+    if (in->option_group && strcmp(in->option_group, snap->option_group ? snap->option_group : "") != 0)
+        return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
+                        in->option_group);
+    d->backup_retention_days = in->backup_retention.set ? in->backup_retention.v : 1;
+    d->backup_window = arena_strdup(r->a, bw);
+    d->maintenance_window = arena_strdup(r->a, mw);
+    d->publicly_accessible = in->publicly_accessible.set ? in->publicly_accessible.v
+                                                         : strcmp(d->subnet_group, "default") == 0;
+    d->auto_minor_version_upgrade = in->auto_minor_version_upgrade.set ? in->auto_minor_version_upgrade.v : true;
+    d->deletion_protection = in->deletion_protection.set && in->deletion_protection.v;
+    d->copy_tags_to_snapshot = in->copy_tags_to_snapshot.set && in->copy_tags_to_snapshot.v;
+    d->iam_auth = in->iam_auth.set ? in->iam_auth.v : snap->iam_auth;
+    d->ca_certificate_id = in->ca_certificate_id ? in->ca_certificate_id : DEFAULT_CA;
+    d->license_model = "postgresql-license";
+    d->network_type = in->network_type ? in->network_type : "IPV4";
+    d->max_connections = rules_default_max_connections(cls);
+    d->created_at_ms = rds_now_ms();
+    d->latest_restorable_ms = d->created_at_ms;
+    d->pending_backup_retention_days = -1;
+    d->pending_multi_az = -1;
+    d->status = "creating";
+    char azs[DEFAULT_SUBNET_COUNT][32];
+    size_t naz = instances__group_azs(r->region, c->g, azs), pick = seed % (naz ? naz : 1);
+    if (in->availability_zone) {
+        size_t k = 0;
+        while (k < naz && strcmp(azs[k], in->availability_zone) != 0)
+            k++;
+        if (k == naz)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                            "Cannot create a database instance because there is not a subnet in %s, the targeted "
+                            "availability zone.", in->availability_zone);
+        pick = k;
+    }
+    d->availability_zone = arena_strdup(r->a, azs[pick]);
+    d->secondary_availability_zone = d->multi_az && naz > 1 ? arena_strdup(r->a, azs[(pick + 1) % naz]) : NULL;
+    c->arn = engine__arn(e, r->a, r->region, "db", op->name);
+    return 0;
+}
+
+static int restore_write(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine *e = op->r->e;
+    pthread_mutex_lock(&e->port_mu);
+    int rc = instances__choose_port(e, op->s, &c->in->port, &c->d->port, err);
+    if (rc == 0)
+        rc = store_instance_put(op->s, c->d, err);
+    pthread_mutex_unlock(&e->port_mu);
+    for (size_t i = 0; rc == 0 && i < c->in->tags.n; i++)
+        rc = store_tag_set(op->s, c->arn, c->in->tags.v[i].key, c->in->tags.v[i].value, err);
+    return rc;
+}
+
+static int forget_row(engine_op *op, rds_error *err)
+{
+    engine_req *r = op->r;
+    return store_instance_delete(op->s, r->region, op->name, err) ||
+           engine__forget(r->e, op->s, r->a, &engine__kind_instance, r->region, op->name, err);
+}
+
+static int settle(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    return store_instance_put(op->s, c->d, err) ||
+                   engine__event(op->r->e, op->s, c->d, RULES_EV_CREATED, NULL, err) ||
+                   engine__event(op->r->e, op->s, c->d, RULES_EV_RESTORED_FROM_SNAPSHOT, c->snap->id, err)
+               ? -1
+               : 0;
+}
+
+/* The real server from the snapshot's files (decrypted with its data key). */
+static int restore_server(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    engine *e = r->e;
+    if (e->cfg.no_engine)
+        return 0;
+    if (!e->sv)
+        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "The DB instance could not be restored.");
+    unsigned char key[32];
+    sv_snapshot_crypt crypt = { 0 };
+    if (c->snap->encrypted) {
+        if (snapshots__open_key(e, op->s, r->a, c->snap, key, err))
+            return -1;
+        crypt.key = key;
+    }
+    sv_instance_spec spec = engine__spec(r->a, c->d);
+    int rc = sv_instance_restore(e->sv, &spec, c->snap->snap_key, &crypt, err);
+    memset(key, 0, sizeof key);
+    return rc;
+}
+
+static int restore_after(engine_op *op, rds_error *err)
+{
+    restore_ctx *c = op->ctx;
+    engine_req *r = op->r;
+    if (restore_server(op, err)) {
+        rds_error ignored = { 0 };
+        if (engine__tx(op, forget_row, &ignored))
+            log_at(LOG_ERROR, "engine", "restore %s: could not remove its row: %s", op->name, ignored.detail);
+        log_at(LOG_ERROR, "engine", "could not restore instance \"%s\": %s (%s)", op->name, err->message,
+               err->detail);
+        if (!err->code)
+            rds_fail(err, RDS_E_INTERNAL_FAILURE, "The DB instance could not be restored.");
+        return -1;
+    }
+    engine__set_status(r->e, c->d, "available", "creating");
+    if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, c->d, c->out, err))
+        return -1;
+    c->out->status = "creating";
+    return 0;
+}
+
+int engine_restore_instance_from_snapshot(engine_req *r, const restore_instance_in *in, instance_view *out,
+                                          rds_error *err)
+{
+    restore_ctx c = { .in = in, .out = out };
+    engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = restore_check_input,
+                     .load = restore_load, .check = restore_check, .decide = restore_decide,
+                     .write = restore_write, .after = restore_after };
+    return engine__run(&op, err);
+}
