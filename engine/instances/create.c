@@ -65,7 +65,9 @@ static int check_credentials(engine_op *op, rds_error *err)
                         "The parameter MasterUserPassword must be provided and must not be blank.");
     if (rules_master_password("postgres", in->master_password, err))
         return -1;
-    if (in->db_name && rules_db_name("postgres", in->db_name, err))
+    /* An empty DBName is no database name, as AWS reads it: the Terraform provider sends
+     * DBName= for every aws_db_instance without db_name. */
+    if (in->db_name && *in->db_name && rules_db_name("postgres", in->db_name, err))
         return -1;
     return 0;
 }
@@ -201,7 +203,7 @@ static int decide(engine_op *op, rds_error *err)
     d->engine_version = c->version;
     d->instance_class = in->instance_class;
     d->master_username = in->master_username;
-    d->db_name = in->db_name;
+    d->db_name = in->db_name && *in->db_name ? in->db_name : NULL;
     d->endpoint_address = e->cfg.endpoint_address;
     d->allocated_storage_gib = storage;
     d->max_allocated_storage_gib = in->max_allocated_storage.set ? in->max_allocated_storage.v : 0;

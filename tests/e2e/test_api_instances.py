@@ -106,6 +106,16 @@ class CreateTest(ApiTestCase):
         self.assertEqual(d["DBInstanceIdentifier"], "mydb-one")
         self.assertEqual(self.describe("MYDB-ONE")["DBInstanceIdentifier"], "mydb-one")
 
+    def test_empty_db_name_is_no_database(self):
+        # The Terraform provider sends DBName= for an aws_db_instance without db_name; AWS
+        # reads it as "no database" and so must we. A blank-but-nonempty name is refused.
+        d = self.rds.create_db_instance(**tl.create_args("nodbname", DBName=""))["DBInstance"]
+        self.assertNotIn("DBName", d)
+        self.assertNotIn("DBName", self.describe("nodbname"))
+        self.assertError(self.rds.create_db_instance, "InvalidParameterValue", 400,
+                         **tl.create_args("baddbname", DBName="1abc"))
+        self.assertEqual(self.ids(), ["nodbname"])
+
     def test_identifier_length(self):
         self.create("a" * 63)
         self.assertError(self.rds.create_db_instance, "InvalidParameterValue", 400,

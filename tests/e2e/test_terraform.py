@@ -1,6 +1,11 @@
-"""Terraform end to end: the hashicorp/aws provider (from the machine's filesystem mirror)
-applies a typical aws_db_instance against rdslocal, psql reaches it with the outputs,
-`terraform plan -detailed-exitcode` finds no drift, and destroy removes it.
+"""Terraform end to end: the hashicorp/aws provider (from the machine's filesystem mirror,
+with the README's provider block) applies, in one configuration, a typical aws_db_instance,
+the encryption lesson's resources (an aws_kms_key with an aws_kms_alias and an instance
+encrypted with that key) and an aws_db_snapshot of the plain instance (tagged, shared with
+an account); psql reaches both instances with the outputs, `terraform plan
+-detailed-exitcode` finds no drift, and destroy removes everything (the snapshot's files
+too) and schedules the key's deletion, as AWS does. One configuration, one apply: the
+provider's slow waiters are paid once.
 
 The configuration is written the way most are: no engine_version (the provider then sends
 EngineVersion= empty, which AWS reads as "the default version"). Any attribute the
@@ -71,8 +76,50 @@ resource "aws_db_instance" "db" {
   }
 }
 
+resource "aws_kms_key" "k" {
+  description             = "rdslocal terraform key"
+  deletion_window_in_days = 7
+  tags = {
+    Team = "ci"
+  }
+}
+
+resource "aws_kms_alias" "k" {
+  name          = "alias/tf-db"
+  target_key_id = aws_kms_key.k.key_id
+}
+
+resource "aws_db_instance" "enc" {
+  identifier          = "tf-enc"
+  engine              = "postgres"
+  instance_class      = "db.t3.micro"
+  allocated_storage   = 20
+  db_name             = "app"
+  username            = "appuser"
+  password            = "Tf-s3cret-pass"
+  storage_encrypted   = true
+  kms_key_id          = aws_kms_key.k.arn
+  publicly_accessible = true
+  apply_immediately   = true
+  skip_final_snapshot = true
+}
+
+resource "aws_db_snapshot" "snap" {
+  db_instance_identifier = aws_db_instance.db.identifier
+  db_snapshot_identifier = "tf-snap"
+  shared_accounts        = ["123456789012"]
+  tags = {
+    Purpose = "lesson"
+  }
+}
+
 output "address" { value = aws_db_instance.db.address }
 output "port" { value = aws_db_instance.db.port }
+output "enc_address" { value = aws_db_instance.enc.address }
+output "enc_port" { value = aws_db_instance.enc.port }
+output "key_arn" { value = aws_kms_key.k.arn }
+output "snapshot_arn" { value = aws_db_snapshot.snap.db_snapshot_arn }
+output "snapshot_status" { value = aws_db_snapshot.snap.status }
 """
 
 
@@ -106,7 +153,9 @@ class Terraform(unittest.TestCase):
     def test_apply_plan_without_changes_destroy(self):
         self.tf("init", "-input=false")
         self.tf("apply", "-auto-approve", "-input=false")
-        out = {k: self.tf("output", "-raw", k).stdout.strip() for k in ("address", "port")}
+        out = {k: self.tf("output", "-raw", k).stdout.strip()
+               for k in ("address", "port", "enc_address", "enc_port", "key_arn", "snapshot_arn",
+                         "snapshot_status")}
 
         # The instance is real: psql reaches it with what Terraform reported.
         rc, res, err = t.psql(int(out["port"]), "appuser", "Tf-s3cret-pass",
@@ -121,6 +170,28 @@ class Terraform(unittest.TestCase):
         tags = rds.list_tags_for_resource(ResourceName=d["DBInstanceArn"])["TagList"]
         self.assertEqual(sorted((x["Key"], x["Value"]) for x in tags), [("Name", "tf-test"), ("Team", "ci")])
 
+        # The encrypted instance: real, encrypted with the customer key, found by its alias.
+        rc, res, err = t.psql(int(out["enc_port"]), "appuser", "Tf-s3cret-pass", "select 42",
+                              db="app", host=out["enc_address"])
+        self.assertEqual((rc, res), (0, "42"), err)
+        kms = self.server.client("kms")
+        enc = t.describe_one(rds, "tf-enc")
+        self.assertTrue(enc["StorageEncrypted"])
+        self.assertFalse(d["StorageEncrypted"])
+        self.assertEqual(enc["KmsKeyId"], out["key_arn"])
+        self.assertEqual(kms.describe_key(KeyId="alias/tf-db")["KeyMetadata"]["Arn"], out["key_arn"])
+
+        # The snapshot of the plain instance: available, tagged, shared, with its files.
+        self.assertEqual(out["snapshot_status"], "available")
+        self.assertEqual(out["snapshot_arn"], "arn:aws:rds:us-east-1:000000000000:snapshot:tf-snap")
+        s = rds.describe_db_snapshots(DBSnapshotIdentifier="tf-snap")["DBSnapshots"][0]
+        self.assertEqual((s["DBInstanceIdentifier"], s["Encrypted"]), ("tf-db", False))
+        self.assertEqual(s["TagList"], [{"Key": "Purpose", "Value": "lesson"}])
+        a = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier="tf-snap")["DBSnapshotAttributesResult"]
+        self.assertEqual(a["DBSnapshotAttributes"][0]["AttributeValues"], ["123456789012"])
+        snaps = os.path.join(self.server.state_dir, "snapshots")
+        self.assertEqual(len([e for e in os.listdir(snaps) if not e.startswith(".")]), 1)
+
         # No drift: exit code 0 means "no changes" (2 would mean a diff).
         p = self.tf("plan", "-detailed-exitcode", "-input=false", ok=(0, 2))
         self.assertEqual(p.returncode, 0, "terraform plan shows drift:\n" + p.stdout[-4000:])
@@ -128,6 +199,14 @@ class Terraform(unittest.TestCase):
         self.tf("destroy", "-auto-approve", "-input=false")
         with self.assertRaises(rds.exceptions.DBInstanceNotFoundFault):
             rds.describe_db_instances(DBInstanceIdentifier="tf-db")
+        with self.assertRaises(rds.exceptions.DBInstanceNotFoundFault):
+            rds.describe_db_instances(DBInstanceIdentifier="tf-enc")
+        with self.assertRaises(rds.exceptions.DBSnapshotNotFoundFault):
+            rds.describe_db_snapshots(DBSnapshotIdentifier="tf-snap")
+        self.assertEqual([e for e in os.listdir(snaps) if not e.startswith(".")], [])
+        self.assertEqual(kms.list_aliases()["Aliases"], [])
+        self.assertEqual(kms.describe_key(KeyId=out["key_arn"])["KeyMetadata"]["KeyState"],
+                         "PendingDeletion")
         self.assertEqual(t.postgres_pids_under(self.server.state_dir), [])
 
 
