@@ -6,7 +6,7 @@
 set -eu
 # --packaging (CI passes it): also what the packaging tests need (issue 11): Docker's
 # engine and debootstrap (the container and .deb tests), docker-compose (the compose
-# recipe), Node.js/npm and tests/js/node_modules (JS SDK v3, Testcontainers), from
+# recipe), Node.js/npm and tests/js/node_modules (JS SDK v3 RDS and KMS clients, Testcontainers), from
 # package-lock.json with `npm ci`.
 PACKAGING=0
 [ "${1:-}" = "--packaging" ] && PACKAGING=1
@@ -24,7 +24,7 @@ fi
 js_deps() {
     [ "$PACKAGING" = 1 ] || return 0
     tests_js="$(dirname "$0")/../tests/js"
-    if [ ! -d "$tests_js/node_modules/@aws-sdk/client-rds" ] || [ ! -d "$tests_js/node_modules/testcontainers" ]; then
+    if [ ! -d "$tests_js/node_modules/@aws-sdk/client-rds" ] || [ ! -d "$tests_js/node_modules/@aws-sdk/client-kms" ] || [ ! -d "$tests_js/node_modules/testcontainers" ]; then
         echo "npm ci in tests/js"
         (cd "$tests_js" && npm ci --no-audit --no-fund >/dev/null)
     fi
