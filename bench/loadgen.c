@@ -1,6 +1,7 @@
 /* loadgen.c: a small HTTP/1.1 keep-alive load generator for rdslocal's benchmarks.
  *
- * N connections (one thread each) send the same form-encoded POST again and again, for D
+ * N connections (one thread each) send the same POST again and again (form-encoded by
+ * default; --content-type and --header for e.g. AWS JSON 1.1 with X-Amz-Target), for D
  * seconds or until M requests in all, with an AWS SigV4-shaped Authorization header (the
  * signature is syntactically valid but not computed: neither rdslocal nor moto checks it).
  * A "{n}" in the body is replaced by a process-wide counter, so every request can name a
@@ -52,6 +53,7 @@ static long g_counter_start = 0;
 static double g_timeout = 10;     /* per-request socket timeout, seconds */
 static const char *g_region = "us-east-1";
 static const char *g_service = "rds";
+static const char *g_content_type = "application/x-www-form-urlencoded; charset=utf-8";
 static const char *g_label = "";
 static int g_verbose = 0;
 static const char *g_extra_headers[16];
@@ -129,11 +131,11 @@ static void build_fixed_head(void)
                      "Host: %s:%d\r\n"
                      "User-Agent: rdslocal-loadgen/1\r\n"
                      "Accept-Encoding: identity\r\n"
-                     "Content-Type: application/x-www-form-urlencoded; charset=utf-8\r\n"
+                     "Content-Type: %s\r\n"
                      "X-Amz-Date: %s\r\n"
                      "Authorization: AWS4-HMAC-SHA256 Credential=test/%s/%s/%s/aws4_request, "
                      "SignedHeaders=content-type;host;x-amz-date, Signature=%s\r\n",
-                     g_path, g_host, g_port, amzdate, day, g_region, g_service, sig);
+                     g_path, g_host, g_port, g_content_type, amzdate, day, g_region, g_service, sig);
     for (int i = 0; i < g_n_extra && n > 0 && (size_t)n < sizeof g_head_fixed; i++)
         n += snprintf(g_head_fixed + n, sizeof g_head_fixed - (size_t)n, "%s\r\n", g_extra_headers[i]);
     if (n <= 0 || (size_t)n >= sizeof g_head_fixed - 64)
@@ -529,7 +531,8 @@ static void usage(FILE *f)
             "  -c, --connections N    concurrent keep-alive connections, one thread each (1)\n"
             "  -d, --duration S       run for S seconds\n"
             "  -n, --requests M       stop after M requests in all\n"
-            "  -b, --body TEMPLATE    form-encoded body; {n} becomes a counter value\n"
+            "  -b, --body TEMPLATE    request body; {n} becomes a counter value\n"
+            "  -T, --content-type CT  Content-Type (application/x-www-form-urlencoded; charset=utf-8)\n"
             "  -s, --counter-start K  first {n} value (0)\n"
             "  -t, --timeout S        per-request socket timeout (10)\n"
             "  -r, --region R         region in the credential scope (us-east-1)\n"
@@ -550,10 +553,11 @@ int main(int argc, char **argv)
         { "timeout", required_argument, NULL, 't' },  { "region", required_argument, NULL, 'r' },
         { "service", required_argument, NULL, 'S' },  { "header", required_argument, NULL, 'H' },
         { "label", required_argument, NULL, 'l' },    { "verbose", no_argument, NULL, 'v' },
+        { "content-type", required_argument, NULL, 'T' },
         { "help", no_argument, NULL, 1 },             { NULL, 0, NULL, 0 },
     };
     int c;
-    while ((c = getopt_long(argc, argv, "h:p:P:c:d:n:b:s:t:r:S:H:l:v", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h:p:P:c:d:n:b:s:t:r:S:H:l:vT:", opts, NULL)) != -1) {
         switch (c) {
         case 'h': g_host = optarg; break;
         case 'p': g_port = atoi(optarg); break;
@@ -572,6 +576,7 @@ int main(int argc, char **argv)
             break;
         case 'l': g_label = optarg; break;
         case 'v': g_verbose = 1; break;
+        case 'T': g_content_type = optarg; break;
         case 1: usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
