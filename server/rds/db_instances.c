@@ -1,6 +1,7 @@
 /* db_instances.c: handlers of the DB instance operations and the DBInstance renderer. */
 #include "rds.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
@@ -190,28 +191,13 @@ ACTION(CreateDBInstance)
     return 0;
 }
 
-typedef struct filter_ctx { describe_instances_in *d; } filter_ctx;
-
-static int instance_filter(void *ctx, const char *name, str_list values, rds_error *err)
-{
-    describe_instances_in *d = ((filter_ctx *)ctx)->d;
-    if (strcmp(name, "db-instance-id") == 0)
-        d->f_instance_ids = values;
-    else if (strcmp(name, "dbi-resource-id") == 0)
-        d->f_resource_ids = values;
-    else if (strcmp(name, "engine") == 0)
-        d->f_engines = values;
-    else if (strcmp(name, "db-cluster-id") == 0)
-        d->f_cluster_ids = values;
-    else if (strcmp(name, "domain") == 0)
-        d->f_domains = values;
-    else
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Unrecognized filter name: %.64s", name);
-    if (values.n == 0)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                        "The filter %s must have at least one value.", name);
-    return 0;
-}
+static const act_filter_field instance_filters[] = {
+    { "db-instance-id", offsetof(describe_instances_in, f_instance_ids) },
+    { "dbi-resource-id", offsetof(describe_instances_in, f_resource_ids) },
+    { "engine", offsetof(describe_instances_in, f_engines) },
+    { "db-cluster-id", offsetof(describe_instances_in, f_cluster_ids) },
+    { "domain", offsetof(describe_instances_in, f_domains) },
+};
 
 ACTION(DescribeDBInstances)
 {
@@ -219,8 +205,7 @@ ACTION(DescribeDBInstances)
                                 .marker = param_str(in, RDS_M_Marker) };
     if (act_max_records(in, 100, &d.max_records, err))
         return -1;
-    filter_ctx fc = { &d };
-    if (act_filters(rq, in, instance_filter, &fc, err))
+    if (act_filters(rq, in, instance_filters, sizeof instance_filters / sizeof *instance_filters, &d, err))
         return -1;
     instance_view *views;
     size_t n;

@@ -2,6 +2,7 @@
  * the `restore` attribute), RestoreDBInstanceFromDBSnapshot, and the DBSnapshot renderer. */
 #include "rds.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static void render_snapshot(res_out *x, req_ctx *rq, const snapshot_view *v)
@@ -89,27 +90,13 @@ ACTION(DeleteDBSnapshot)
     return 0;
 }
 
-typedef struct filter_ctx { describe_snapshots_in *d; } filter_ctx;
-
-static int snapshot_filter(void *ctx, const char *name, str_list values, rds_error *err)
-{
-    describe_snapshots_in *d = ((filter_ctx *)ctx)->d;
-    if (strcmp(name, "db-instance-id") == 0)
-        d->f_instance_ids = values;
-    else if (strcmp(name, "db-snapshot-id") == 0)
-        d->f_snapshot_ids = values;
-    else if (strcmp(name, "dbi-resource-id") == 0)
-        d->f_resource_ids = values;
-    else if (strcmp(name, "snapshot-type") == 0)
-        d->f_types = values;
-    else if (strcmp(name, "engine") == 0)
-        d->f_engines = values;
-    else
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Unrecognized filter name: %.64s", name);
-    if (values.n == 0)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "The filter %s must have at least one value.", name);
-    return 0;
-}
+static const act_filter_field snapshot_filters[] = {
+    { "db-instance-id", offsetof(describe_snapshots_in, f_instance_ids) },
+    { "db-snapshot-id", offsetof(describe_snapshots_in, f_snapshot_ids) },
+    { "dbi-resource-id", offsetof(describe_snapshots_in, f_resource_ids) },
+    { "snapshot-type", offsetof(describe_snapshots_in, f_types) },
+    { "engine", offsetof(describe_snapshots_in, f_engines) },
+};
 
 ACTION(DescribeDBSnapshots)
 {
@@ -124,8 +111,7 @@ ACTION(DescribeDBSnapshots)
     };
     if (act_max_records(in, 100, &d.max_records, err))
         return -1;
-    filter_ctx fc = { &d };
-    if (act_filters(rq, in, snapshot_filter, &fc, err))
+    if (act_filters(rq, in, snapshot_filters, sizeof snapshot_filters / sizeof *snapshot_filters, &d, err))
         return -1;
     snapshot_view *v;
     size_t n;

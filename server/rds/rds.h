@@ -19,9 +19,16 @@ tag_list act_tags(req_ctx *rq, const param *in, const char *name);
 /* MaxRecords: 20..max (default and maximum: max, 100 for most operations),
  * InvalidParameterValue outside. */
 int act_max_records(const param *in, int max, int *out, rds_error *err);
-/* Filters.Filter.N.{Name,Values}: calls fn for each; the handler decides which names it knows. */
-typedef int act_filter_fn(void *ctx, const char *name, str_list values, rds_error *err);
-int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_error *err);
+/* Filters.Filter.N.{Name,Values}: each filter's values go to the str_list field of *dst the
+ * handler's table names (offsetof). A name not in the table is InvalidParameterValue
+ * "Unrecognized filter name"; a known name with no value, "must have at least one value".
+ * A repeated name keeps its last values. */
+typedef struct act_filter_field {
+    const char *name;
+    size_t offset; /* offsetof(<describe input>, <str_list field>) */
+} act_filter_field;
+int act_filters(req_ctx *rq, const param *in, const act_filter_field *fields, size_t n_fields, void *dst,
+                rds_error *err);
 
 /* Renderers (inside an open parent structure). */
 void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v);
