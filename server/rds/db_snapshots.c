@@ -169,35 +169,9 @@ ACTION(DescribeDBSnapshotAttributes)
 ACTION(RestoreDBInstanceFromDBSnapshot)
 {
     restore_instance_in c = {
-        .id = param_str(in, RDS_M_DBInstanceIdentifier),
+        ACT_INSTANCE_INPUTS(rq, in),
         .snapshot_id = param_str(in, RDS_M_DBSnapshotIdentifier),
-        .instance_class = param_str(in, RDS_M_DBInstanceClass),
-        .availability_zone = param_str(in, RDS_M_AvailabilityZone),
-        .subnet_group = param_str(in, RDS_M_DBSubnetGroupName),
-        .db_name = param_str(in, RDS_M_DBName),
-        .engine = param_str(in, RDS_M_Engine),
-        .license_model = param_str(in, RDS_M_LicenseModel),
-        .option_group = param_str(in, RDS_M_OptionGroupName),
-        .storage_type = param_str(in, RDS_M_StorageType),
-        .parameter_group = param_str(in, RDS_M_DBParameterGroupName),
-        .network_type = param_str(in, RDS_M_NetworkType),
-        .ca_certificate_id = param_str(in, RDS_M_CACertificateIdentifier),
-        .backup_window = param_str(in, RDS_M_PreferredBackupWindow),
-        .port = act_opt_int(in, RDS_M_Port),
-        .iops = act_opt_int(in, RDS_M_Iops),
-        .storage_throughput = act_opt_int(in, RDS_M_StorageThroughput),
-        .allocated_storage = act_opt_int(in, RDS_M_AllocatedStorage),
-        .backup_retention = act_opt_int(in, RDS_M_BackupRetentionPeriod),
-        .multi_az = act_opt_bool(in, RDS_M_MultiAZ),
-        .publicly_accessible = act_opt_bool(in, RDS_M_PubliclyAccessible),
-        .auto_minor_version_upgrade = act_opt_bool(in, RDS_M_AutoMinorVersionUpgrade),
-        .deletion_protection = act_opt_bool(in, RDS_M_DeletionProtection),
-        .copy_tags_to_snapshot = act_opt_bool(in, RDS_M_CopyTagsToSnapshot),
-        .iam_auth = act_opt_bool(in, RDS_M_EnableIAMDatabaseAuthentication),
-        .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword),
         .dedicated_log_volume = act_opt_bool(in, RDS_M_DedicatedLogVolume),
-        .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),
-        .tags = act_tags(rq, in, RDS_M_Tags),
     };
     instance_view v;
     if (engine_restore_instance_from_snapshot(&rq->er, &c, &v, err))
