@@ -147,12 +147,10 @@ static int load(engine_op *op, rds_error *err)
 {
     create_ctx *c = op->ctx;
     engine_req *r = op->r;
-    db_instance *existing;
-    if (store_instance_get(op->s, r->a, r->region, c->id, &existing, err))
-        return -1;
-    if (existing)
-        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-    return instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err);
+    return instances__id_free(r, op->s, c->id, err) ||
+                   instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err)
+               ? -1
+               : 0;
 }
 
 /* The new row: AWS's defaults for everything the request leaves out. */

@@ -44,7 +44,11 @@ int instances__rename_in_tx(engine *e, store *s, arena *a, const db_instance *d,
  * anything was pending. */
 bool instances__promote_pending(arena *a, db_instance *d, bool *class_changed);
 
-/* ---- newrow.c: what CreateDBInstance and RestoreDBInstanceFromDBSnapshot share ---- */
+/* ---- newrow.c: what CreateDBInstance and RestoreDBInstanceFromDBSnapshot share (and
+ * ModifyDBInstance's rename: instances__id_free) ---- */
+/* DBInstanceAlreadyExists if a row of id is there (deleted rows kept for realistic timing
+ * count: the identifier is not free yet). */
+int instances__id_free(engine_req *r, store *s, const char *id, rds_error *err);
 /* The subnet group a request names (NULL or "default": *out NULL, the default group);
  * DBSubnetGroupNotFoundFault for one that does not exist. */
 int instances__load_subnet_group(engine_req *r, store *s, const char *name, db_subnet_group **out,

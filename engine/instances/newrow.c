@@ -8,6 +8,16 @@
 #include <stdio.h>
 #include <string.h>
 
+int instances__id_free(engine_req *r, store *s, const char *id, rds_error *err)
+{
+    db_instance *existing;
+    if (store_instance_get(s, r->a, r->region, id, &existing, err))
+        return -1;
+    if (existing)
+        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
+    return 0;
+}
+
 int instances__load_subnet_group(engine_req *r, store *s, const char *name, db_subnet_group **out,
                                  rds_error *err)
 {

@@ -69,12 +69,8 @@ static int restore_load(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    db_instance *existing;
-    if (store_instance_get(op->s, r->a, r->region, op->name, &existing, err))
-        return -1;
-    if (existing)
-        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-    if (snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
+    if (instances__id_free(r, op->s, op->name, err) ||
+        snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
         return -1;
     return instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err);
 }
