@@ -620,24 +620,9 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 
 static int quarantine(sv_supervisor *sv, const char *root, const char *name, rds_error *err)
 {
-    char src[SV_PATH], qdir[SV_PATH], to[SV_PATH], stamp[32];
-    if (sv__path(src, sizeof src, err, "%s/%s", root, name) != 0 ||
-        sv__path(qdir, sizeof qdir, err, "%s/quarantine", sv->state_dir) != 0 ||
-        sv__mkdir_owned(qdir, 0700, (uid_t)-1, 0, err) != 0)
+    char src[SV_PATH], to[SV_PATH];
+    if (sv__quarantine_dest(sv, root, "snapshot-", name, src, sizeof src, to, sizeof to, err) != 0)
         return -1;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    struct stat sb;
-    for (int i = 0;; i++) {
-        int rc = i ? sv__path(to, sizeof to, err, "%s/snapshot-%s-%s-%d", qdir, name, stamp, i)
-                   : sv__path(to, sizeof to, err, "%s/snapshot-%s-%s", qdir, name, stamp);
-        if (rc != 0)
-            return -1;
-        if (lstat(to, &sb) != 0)
-            break;
-    }
     if (rename(src, to) != 0) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not move \"%s\" to quarantine", src);
         return rds_detail(err, "rename to %s: %s", to, strerror(errno));
