@@ -339,12 +339,13 @@ void sv__inst_kill(sv_supervisor *sv, sv_inst *in, bool immediate)
 
 /* ---- libpq helpers ------------------------------------------------------------- */
 
-static PGconn *admin_connect(sv_inst *in, rds_error *err)
+PGconn *sv__admin_conn(const sv_inst *in, bool replication, rds_error *err)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", in->port);
-    const char *kw[] = { "host", "port", "user", "dbname", "connect_timeout", "application_name", NULL };
-    const char *val[] = { in->sock, port, SV_ADMIN_USER, "postgres", "10", "rdslocal", NULL };
+    const char *kw[] = { "host", "port", "user", "dbname", "connect_timeout", "application_name",
+                         replication ? "replication" : NULL, NULL };
+    const char *val[] = { in->sock, port, SV_ADMIN_USER, "postgres", "10", "rdslocal", "true", NULL };
     PGconn *c = PQconnectdbParams(kw, val, 0);
     if (PQstatus(c) != CONNECTION_OK) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not connect to instance \"%s\"", in->key);
@@ -403,7 +404,7 @@ static int role_with_password(PGconn *c, const char *verb, const char *user, con
 
 static int setup_master(sv_inst *in, const sv_instance_spec *spec, rds_error *err)
 {
-    PGconn *c = admin_connect(in, err);
+    PGconn *c = sv__admin_conn(in, false, err);
     if (!c)
         return -1;
     int rc = role_with_password(c, "CREATE", spec->master_username, spec->master_password,
@@ -731,7 +732,7 @@ int sv_instance_set_master_password(sv_supervisor *sv, const char *key, const ch
     if (in->state != IS_RUNNING) {
         rc = rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "instance \"%s\" is not running", key);
     } else {
-        PGconn *c = admin_connect(in, err);
+        PGconn *c = sv__admin_conn(in, false, err);
         rc = c ? role_with_password(c, "ALTER", username, password, "", err) : -1;
         PQfinish(c);
     }

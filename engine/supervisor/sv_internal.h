@@ -180,6 +180,9 @@ void sv__inst_kill(sv_supervisor *sv, sv_inst *in, bool immediate);
  * of an earlier run (adopting its live postmaster), and marks it busy. NULL with
  * DB_INSTANCE_NOT_FOUND if neither the table nor the disk has it. */
 sv_inst *sv__get_inst(sv_supervisor *sv, const char *key, rds_error *err);
+/* rdsadmin's connection over the instance's private socket to database postgres
+ * (replication: a physical replication connection, for base backups). NULL with err set. */
+struct pg_conn *sv__admin_conn(const sv_inst *in, bool replication, rds_error *err); /* a PGconn */
 /* Copies major, port, max_connections and shared_buffers from spec. */
 void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec);
 /* The first steps of making a new instance (create, restore): claims spec->key in the
