@@ -147,20 +147,10 @@ static int load(engine_op *op, rds_error *err)
 {
     create_ctx *c = op->ctx;
     engine_req *r = op->r;
-    db_instance *existing;
-    if (store_instance_get(op->s, r->a, r->region, c->id, &existing, err))
-        return -1;
-    if (existing)
-        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-    const char *group = c->in->subnet_group ? rds_lower(arena_strdup(r->a, c->in->subnet_group)) : "default";
-    c->g = NULL;
-    if (strcmp(group, "default") != 0) {
-        if (store_subnet_group_get(op->s, r->a, r->region, group, &c->g, err))
-            return -1;
-        if (!c->g)
-            return rds_fail(err, RDS_E_DB_SUBNET_GROUP_NOT_FOUND_FAULT, "DBSubnetGroup %s not found.", group);
-    }
-    return 0;
+    return instances__id_free(r, op->s, c->id, err) ||
+                   instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err)
+               ? -1
+               : 0;
 }
 
 /* The new row: AWS's defaults for everything the request leaves out. */
@@ -170,41 +160,15 @@ static int decide(engine_op *op, rds_error *err)
     engine_req *r = op->r;
     engine *e = r->e;
     const create_instance_in *in = c->in;
-    db_instance *d = c->d = arena_alloc(r->a, sizeof *d);
     const char *id = c->id, *storage_type = c->storage_type;
     int64_t storage = c->storage;
-    char rid[40] = "db-";
-    rds_random_upper(rid + 3, 26);
-    uint32_t seed = c->seed = (uint32_t)strlen(id) * 2654435761u;
-    for (const char *p = id; *p; p++)
-        seed = seed * 31 + (unsigned char)*p;
+    db_instance *d = c->d = instances__new_row(r, id, &in->vpc_security_group_ids, &c->seed);
     char bw[16], mw[32];
-    if (in->backup_window)
-        snprintf(bw, sizeof bw, "%s", in->backup_window);
-    else
-        rules_default_backup_window(bw, sizeof bw, r->region, seed);
-    if (in->maintenance_window) {
-        snprintf(mw, sizeof mw, "%s", in->maintenance_window);
-        rds_lower(mw);
-    } else {
-        /* AWS picks a maintenance window that does not overlap the backup window. */
-        for (uint32_t k = 0; k < 64; k++) {
-            rules_default_maintenance_window(mw, sizeof mw, r->region, seed + k * 7919u);
-            if (rules_check_windows(bw, mw, NULL) == 0)
-                break;
-        }
-    }
-    char sg[32];
-    model_default_security_group(r->region, sg);
-    d->region = r->region;
-    d->id = id;
-    d->resource_id = arena_strdup(r->a, rid);
-    d->engine = "postgres";
+    instances__windows(r, c->seed, in->backup_window, in->maintenance_window, bw, mw);
     d->engine_version = c->version;
     d->instance_class = in->instance_class;
     d->master_username = in->master_username;
     d->db_name = in->db_name && *in->db_name ? in->db_name : NULL;
-    d->endpoint_address = e->cfg.endpoint_address;
     d->allocated_storage_gib = storage;
     d->max_allocated_storage_gib = in->max_allocated_storage.set ? in->max_allocated_storage.v : 0;
     d->storage_type = storage_type;
@@ -217,8 +181,6 @@ static int decide(engine_op *op, rds_error *err)
     d->kms_key_id = NULL; /* the key's ARN, resolved in write (KMS, inside the transaction) */
     d->multi_az = c->multi_az;
     d->subnet_group = in->subnet_group ? rds_lower(arena_strdup(r->a, in->subnet_group)) : "default";
-    d->vpc_security_group_ids = in->vpc_security_group_ids.n ? instances__join_sg(r->a, &in->vpc_security_group_ids)
-                                                             : arena_strdup(r->a, sg);
     d->parameter_group = c->parameter_group;
     d->option_group = c->option_group;
     d->backup_retention_days = c->retention;
@@ -237,32 +199,10 @@ static int decide(engine_op *op, rds_error *err)
     d->monitoring_interval_s = in->monitoring_interval.set ? in->monitoring_interval.v : 0;
     d->monitoring_role_arn = in->monitoring_role_arn;
     d->ca_certificate_id = c->ca;
-    d->license_model = "postgresql-license";
     d->network_type = in->network_type ? in->network_type : "IPV4";
     d->max_connections = rules_default_max_connections(c->cls);
-    d->created_at_ms = rds_now_ms();
-    d->latest_restorable_ms = d->created_at_ms;
-    d->pending_backup_retention_days = -1;
-    d->pending_multi_az = -1;
-    d->status = "creating";
-
-
-    /* The instance (and a Multi-AZ standby) goes in AZs its subnet group covers. The
-     * error code for an AZ outside the group is not on record; the message is AWS's. */
-    char azs[DEFAULT_SUBNET_COUNT][32];
-    size_t naz = instances__group_azs(r->region, c->g, azs), pick = seed % (naz ? naz : 1);
-    if (in->availability_zone) {
-        size_t k = 0;
-        while (k < naz && strcmp(azs[k], in->availability_zone) != 0)
-            k++;
-        if (k == naz)
-            return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                            "Cannot create a database instance because there is not a subnet in %s, the targeted "
-                            "availability zone.", in->availability_zone);
-        pick = k;
-    }
-    d->availability_zone = arena_strdup(r->a, azs[pick]);
-    d->secondary_availability_zone = c->multi_az && naz > 1 ? arena_strdup(r->a, azs[(pick + 1) % naz]) : NULL;
+    if (instances__place(r, d, c->g, c->seed, in->availability_zone, err))
+        return -1;
     c->arn = engine__arn(e, r->a, r->region, "db", id);
     return 0;
 }
@@ -272,21 +212,13 @@ static int decide(engine_op *op, rds_error *err)
 static int write(engine_op *op, rds_error *err)
 {
     create_ctx *c = op->ctx;
-    engine *e = op->r->e;
     /* StorageEncrypted: KmsKeyId (id, ARN, alias or alias ARN) or the region's AWS managed
      * key alias/aws/rds, created on first use in this transaction; the row keeps the key's
      * ARN. An unusable key: KMSKeyNotAccessibleFault, nothing recorded. */
     if (c->d->storage_encrypted &&
         engine__kms_usable_key(op->r, op->s, c->in->kms_key_id, &c->d->kms_key_id, err))
         return -1;
-    pthread_mutex_lock(&e->port_mu);
-    int rc = instances__choose_port(e, op->s, &c->in->port, &c->d->port, err);
-    if (rc == 0)
-        rc = store_instance_put(op->s, c->d, err);
-    pthread_mutex_unlock(&e->port_mu);
-    for (size_t i = 0; rc == 0 && i < c->in->tags.n; i++)
-        rc = store_tag_set(op->s, c->arn, c->in->tags.v[i].key, c->in->tags.v[i].value, err);
-    return rc;
+    return instances__claim(op, c->d, &c->in->port, &c->in->tags, c->arn, err);
 }
 
 static int settle(engine_op *op, rds_error *err)
@@ -308,20 +240,8 @@ static int after(engine_op *op, rds_error *err)
         spec.master_username = c->in->master_username;
         spec.master_password = c->in->master_password;
         spec.db_name = c->in->db_name;
-        if (!e->sv || sv_instance_create(e->sv, &spec, err)) {
-            rds_error ignored;
-            if (store_begin(op->s, &ignored) == 0) {
-                if (store_instance_delete(op->s, r->region, c->id, &ignored) ||
-                    engine__forget(e, op->s, r->a, &engine__kind_instance, r->region, c->id, &ignored) ||
-                    store_commit(op->s, &ignored))
-                    store_rollback(op->s);
-            }
-            log_at(LOG_ERROR, "engine", "could not create instance \"%s\": %s (%s)", c->id, err->message,
-                   err->detail);
-            if (!err->code)
-                rds_fail(err, RDS_E_INTERNAL_FAILURE, "The DB instance could not be created.");
-            return -1;
-        }
+        if (!e->sv || sv_instance_create(e->sv, &spec, err))
+            return instances__undo_new_row(op, "create", err);
     }
     engine__set_status(e, d, "available", "creating");
     if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, d, c->out, err))

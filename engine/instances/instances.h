@@ -44,4 +44,34 @@ int instances__rename_in_tx(engine *e, store *s, arena *a, const db_instance *d,
  * anything was pending. */
 bool instances__promote_pending(arena *a, db_instance *d, bool *class_changed);
 
+/* ---- newrow.c: what CreateDBInstance and RestoreDBInstanceFromDBSnapshot share (and
+ * ModifyDBInstance's rename: instances__id_free) ---- */
+/* DBInstanceAlreadyExists if a row of id is there (deleted rows kept for realistic timing
+ * count: the identifier is not free yet). */
+int instances__id_free(engine_req *r, store *s, const char *id, rds_error *err);
+/* The subnet group a request names (NULL or "default": *out NULL, the default group);
+ * DBSubnetGroupNotFoundFault for one that does not exist. */
+int instances__load_subnet_group(engine_req *r, store *s, const char *name, db_subnet_group **out,
+                                 rds_error *err);
+/* A new row of id (arena, zeroed) with what every new instance starts with: a new
+ * DbiResourceId, engine postgres, the endpoint, the security groups (sgs, else the
+ * region's default), license, creation time, nothing pending, status "creating".
+ * *seed: from the id, for the default windows and AZ. */
+db_instance *instances__new_row(engine_req *r, const char *id, const str_list *sgs, uint32_t *seed);
+/* The backup and maintenance windows: the request's, else the region's defaults for the
+ * seed (a maintenance window that does not overlap the backup one). */
+void instances__windows(engine_req *r, uint32_t seed, const char *backup, const char *maintenance, char bw[16],
+                        char mw[32]);
+/* Sets d's AZ (az, else one the seed picks among those of group g) and, for d->multi_az,
+ * its standby's. InvalidParameterCombination for an az the group does not cover. */
+int instances__place(engine_req *r, db_instance *d, const db_subnet_group *g, uint32_t seed, const char *az,
+                     rds_error *err);
+/* In the op's transaction: chooses the port (port, else the next free one), writes the row
+ * and the tags on arn. */
+int instances__claim(engine_op *op, db_instance *d, const opt_int *port, const tag_list *tags, const char *arn,
+                     rds_error *err);
+/* The server of op->name could not be made ("create" / "restore"): removes its row and
+ * tags, logs, and leaves err set (InternalFailure if nothing set it). Returns -1. */
+int instances__undo_new_row(engine_op *op, const char *verb, rds_error *err);
+
 #endif

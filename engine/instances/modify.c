@@ -160,13 +160,8 @@ static int check_rename_and_port(engine_op *op, rds_error *err)
         new_id = c->new_id = NULL;
     if (!new_id && c->now && d->pending_new_id)
         new_id = c->new_id = d->pending_new_id;   /* ApplyImmediately also applies a pending rename */
-    if (new_id) {
-        db_instance *clash;
-        if (store_instance_get(op->s, r->a, r->region, new_id, &clash, err))
-            return -1;
-        if (clash)
-            return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-    }
+    if (new_id && instances__id_free(r, op->s, new_id, err))
+        return -1;
     bool port_change = c->port_change = in->port.set && in->port.v != d->port;
     /* API-only mode (--no-engine): nothing listens, so the port is only recorded (on AWS
      * every instance has a host of its own); with engines it must be free here. */

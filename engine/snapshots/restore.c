@@ -69,21 +69,10 @@ static int restore_load(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    db_instance *existing;
-    if (store_instance_get(op->s, r->a, r->region, op->name, &existing, err))
+    if (instances__id_free(r, op->s, op->name, err) ||
+        snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
         return -1;
-    if (existing)
-        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
-    if (snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
-        return -1;
-    const char *group = c->in->subnet_group ? rds_lower(arena_strdup(r->a, c->in->subnet_group)) : "default";
-    if (strcmp(group, "default") != 0) {
-        if (store_subnet_group_get(op->s, r->a, r->region, group, &c->g, err))
-            return -1;
-        if (!c->g)
-            return rds_fail(err, RDS_E_DB_SUBNET_GROUP_NOT_FOUND_FAULT, "DBSubnetGroup %s not found.", group);
-    }
-    return 0;
+    return instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err);
 }
 
 /* The snapshot must be available and, if encrypted, its key usable. */
@@ -131,36 +120,17 @@ static int restore_decide(engine_op *op, rds_error *err)
     if (instances__check_storage(storage_type, storage, in->iops.set ? in->iops.v : 0,
                                  in->storage_throughput.set ? in->storage_throughput.v : 0, err))
         return -1;
-    db_instance *d = c->d = arena_alloc(r->a, sizeof *d);
-    char rid[40] = "db-";
-    rds_random_upper(rid + 3, 26);
-    uint32_t seed = (uint32_t)strlen(op->name) * 2654435761u;
-    for (const char *p = op->name; *p; p++)
-        seed = seed * 31 + (unsigned char)*p;
+    uint32_t seed;
+    db_instance *d = c->d = instances__new_row(r, op->name, &in->vpc_security_group_ids, &seed);
     char bw[16], mw[32];
-    if (in->backup_window)
-        snprintf(bw, sizeof bw, "%s", in->backup_window);
-    else
-        rules_default_backup_window(bw, sizeof bw, r->region, seed);
-    for (uint32_t k = 0; k < 64; k++) {
-        rules_default_maintenance_window(mw, sizeof mw, r->region, seed + k * 7919u);
-        if (rules_check_windows(bw, mw, NULL) == 0)
-            break;
-    }
+    instances__windows(r, seed, in->backup_window, NULL, bw, mw);
     if (rules_check_windows(bw, NULL, err))
         return -1;
-    char sg[32];
-    model_default_security_group(r->region, sg);
     const char *major = instances__major_of(r->a, snap->engine_version);
-    d->region = r->region;
-    d->id = op->name;
-    d->resource_id = arena_strdup(r->a, rid);
-    d->engine = "postgres";
     d->engine_version = snap->engine_version;
     d->instance_class = arena_strdup(r->a, cls_name);
     d->master_username = snap->master_username;
     d->db_name = snap->db_name;
-    d->endpoint_address = e->cfg.endpoint_address;
     d->allocated_storage_gib = storage;
     d->storage_type = storage_type;
     d->iops = iops;
@@ -169,8 +139,6 @@ static int restore_decide(engine_op *op, rds_error *err)
     d->kms_key_id = snap->encrypted ? snap->kms_key_id : NULL;
     d->multi_az = in->multi_az.set && in->multi_az.v;
     d->subnet_group = c->g ? c->g->name : "default";
-    d->vpc_security_group_ids = in->vpc_security_group_ids.n ? instances__join_sg(r->a, &in->vpc_security_group_ids)
-                                                             : arena_strdup(r->a, sg);
     d->parameter_group = in->parameter_group ? in->parameter_group : arena_printf(r->a, "default.postgres%s", major);
     if (strcmp(d->parameter_group, arena_printf(r->a, "default.postgres%s", major)) != 0)
         return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s", d->parameter_group);
@@ -188,28 +156,10 @@ static int restore_decide(engine_op *op, rds_error *err)
     d->copy_tags_to_snapshot = in->copy_tags_to_snapshot.set && in->copy_tags_to_snapshot.v;
     d->iam_auth = in->iam_auth.set ? in->iam_auth.v : snap->iam_auth;
     d->ca_certificate_id = in->ca_certificate_id ? in->ca_certificate_id : DEFAULT_CA;
-    d->license_model = "postgresql-license";
     d->network_type = in->network_type ? in->network_type : "IPV4";
     d->max_connections = rules_default_max_connections(cls);
-    d->created_at_ms = rds_now_ms();
-    d->latest_restorable_ms = d->created_at_ms;
-    d->pending_backup_retention_days = -1;
-    d->pending_multi_az = -1;
-    d->status = "creating";
-    char azs[DEFAULT_SUBNET_COUNT][32];
-    size_t naz = instances__group_azs(r->region, c->g, azs), pick = seed % (naz ? naz : 1);
-    if (in->availability_zone) {
-        size_t k = 0;
-        while (k < naz && strcmp(azs[k], in->availability_zone) != 0)
-            k++;
-        if (k == naz)
-            return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                            "Cannot create a database instance because there is not a subnet in %s, the targeted "
-                            "availability zone.", in->availability_zone);
-        pick = k;
-    }
-    d->availability_zone = arena_strdup(r->a, azs[pick]);
-    d->secondary_availability_zone = d->multi_az && naz > 1 ? arena_strdup(r->a, azs[(pick + 1) % naz]) : NULL;
+    if (instances__place(r, d, c->g, seed, in->availability_zone, err))
+        return -1;
     c->arn = engine__arn(e, r->a, r->region, "db", op->name);
     return 0;
 }
@@ -217,22 +167,7 @@ static int restore_decide(engine_op *op, rds_error *err)
 static int restore_write(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
-    engine *e = op->r->e;
-    pthread_mutex_lock(&e->port_mu);
-    int rc = instances__choose_port(e, op->s, &c->in->port, &c->d->port, err);
-    if (rc == 0)
-        rc = store_instance_put(op->s, c->d, err);
-    pthread_mutex_unlock(&e->port_mu);
-    for (size_t i = 0; rc == 0 && i < c->in->tags.n; i++)
-        rc = store_tag_set(op->s, c->arn, c->in->tags.v[i].key, c->in->tags.v[i].value, err);
-    return rc;
-}
-
-static int forget_row(engine_op *op, rds_error *err)
-{
-    engine_req *r = op->r;
-    return store_instance_delete(op->s, r->region, op->name, err) ||
-           engine__forget(r->e, op->s, r->a, &engine__kind_instance, r->region, op->name, err);
+    return instances__claim(op, c->d, &c->in->port, &c->in->tags, c->arn, err);
 }
 
 static int settle(engine_op *op, rds_error *err)
@@ -272,16 +207,8 @@ static int restore_after(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (restore_server(op, err)) {
-        rds_error ignored = { 0 };
-        if (engine__tx(op, forget_row, &ignored))
-            log_at(LOG_ERROR, "engine", "restore %s: could not remove its row: %s", op->name, ignored.detail);
-        log_at(LOG_ERROR, "engine", "could not restore instance \"%s\": %s (%s)", op->name, err->message,
-               err->detail);
-        if (!err->code)
-            rds_fail(err, RDS_E_INTERNAL_FAILURE, "The DB instance could not be restored.");
-        return -1;
-    }
+    if (restore_server(op, err))
+        return instances__undo_new_row(op, "restore", err);
     engine__set_status(r->e, c->d, "available", "creating");
     if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, c->d, c->out, err))
         return -1;

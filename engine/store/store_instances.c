@@ -10,60 +10,23 @@
 int store_instance_get(store *s, arena *a, const char *region, const char *id, db_instance **out,
                        rds_error *err)
 {
-    table_def t = store__table(ST_INSTANCE);
     const char *args[] = { region, id };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE region = ? AND id = ?", args, 2, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_INSTANCE, "WHERE region = ? AND id = ?", args, 2, out, err);
 }
 
 int store_instance_by_resource_id(store *s, arena *a, const char *resource_id, db_instance **out,
                                   rds_error *err)
 {
-    table_def t = store__table(ST_INSTANCE);
     const char *args[] = { resource_id };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE resource_id = ?", args, 1, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_INSTANCE, "WHERE resource_id = ?", args, 1, out, err);
 }
 
 int store_instance_list(store *s, arena *a, const char *region, const store_filter *filters,
                         size_t n_filters, const char *after, int limit, db_instance ***out,
                         size_t *n_out, rds_error *err)
 {
-    table_def t = store__table(ST_INSTANCE);
-    strbuf where;
-    strbuf_init(&where);
-    strbuf_puts(&where, "WHERE region = ?");
-    size_t n_args = 1;
-    for (size_t i = 0; i < n_filters; i++)
-        n_args += filters[i].n_values;
-    const char **args = arena_alloc(a, (n_args + 1) * sizeof *args);
-    size_t k = 0;
-    args[k++] = region;
-    for (size_t i = 0; i < n_filters; i++) {
-        strbuf_printf(&where, " AND %s IN (", filters[i].column);
-        for (size_t j = 0; j < filters[i].n_values; j++) {
-            strbuf_puts(&where, j ? ", ?" : "?");
-            args[k++] = filters[i].values[j];
-        }
-        strbuf_puts(&where, ")");
-    }
-    if (after) {
-        strbuf_puts(&where, " AND id > ?");
-        args[k++] = after;
-    }
-    strbuf_puts(&where, " ORDER BY id LIMIT ?");
-    int64_t lim = limit;
-    int rc = store__select_rows(s, a, &t, where.data, args, k, &lim, 1, (void ***)out, n_out, err);
-    strbuf_free(&where);
-    return rc;
+    return store__select_filtered(s, a, ST_INSTANCE, region, filters, n_filters, NULL, after, limit, out, n_out,
+                                  err);
 }
 
 int store_instance_all(store *s, arena *a, db_instance ***out, size_t *n_out, rds_error *err)

@@ -55,4 +55,18 @@ int store__delete_where(store *s, const char *sql, const char *a1, const char *a
 int store__count_query(store *s, const char *sql, const char *a1, const char *a2, int64_t i1,
                        int64_t *n, rds_error *err);
 
+/* ---- store_rows.c: reads several tables share. out is a T ** (one row) or T *** (rows). ---- */
+/* The first row of tid WHERE where (text args), or *out NULL if there is none. */
+int store__select_one(store *s, arena *a, store_table_id tid, const char *where, const char *const *args,
+                      size_t n_args, void *out, rds_error *err);
+/* A page of a region's rows of tid in key order: key > after (NULL: from the start), at
+ * most limit. key is a column name (code, never input). */
+int store__select_page(store *s, arena *a, store_table_id tid, const char *key, const char *region,
+                       const char *after, int limit, void *out, size_t *n_out, rds_error *err);
+/* A page of a region's rows of tid in id order, each filter a "column IN (values)", extra
+ * an SQL condition of the caller's (or NULL), then id > after (NULL: from the start). */
+int store__select_filtered(store *s, arena *a, store_table_id tid, const char *region,
+                           const store_filter *filters, size_t n_filters, const char *extra, const char *after,
+                           int limit, void *out, size_t *n_out, rds_error *err);
+
 #endif

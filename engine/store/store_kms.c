@@ -6,36 +6,20 @@
 int store_kms_key_get(store *s, arena *a, const char *region, const char *key_id, kms_key **out,
                       rds_error *err)
 {
-    table_def t = store__table(ST_KMS_KEY);
     const char *args[] = { region, key_id };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE region = ? AND key_id = ?", args, 2, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_KMS_KEY, "WHERE region = ? AND key_id = ?", args, 2, out, err);
 }
 
 int store_kms_key_by_id(store *s, arena *a, const char *key_id, kms_key **out, rds_error *err)
 {
-    table_def t = store__table(ST_KMS_KEY);
     const char *args[] = { key_id };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE key_id = ? LIMIT 1", args, 1, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_KMS_KEY, "WHERE key_id = ? LIMIT 1", args, 1, out, err);
 }
 
 int store_kms_key_list(store *s, arena *a, const char *region, const char *after, int limit,
                        kms_key ***out, size_t *n_out, rds_error *err)
 {
-    table_def t = store__table(ST_KMS_KEY);
-    const char *args[] = { region, after ? after : "" };
-    int64_t lim = limit;
-    return store__select_rows(s, a, &t, "WHERE region = ? AND key_id > ? ORDER BY key_id LIMIT ?", args, 2,
-                              &lim, 1, (void ***)out, n_out, err);
+    return store__select_page(s, a, ST_KMS_KEY, "key_id", region, after, limit, out, n_out, err);
 }
 
 int store_kms_key_due(store *s, arena *a, int64_t now_ms, kms_key ***out, size_t *n_out, rds_error *err)
@@ -69,29 +53,21 @@ int store_kms_key_delete(store *s, const char *region, const char *key_id, rds_e
 int store_kms_alias_get(store *s, arena *a, const char *region, const char *name, kms_alias **out,
                         rds_error *err)
 {
-    table_def t = store__table(ST_KMS_ALIAS);
     const char *args[] = { region, name };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE region = ? AND name = ?", args, 2, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_KMS_ALIAS, "WHERE region = ? AND name = ?", args, 2, out, err);
 }
 
 int store_kms_alias_list(store *s, arena *a, const char *region, const char *key_id, const char *after,
                          int limit, kms_alias ***out, size_t *n_out, rds_error *err)
 {
-    table_def t = store__table(ST_KMS_ALIAS);
-    int64_t lim = limit;
     if (key_id) {
+        table_def t = store__table(ST_KMS_ALIAS);
+        int64_t lim = limit;
         const char *args[] = { region, key_id, after ? after : "" };
         return store__select_rows(s, a, &t, "WHERE region = ? AND key_id = ? AND name > ? ORDER BY name LIMIT ?",
                                   args, 3, &lim, 1, (void ***)out, n_out, err);
     }
-    const char *args[] = { region, after ? after : "" };
-    return store__select_rows(s, a, &t, "WHERE region = ? AND name > ? ORDER BY name LIMIT ?", args, 2, &lim, 1,
-                              (void ***)out, n_out, err);
+    return store__select_page(s, a, ST_KMS_ALIAS, "name", region, after, limit, out, n_out, err);
 }
 
 int store_kms_alias_put(store *s, const kms_alias *al, rds_error *err)

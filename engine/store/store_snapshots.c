@@ -8,50 +8,19 @@
 int store_snapshot_get(store *s, arena *a, const char *region, const char *id, db_snapshot **out,
                        rds_error *err)
 {
-    table_def t = store__table(ST_SNAPSHOT);
     const char *args[] = { region, id };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE region = ? AND id = ?", args, 2, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_SNAPSHOT, "WHERE region = ? AND id = ?", args, 2, out, err);
 }
+
+/* restore_accounts is a comma-separated list; "all" in it makes the snapshot public */
+#define PUBLIC_SQL "(',' || ifnull(restore_accounts, '') || ',') LIKE '%,all,%'"
 
 int store_snapshot_list(store *s, arena *a, const char *region, const store_filter *filters,
                         size_t n_filters, bool only_public, const char *after, int limit,
                         db_snapshot ***out, size_t *n_out, rds_error *err)
 {
-    table_def t = store__table(ST_SNAPSHOT);
-    strbuf where;
-    strbuf_init(&where);
-    strbuf_puts(&where, "WHERE region = ?");
-    size_t n_args = 2;
-    for (size_t i = 0; i < n_filters; i++)
-        n_args += filters[i].n_values;
-    const char **args = arena_alloc(a, (n_args + 1) * sizeof *args);
-    size_t k = 0;
-    args[k++] = region;
-    for (size_t i = 0; i < n_filters; i++) {
-        strbuf_printf(&where, " AND %s IN (", filters[i].column);
-        for (size_t j = 0; j < filters[i].n_values; j++) {
-            strbuf_puts(&where, j ? ", ?" : "?");
-            args[k++] = filters[i].values[j];
-        }
-        strbuf_puts(&where, ")");
-    }
-    /* restore_accounts is a comma-separated list; "all" in it makes the snapshot public */
-    if (only_public)
-        strbuf_puts(&where, " AND (',' || ifnull(restore_accounts, '') || ',') LIKE '%,all,%'");
-    if (after) {
-        strbuf_puts(&where, " AND id > ?");
-        args[k++] = after;
-    }
-    strbuf_puts(&where, " ORDER BY id LIMIT ?");
-    int64_t lim = limit;
-    int rc = store__select_rows(s, a, &t, where.data, args, k, &lim, 1, (void ***)out, n_out, err);
-    strbuf_free(&where);
-    return rc;
+    return store__select_filtered(s, a, ST_SNAPSHOT, region, filters, n_filters, only_public ? PUBLIC_SQL : NULL,
+                                  after, limit, out, n_out, err);
 }
 
 int store_snapshot_all(store *s, arena *a, db_snapshot ***out, size_t *n_out, rds_error *err)

@@ -9,24 +9,14 @@
 int store_subnet_group_get(store *s, arena *a, const char *region, const char *name,
                            db_subnet_group **out, rds_error *err)
 {
-    table_def t = store__table(ST_SUBNET_GROUP);
     const char *args[] = { region, name };
-    void **rows;
-    size_t n;
-    if (store__select_rows(s, a, &t, "WHERE region = ? AND name = ?", args, 2, NULL, 0, &rows, &n, err))
-        return -1;
-    *out = n ? rows[0] : NULL;
-    return 0;
+    return store__select_one(s, a, ST_SUBNET_GROUP, "WHERE region = ? AND name = ?", args, 2, out, err);
 }
 
 int store_subnet_group_list(store *s, arena *a, const char *region, const char *after, int limit,
                             db_subnet_group ***out, size_t *n_out, rds_error *err)
 {
-    table_def t = store__table(ST_SUBNET_GROUP);
-    const char *args[] = { region, after ? after : "" };
-    int64_t lim = limit;
-    return store__select_rows(s, a, &t, "WHERE region = ? AND name > ? ORDER BY name LIMIT ?", args, 2,
-                       &lim, 1, (void ***)out, n_out, err);
+    return store__select_page(s, a, ST_SUBNET_GROUP, "name", region, after, limit, out, n_out, err);
 }
 
 int store_subnet_group_put(store *s, const db_subnet_group *g, rds_error *err)

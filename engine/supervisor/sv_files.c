@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/sendfile.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 int sv__path(char *buf, size_t n, rds_error *err, const char *fmt, ...)
@@ -386,4 +387,27 @@ void sv__log_tail(const char *path, char *buf, size_t n)
         }
     }
     buf[j] = '\0';
+}
+
+int sv__quarantine_dest(sv_supervisor *sv, const char *root, const char *prefix, const char *name, char *src,
+                        size_t src_n, char *to, size_t to_n, rds_error *err)
+{
+    char qdir[SV_PATH], stamp[32];
+    if (sv__path(src, src_n, err, "%s/%s", root, name) != 0 ||
+        sv__path(qdir, sizeof qdir, err, "%s/quarantine", sv->state_dir) != 0 ||
+        sv__mkdir_owned(qdir, 0700, (uid_t)-1, 0, err) != 0)
+        return -1;
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
+    struct stat sb;
+    for (int i = 0;; i++) {
+        int rc = i ? sv__path(to, to_n, err, "%s/%s%s-%s-%d", qdir, prefix, name, stamp, i)
+                   : sv__path(to, to_n, err, "%s/%s%s-%s", qdir, prefix, name, stamp);
+        if (rc != 0)
+            return -1;
+        if (lstat(to, &sb) != 0)
+            return 0;
+    }
 }

@@ -339,12 +339,13 @@ void sv__inst_kill(sv_supervisor *sv, sv_inst *in, bool immediate)
 
 /* ---- libpq helpers ------------------------------------------------------------- */
 
-static PGconn *admin_connect(sv_inst *in, rds_error *err)
+PGconn *sv__admin_conn(const sv_inst *in, bool replication, rds_error *err)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", in->port);
-    const char *kw[] = { "host", "port", "user", "dbname", "connect_timeout", "application_name", NULL };
-    const char *val[] = { in->sock, port, SV_ADMIN_USER, "postgres", "10", "rdslocal", NULL };
+    const char *kw[] = { "host", "port", "user", "dbname", "connect_timeout", "application_name",
+                         replication ? "replication" : NULL, NULL };
+    const char *val[] = { in->sock, port, SV_ADMIN_USER, "postgres", "10", "rdslocal", "true", NULL };
     PGconn *c = PQconnectdbParams(kw, val, 0);
     if (PQstatus(c) != CONNECTION_OK) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not connect to instance \"%s\"", in->key);
@@ -403,7 +404,7 @@ static int role_with_password(PGconn *c, const char *verb, const char *user, con
 
 static int setup_master(sv_inst *in, const sv_instance_spec *spec, rds_error *err)
 {
-    PGconn *c = admin_connect(in, err);
+    PGconn *c = sv__admin_conn(in, false, err);
     if (!c)
         return -1;
     int rc = role_with_password(c, "CREATE", spec->master_username, spec->master_password,
@@ -507,6 +508,61 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     in->shared_buffers_mb = spec->shared_buffers_mb;
 }
 
+void sv__inst_remove_sock(sv_inst *in)
+{
+    if (strncmp(in->sock, "/tmp/rdslocal-", 14) == 0)
+        sv__remove_tree(in->sock, NULL);
+}
+
+sv_inst *sv__inst_begin_new(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err)
+{
+    pthread_mutex_lock(&sv->mu);
+    if (sv__find(sv, spec->key)) {
+        pthread_mutex_unlock(&sv->mu);
+        rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "instance \"%s\" already exists", spec->key);
+        return NULL;
+    }
+    sv_inst *in = sv__insert(sv, spec->key);
+    pthread_mutex_unlock(&sv->mu);
+    sv__apply_spec(in, spec);
+    if (sv__inst_paths(sv, in, err) != 0)
+        goto fail;
+    if (sv__is_dir(in->dir)) {
+        rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "instance \"%s\" already exists", spec->key);
+        rds_detail(err, "directory %s exists", in->dir);
+        goto fail;
+    }
+    if (!sv_port_free(spec->port)) {
+        rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "port %d is already in use", spec->port);
+        goto fail;
+    }
+    return in;
+fail:
+    sv__inst_end_new(sv, in, -1, false);
+    return NULL;
+}
+
+int sv__inst_end_new(sv_supervisor *sv, sv_inst *in, int rc, bool made_dir)
+{
+    if (rc != 0) {
+        sv__inst_kill(sv, in, true);
+        if (made_dir) {
+            /* anything still running from the directory goes before it does */
+            sv__kill_all_under(in->dir);
+            sv__remove_tree(in->dir, NULL);
+            sv__inst_remove_sock(in);
+        }
+    }
+    pthread_mutex_lock(&sv->mu);
+    if (rc == 0)
+        in->state = IS_RUNNING;
+    else
+        sv__remove(sv, in);
+    sv__release(sv, in);
+    pthread_mutex_unlock(&sv->mu);
+    return rc;
+}
+
 int sv_instance_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err)
 {
     if (sv__validate_spec(sv, spec, err) != 0)
@@ -514,29 +570,12 @@ int sv_instance_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_erro
     if (!spec->master_username || !spec->master_username[0] || !spec->master_password || !spec->master_password[0])
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "master username and password are required");
     sv_major *m = sv__major(sv, spec->major);
-    pthread_mutex_lock(&sv->mu);
-    if (sv__find(sv, spec->key)) {
-        pthread_mutex_unlock(&sv->mu);
-        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "instance \"%s\" already exists", spec->key);
-    }
-    sv_inst *in = sv__insert(sv, spec->key);
-    pthread_mutex_unlock(&sv->mu);
-
+    sv_inst *in = sv__inst_begin_new(sv, spec, err);
+    if (!in)
+        return -1;
     int64_t t0 = sv__mono_ms();
     bool made_dir = false;
     int rc = -1;
-    sv__apply_spec(in, spec);
-    if (sv__inst_paths(sv, in, err) != 0)
-        goto done;
-    if (sv__is_dir(in->dir)) {
-        rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "instance \"%s\" already exists", spec->key);
-        rds_detail(err, "directory %s exists", in->dir);
-        goto done;
-    }
-    if (!sv_port_free(spec->port)) {
-        rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "port %d is already in use", spec->port);
-        goto done;
-    }
     if (sv__template_ensure(sv, m, err) != 0)
         goto done;
     made_dir = true;
@@ -553,22 +592,7 @@ int sv_instance_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_erro
            (long long)(sv__mono_ms() - t2));
     rc = 0;
 done:
-    if (rc != 0) {
-        sv__inst_kill(sv, in, true);
-        if (made_dir) {
-            sv__remove_tree(in->dir, NULL);
-            if (strncmp(in->sock, "/tmp/rdslocal-", 14) == 0)
-                sv__remove_tree(in->sock, NULL);
-        }
-    }
-    pthread_mutex_lock(&sv->mu);
-    if (rc == 0)
-        in->state = IS_RUNNING;
-    else
-        sv__remove(sv, in);
-    sv__release(sv, in);
-    pthread_mutex_unlock(&sv->mu);
-    return rc;
+    return sv__inst_end_new(sv, in, rc, made_dir);
 }
 
 void sv__set_state(sv_supervisor *sv, sv_inst *in, inst_state st)
@@ -650,8 +674,7 @@ int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err)
     sv__inst_kill(sv, in, true);
     sv__kill_all_under(in->dir);
     int rc = sv__remove_tree(in->dir, err);
-    if (strncmp(in->sock, "/tmp/rdslocal-", 14) == 0)
-        sv__remove_tree(in->sock, NULL);
+    sv__inst_remove_sock(in);
     if (rc == 0)
         log_at(LOG_INFO, "supervisor", "deleted instance \"%s\"", key);
     pthread_mutex_lock(&sv->mu);
@@ -663,24 +686,9 @@ int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err)
 
 int sv_instance_quarantine(sv_supervisor *sv, const char *key, char *dest, size_t dest_n, rds_error *err)
 {
-    char src[SV_PATH], qdir[SV_PATH], to[SV_PATH], stamp[32];
-    if (sv__path(src, sizeof src, err, "%s/%s", sv->instances_dir, key) != 0 ||
-        sv__path(qdir, sizeof qdir, err, "%s/quarantine", sv->state_dir) != 0 ||
-        sv__mkdir_owned(qdir, 0700, (uid_t)-1, 0, err) != 0)
+    char src[SV_PATH], to[SV_PATH];
+    if (sv__quarantine_dest(sv, sv->instances_dir, "", key, src, sizeof src, to, sizeof to, err) != 0)
         return -1;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    struct stat sb;
-    for (int i = 0;; i++) {
-        int rc = i ? sv__path(to, sizeof to, err, "%s/%s-%s-%d", qdir, key, stamp, i)
-                   : sv__path(to, sizeof to, err, "%s/%s-%s", qdir, key, stamp);
-        if (rc != 0)
-            return -1;
-        if (lstat(to, &sb) != 0)
-            break;
-    }
     /* Its postgres, if one runs there (left by a killed rdslocal), stops cleanly first:
      * the data dir must not move under a live server. */
     rds_error ignored = { 0 };
@@ -696,8 +704,8 @@ int sv_instance_quarantine(sv_supervisor *sv, const char *key, char *dest, size_
         rc = rds_detail(err, "rename to %s: %s", to, strerror(errno));
     }
     if (in) {
-        if (rc == 0 && strncmp(in->sock, "/tmp/rdslocal-", 14) == 0)
-            sv__remove_tree(in->sock, NULL);
+        if (rc == 0)
+            sv__inst_remove_sock(in);
         pthread_mutex_lock(&sv->mu);
         sv__remove(sv, in);
         sv__release(sv, in);
@@ -724,7 +732,7 @@ int sv_instance_set_master_password(sv_supervisor *sv, const char *key, const ch
     if (in->state != IS_RUNNING) {
         rc = rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "instance \"%s\" is not running", key);
     } else {
-        PGconn *c = admin_connect(in, err);
+        PGconn *c = sv__admin_conn(in, false, err);
         rc = c ? role_with_password(c, "ALTER", username, password, "", err) : -1;
         PQfinish(c);
     }

@@ -121,6 +121,10 @@ void sv__sleep_ms(int ms);
 int64_t sv__mono_ms(void);
 
 /* ---- sv_files.c ---- */
+/* Makes <state>/quarantine and names a free place in it for what src holds:
+ * <quarantine>/<prefix><name>-<UTC stamp>[-i]. Sets src (<root>/<name>) and to. */
+int sv__quarantine_dest(sv_supervisor *sv, const char *root, const char *prefix, const char *name, char *src,
+                        size_t src_n, char *to, size_t to_n, rds_error *err);
 /* mkdir -p; directories it creates get mode and, if uid != (uid_t)-1, that owner. */
 int sv__mkdirs(const char *path, mode_t mode, uid_t uid, gid_t gid, rds_error *err);
 /* mkdir path (EEXIST ok), chmod mode, chown when uid != -1. */
@@ -176,8 +180,20 @@ void sv__inst_kill(sv_supervisor *sv, sv_inst *in, bool immediate);
  * of an earlier run (adopting its live postmaster), and marks it busy. NULL with
  * DB_INSTANCE_NOT_FOUND if neither the table nor the disk has it. */
 sv_inst *sv__get_inst(sv_supervisor *sv, const char *key, rds_error *err);
+/* rdsadmin's connection over the instance's private socket to database postgres
+ * (replication: a physical replication connection, for base backups). NULL with err set. */
+struct pg_conn *sv__admin_conn(const sv_inst *in, bool replication, rds_error *err); /* a PGconn */
 /* Copies major, port, max_connections and shared_buffers from spec. */
 void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec);
+/* The first steps of making a new instance (create, restore): claims spec->key in the
+ * table (busy), applies spec, sets its paths; its directory must not exist yet and its
+ * port must be free. NULL (err set, nothing kept) otherwise. */
+sv_inst *sv__inst_begin_new(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+/* The last step: rc 0, the instance runs; else its postgres is stopped, its directory
+ * (made_dir) and socket dir removed, and the record dropped. Releases in; returns rc. */
+int sv__inst_end_new(sv_supervisor *sv, sv_inst *in, int rc, bool made_dir);
+/* Removes the instance's socket dir when it is one of /tmp/rdslocal-* (long state dirs). */
+void sv__inst_remove_sock(sv_inst *in);
 /* Sets in->state under sv->mu (RUNNING also clears the crash history). */
 void sv__set_state(sv_supervisor *sv, sv_inst *in, inst_state st);
 /* sv__release under sv->mu. */

@@ -266,23 +266,6 @@ static int publish(const char *tmp, const char *final, const char *snap_key, rds
 
 /* ---- create ------------------------------------------------------------------ */
 
-static PGconn *admin_conn(const sv_inst *in, bool replication, rds_error *err)
-{
-    char port[16];
-    snprintf(port, sizeof port, "%d", in->port);
-    const char *kw[] = { "host", "port", "user", "dbname", "connect_timeout", "application_name",
-                         replication ? "replication" : NULL, NULL };
-    const char *val[] = { in->sock, port, SV_ADMIN_USER, "postgres", "10", "rdslocal", "true", NULL };
-    PGconn *c = PQconnectdbParams(kw, val, 0);
-    if (PQstatus(c) != CONNECTION_OK) {
-        rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not connect to instance \"%s\"", in->key);
-        rds_detail(err, "%s", PQerrorMessage(c));
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
-}
-
 static int admin_exec(PGconn *c, const char *sql, rds_error *err)
 {
     PGresult *r = PQexec(c, sql);
@@ -318,7 +301,7 @@ static int ensure_replication_hba(sv_supervisor *sv, sv_inst *in, PGconn *c, rds
     int64_t deadline = sv__mono_ms() + 5000;
     for (;;) {
         rds_error e = { 0 };
-        PGconn *r = admin_conn(in, true, &e);
+        PGconn *r = sv__admin_conn(in, true, &e);
         PQfinish(r);
         if (r)
             return 0;
@@ -470,7 +453,7 @@ int sv_snapshot_create(sv_supervisor *sv, const char *inst_key, const char *snap
         pthread_mutex_unlock(&sv->mu);
         snprintf(sql, sizeof sql, "SELECT 1 FROM pg_create_physical_replication_slot('rdslocal_snapshot_%d_%u', "
                  "true, true)", (int)getpid(), seq);
-        if (!(c = admin_conn(in, false, err)) || ensure_replication_hba(sv, in, c, err) != 0 ||
+        if (!(c = sv__admin_conn(in, false, err)) || ensure_replication_hba(sv, in, c, err) != 0 ||
             admin_exec(c, sql, err) != 0)
             goto done;
     }
@@ -620,24 +603,9 @@ static bool in_list(const char *name, const char *const *list, size_t n)
 
 static int quarantine(sv_supervisor *sv, const char *root, const char *name, rds_error *err)
 {
-    char src[SV_PATH], qdir[SV_PATH], to[SV_PATH], stamp[32];
-    if (sv__path(src, sizeof src, err, "%s/%s", root, name) != 0 ||
-        sv__path(qdir, sizeof qdir, err, "%s/quarantine", sv->state_dir) != 0 ||
-        sv__mkdir_owned(qdir, 0700, (uid_t)-1, 0, err) != 0)
+    char src[SV_PATH], to[SV_PATH];
+    if (sv__quarantine_dest(sv, root, "snapshot-", name, src, sizeof src, to, sizeof to, err) != 0)
         return -1;
-    time_t now = time(NULL);
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y%m%dT%H%M%SZ", &tm);
-    struct stat sb;
-    for (int i = 0;; i++) {
-        int rc = i ? sv__path(to, sizeof to, err, "%s/snapshot-%s-%s-%d", qdir, name, stamp, i)
-                   : sv__path(to, sizeof to, err, "%s/snapshot-%s-%s", qdir, name, stamp);
-        if (rc != 0)
-            return -1;
-        if (lstat(to, &sb) != 0)
-            break;
-    }
     if (rename(src, to) != 0) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not move \"%s\" to quarantine", src);
         return rds_detail(err, "rename to %s: %s", to, strerror(errno));

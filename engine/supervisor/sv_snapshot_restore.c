@@ -76,31 +76,14 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
         return -1;
     if (!sv__is_dir(sdir))
         return rds_fail(err, RDS_E_DB_SNAPSHOT_NOT_FOUND, "snapshot \"%s\" not found", snap_key);
-    pthread_mutex_lock(&sv->mu);
-    if (sv__find(sv, spec->key)) {
-        pthread_mutex_unlock(&sv->mu);
-        return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "instance \"%s\" already exists", spec->key);
-    }
-    sv_inst *in = sv__insert(sv, spec->key);
-    pthread_mutex_unlock(&sv->mu);
-
+    sv_inst *in = sv__inst_begin_new(sv, spec, err);
+    if (!in)
+        return -1;
     int64_t t0 = sv__mono_ms(), t1 = t0;
     bool made_dir = false;
     int rc = -1;
     sv__snap_source s = { .fd = -1 };
     char pgv[SV_PATH], ver[16];
-    sv__apply_spec(in, spec);
-    if (sv__inst_paths(sv, in, err) != 0)
-        goto done;
-    if (sv__is_dir(in->dir)) {
-        rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "instance \"%s\" already exists", spec->key);
-        rds_detail(err, "directory %s exists", in->dir);
-        goto done;
-    }
-    if (!sv_port_free(spec->port)) {
-        rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "port %d is already in use", spec->port);
-        goto done;
-    }
     if (sv__snap_source_open(&s, sdir, snap_key, crypt, err) != 0)
         goto done;
     made_dir = true;
@@ -125,21 +108,5 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
     rc = 0;
 done:
     sv__snap_source_close(&s);
-    if (rc != 0) {
-        sv__inst_kill(sv, in, true);
-        if (made_dir) {
-            sv__kill_all_under(in->dir);
-            sv__remove_tree(in->dir, NULL);
-            if (strncmp(in->sock, "/tmp/rdslocal-", 14) == 0)
-                sv__remove_tree(in->sock, NULL);
-        }
-    }
-    pthread_mutex_lock(&sv->mu);
-    if (rc == 0)
-        in->state = IS_RUNNING;
-    else
-        sv__remove(sv, in);
-    sv__release(sv, in);
-    pthread_mutex_unlock(&sv->mu);
-    return rc;
+    return sv__inst_end_new(sv, in, rc, made_dir);
 }

@@ -67,7 +67,8 @@ int act_max_records(const param *in, int max, int *out, rds_error *err)
     return 0;
 }
 
-int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_error *err)
+int act_filters(req_ctx *rq, const param *in, const act_filter_field *fields, size_t n_fields, void *dst,
+                rds_error *err)
 {
     const param *l = param_get(in, RDS_M_Filters);
     if (!l)
@@ -75,8 +76,15 @@ int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_
     for (size_t i = 0; i < l->n_items; i++) {
         const char *name = param_str(l->items[i], RDS_M_Name);
         str_list values = list_of(rq, param_get(l->items[i], RDS_M_Values));
-        if (fn(ctx, name, values, err))
-            return -1;
+        size_t f = 0;
+        while (f < n_fields && strcmp(name, fields[f].name) != 0)
+            f++;
+        if (f == n_fields)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Unrecognized filter name: %.64s", name);
+        *(str_list *)((char *)dst + fields[f].offset) = values;
+        if (values.n == 0)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "The filter %s must have at least one value.",
+                            name);
     }
     return 0;
 }

@@ -1,6 +1,7 @@
 /* db_instances.c: handlers of the DB instance operations and the DBInstance renderer. */
 #include "rds.h"
 
+#include <stddef.h>
 #include <string.h>
 
 void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
@@ -143,43 +144,17 @@ static void render_one(res_out *x, req_ctx *rq, const instance_view *v)
 ACTION(CreateDBInstance)
 {
     create_instance_in c = {
-        .id = param_str(in, RDS_M_DBInstanceIdentifier),
-        .engine = param_str(in, RDS_M_Engine),
+        ACT_INSTANCE_INPUTS(rq, in),
         .engine_version = param_str(in, RDS_M_EngineVersion),
-        .instance_class = param_str(in, RDS_M_DBInstanceClass),
         .master_username = param_str(in, RDS_M_MasterUsername),
         .master_password = param_str(in, RDS_M_MasterUserPassword),
-        .db_name = param_str(in, RDS_M_DBName),
-        .availability_zone = param_str(in, RDS_M_AvailabilityZone),
-        .subnet_group = param_str(in, RDS_M_DBSubnetGroupName),
-        .parameter_group = param_str(in, RDS_M_DBParameterGroupName),
-        .option_group = param_str(in, RDS_M_OptionGroupName),
-        .backup_window = param_str(in, RDS_M_PreferredBackupWindow),
         .maintenance_window = param_str(in, RDS_M_PreferredMaintenanceWindow),
-        .storage_type = param_str(in, RDS_M_StorageType),
         .kms_key_id = param_str(in, RDS_M_KmsKeyId),
-        .ca_certificate_id = param_str(in, RDS_M_CACertificateIdentifier),
-        .license_model = param_str(in, RDS_M_LicenseModel),
-        .network_type = param_str(in, RDS_M_NetworkType),
         .monitoring_role_arn = param_str(in, RDS_M_MonitoringRoleArn),
-        .allocated_storage = act_opt_int(in, RDS_M_AllocatedStorage),
         .max_allocated_storage = act_opt_int(in, RDS_M_MaxAllocatedStorage),
-        .port = act_opt_int(in, RDS_M_Port),
-        .backup_retention = act_opt_int(in, RDS_M_BackupRetentionPeriod),
-        .iops = act_opt_int(in, RDS_M_Iops),
-        .storage_throughput = act_opt_int(in, RDS_M_StorageThroughput),
         .monitoring_interval = act_opt_int(in, RDS_M_MonitoringInterval),
-        .multi_az = act_opt_bool(in, RDS_M_MultiAZ),
-        .publicly_accessible = act_opt_bool(in, RDS_M_PubliclyAccessible),
-        .auto_minor_version_upgrade = act_opt_bool(in, RDS_M_AutoMinorVersionUpgrade),
-        .deletion_protection = act_opt_bool(in, RDS_M_DeletionProtection),
-        .copy_tags_to_snapshot = act_opt_bool(in, RDS_M_CopyTagsToSnapshot),
         .storage_encrypted = act_opt_bool(in, RDS_M_StorageEncrypted),
-        .iam_auth = act_opt_bool(in, RDS_M_EnableIAMDatabaseAuthentication),
         .performance_insights = act_opt_bool(in, RDS_M_EnablePerformanceInsights),
-        .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword),
-        .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),
-        .tags = act_tags(rq, in, RDS_M_Tags),
     };
     instance_view v;
     if (engine_create_instance(&rq->er, &c, &v, err))
@@ -190,28 +165,13 @@ ACTION(CreateDBInstance)
     return 0;
 }
 
-typedef struct filter_ctx { describe_instances_in *d; } filter_ctx;
-
-static int instance_filter(void *ctx, const char *name, str_list values, rds_error *err)
-{
-    describe_instances_in *d = ((filter_ctx *)ctx)->d;
-    if (strcmp(name, "db-instance-id") == 0)
-        d->f_instance_ids = values;
-    else if (strcmp(name, "dbi-resource-id") == 0)
-        d->f_resource_ids = values;
-    else if (strcmp(name, "engine") == 0)
-        d->f_engines = values;
-    else if (strcmp(name, "db-cluster-id") == 0)
-        d->f_cluster_ids = values;
-    else if (strcmp(name, "domain") == 0)
-        d->f_domains = values;
-    else
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Unrecognized filter name: %.64s", name);
-    if (values.n == 0)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                        "The filter %s must have at least one value.", name);
-    return 0;
-}
+static const act_filter_field instance_filters[] = {
+    { "db-instance-id", offsetof(describe_instances_in, f_instance_ids) },
+    { "dbi-resource-id", offsetof(describe_instances_in, f_resource_ids) },
+    { "engine", offsetof(describe_instances_in, f_engines) },
+    { "db-cluster-id", offsetof(describe_instances_in, f_cluster_ids) },
+    { "domain", offsetof(describe_instances_in, f_domains) },
+};
 
 ACTION(DescribeDBInstances)
 {
@@ -219,8 +179,7 @@ ACTION(DescribeDBInstances)
                                 .marker = param_str(in, RDS_M_Marker) };
     if (act_max_records(in, 100, &d.max_records, err))
         return -1;
-    filter_ctx fc = { &d };
-    if (act_filters(rq, in, instance_filter, &fc, err))
+    if (act_filters(rq, in, instance_filters, sizeof instance_filters / sizeof *instance_filters, &d, err))
         return -1;
     instance_view *views;
     size_t n;

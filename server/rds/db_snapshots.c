@@ -2,6 +2,7 @@
  * the `restore` attribute), RestoreDBInstanceFromDBSnapshot, and the DBSnapshot renderer. */
 #include "rds.h"
 
+#include <stddef.h>
 #include <string.h>
 
 static void render_snapshot(res_out *x, req_ctx *rq, const snapshot_view *v)
@@ -89,27 +90,13 @@ ACTION(DeleteDBSnapshot)
     return 0;
 }
 
-typedef struct filter_ctx { describe_snapshots_in *d; } filter_ctx;
-
-static int snapshot_filter(void *ctx, const char *name, str_list values, rds_error *err)
-{
-    describe_snapshots_in *d = ((filter_ctx *)ctx)->d;
-    if (strcmp(name, "db-instance-id") == 0)
-        d->f_instance_ids = values;
-    else if (strcmp(name, "db-snapshot-id") == 0)
-        d->f_snapshot_ids = values;
-    else if (strcmp(name, "dbi-resource-id") == 0)
-        d->f_resource_ids = values;
-    else if (strcmp(name, "snapshot-type") == 0)
-        d->f_types = values;
-    else if (strcmp(name, "engine") == 0)
-        d->f_engines = values;
-    else
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "Unrecognized filter name: %.64s", name);
-    if (values.n == 0)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "The filter %s must have at least one value.", name);
-    return 0;
-}
+static const act_filter_field snapshot_filters[] = {
+    { "db-instance-id", offsetof(describe_snapshots_in, f_instance_ids) },
+    { "db-snapshot-id", offsetof(describe_snapshots_in, f_snapshot_ids) },
+    { "dbi-resource-id", offsetof(describe_snapshots_in, f_resource_ids) },
+    { "snapshot-type", offsetof(describe_snapshots_in, f_types) },
+    { "engine", offsetof(describe_snapshots_in, f_engines) },
+};
 
 ACTION(DescribeDBSnapshots)
 {
@@ -124,8 +111,7 @@ ACTION(DescribeDBSnapshots)
     };
     if (act_max_records(in, 100, &d.max_records, err))
         return -1;
-    filter_ctx fc = { &d };
-    if (act_filters(rq, in, snapshot_filter, &fc, err))
+    if (act_filters(rq, in, snapshot_filters, sizeof snapshot_filters / sizeof *snapshot_filters, &d, err))
         return -1;
     snapshot_view *v;
     size_t n;
@@ -183,35 +169,9 @@ ACTION(DescribeDBSnapshotAttributes)
 ACTION(RestoreDBInstanceFromDBSnapshot)
 {
     restore_instance_in c = {
-        .id = param_str(in, RDS_M_DBInstanceIdentifier),
+        ACT_INSTANCE_INPUTS(rq, in),
         .snapshot_id = param_str(in, RDS_M_DBSnapshotIdentifier),
-        .instance_class = param_str(in, RDS_M_DBInstanceClass),
-        .availability_zone = param_str(in, RDS_M_AvailabilityZone),
-        .subnet_group = param_str(in, RDS_M_DBSubnetGroupName),
-        .db_name = param_str(in, RDS_M_DBName),
-        .engine = param_str(in, RDS_M_Engine),
-        .license_model = param_str(in, RDS_M_LicenseModel),
-        .option_group = param_str(in, RDS_M_OptionGroupName),
-        .storage_type = param_str(in, RDS_M_StorageType),
-        .parameter_group = param_str(in, RDS_M_DBParameterGroupName),
-        .network_type = param_str(in, RDS_M_NetworkType),
-        .ca_certificate_id = param_str(in, RDS_M_CACertificateIdentifier),
-        .backup_window = param_str(in, RDS_M_PreferredBackupWindow),
-        .port = act_opt_int(in, RDS_M_Port),
-        .iops = act_opt_int(in, RDS_M_Iops),
-        .storage_throughput = act_opt_int(in, RDS_M_StorageThroughput),
-        .allocated_storage = act_opt_int(in, RDS_M_AllocatedStorage),
-        .backup_retention = act_opt_int(in, RDS_M_BackupRetentionPeriod),
-        .multi_az = act_opt_bool(in, RDS_M_MultiAZ),
-        .publicly_accessible = act_opt_bool(in, RDS_M_PubliclyAccessible),
-        .auto_minor_version_upgrade = act_opt_bool(in, RDS_M_AutoMinorVersionUpgrade),
-        .deletion_protection = act_opt_bool(in, RDS_M_DeletionProtection),
-        .copy_tags_to_snapshot = act_opt_bool(in, RDS_M_CopyTagsToSnapshot),
-        .iam_auth = act_opt_bool(in, RDS_M_EnableIAMDatabaseAuthentication),
-        .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword),
         .dedicated_log_volume = act_opt_bool(in, RDS_M_DedicatedLogVolume),
-        .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),
-        .tags = act_tags(rq, in, RDS_M_Tags),
     };
     instance_view v;
     if (engine_restore_instance_from_snapshot(&rq->er, &c, &v, err))

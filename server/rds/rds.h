@@ -19,9 +19,43 @@ tag_list act_tags(req_ctx *rq, const param *in, const char *name);
 /* MaxRecords: 20..max (default and maximum: max, 100 for most operations),
  * InvalidParameterValue outside. */
 int act_max_records(const param *in, int max, int *out, rds_error *err);
-/* Filters.Filter.N.{Name,Values}: calls fn for each; the handler decides which names it knows. */
-typedef int act_filter_fn(void *ctx, const char *name, str_list values, rds_error *err);
-int act_filters(req_ctx *rq, const param *in, act_filter_fn *fn, void *ctx, rds_error *err);
+/* Filters.Filter.N.{Name,Values}: each filter's values go to the str_list field of *dst the
+ * handler's table names (offsetof). A name not in the table is InvalidParameterValue
+ * "Unrecognized filter name"; a known name with no value, "must have at least one value".
+ * A repeated name keeps its last values. */
+typedef struct act_filter_field {
+    const char *name;
+    size_t offset; /* offsetof(<describe input>, <str_list field>) */
+} act_filter_field;
+int act_filters(req_ctx *rq, const param *in, const act_filter_field *fields, size_t n_fields, void *dst,
+                rds_error *err);
+
+/* The inputs CreateDBInstance and RestoreDBInstanceFromDBSnapshot both take, as designated
+ * initializers: create_instance_in and restore_instance_in name these members alike, so one
+ * list reads them for both (each handler adds its own members after it). */
+#define ACT_INSTANCE_INPUTS(rq, in)                                                                    \
+    .id = param_str(in, RDS_M_DBInstanceIdentifier), .engine = param_str(in, RDS_M_Engine),          \
+    .instance_class = param_str(in, RDS_M_DBInstanceClass), .db_name = param_str(in, RDS_M_DBName),  \
+    .availability_zone = param_str(in, RDS_M_AvailabilityZone),                                      \
+    .subnet_group = param_str(in, RDS_M_DBSubnetGroupName),                                          \
+    .parameter_group = param_str(in, RDS_M_DBParameterGroupName),                                    \
+    .option_group = param_str(in, RDS_M_OptionGroupName),                                            \
+    .backup_window = param_str(in, RDS_M_PreferredBackupWindow),                                     \
+    .storage_type = param_str(in, RDS_M_StorageType),                                                \
+    .ca_certificate_id = param_str(in, RDS_M_CACertificateIdentifier),                               \
+    .license_model = param_str(in, RDS_M_LicenseModel), .network_type = param_str(in, RDS_M_NetworkType), \
+    .allocated_storage = act_opt_int(in, RDS_M_AllocatedStorage), .port = act_opt_int(in, RDS_M_Port), \
+    .backup_retention = act_opt_int(in, RDS_M_BackupRetentionPeriod), .iops = act_opt_int(in, RDS_M_Iops), \
+    .storage_throughput = act_opt_int(in, RDS_M_StorageThroughput),                                  \
+    .multi_az = act_opt_bool(in, RDS_M_MultiAZ),                                                     \
+    .publicly_accessible = act_opt_bool(in, RDS_M_PubliclyAccessible),                               \
+    .auto_minor_version_upgrade = act_opt_bool(in, RDS_M_AutoMinorVersionUpgrade),                   \
+    .deletion_protection = act_opt_bool(in, RDS_M_DeletionProtection),                               \
+    .copy_tags_to_snapshot = act_opt_bool(in, RDS_M_CopyTagsToSnapshot),                             \
+    .iam_auth = act_opt_bool(in, RDS_M_EnableIAMDatabaseAuthentication),                             \
+    .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword),                      \
+    .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),                       \
+    .tags = act_tags(rq, in, RDS_M_Tags)
 
 /* Renderers (inside an open parent structure). */
 void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v);

@@ -31,22 +31,15 @@ static arena *A;
 
 static void setup(void)
 {
-    log_min_level = LOG_ERROR;
-    snprintf(state_dir, sizeof state_dir, "/tmp/rdslocal-test-api-XXXXXX");
-    E = temp_engine_open(state_dir);
+    temp_engine_setup("api", state_dir, &E, &A);
     /* the response cache is process-wide: start every case from nothing */
     respcache_clear();
-    A = arena_new();
 }
 
 static void cleanup(void)
 {
-    engine_close(E);
-    E = NULL;
-    arena_free(A);
-    A = NULL;
+    temp_engine_cleanup(state_dir, &E, &A);
     respcache_clear();
-    rm_tree(state_dir);
 }
 
 typedef struct hdrs { const char *authorization; } hdrs;

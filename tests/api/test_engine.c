@@ -11,24 +11,17 @@ static arena *A;
 
 static void setup(void)
 {
-    log_min_level = LOG_ERROR;
-    snprintf(state_dir, sizeof state_dir, "/tmp/rdslocal-test-engine-XXXXXX");
-    E = temp_engine_open(state_dir);
-    A = arena_new();
+    temp_engine_setup("engine", state_dir, &E, &A);
 }
 
 static void cleanup(void)
 {
-    engine_close(E);
-    E = NULL;
-    arena_free(A);
-    A = NULL;
-    rm_tree(state_dir);
+    temp_engine_cleanup(state_dir, &E, &A);
 }
 
 static engine_req req(void)
 {
-    return (engine_req){ .e = E, .a = A, .region = "us-east-1", .valid_until_ms = INT64_MAX };
+    return temp_engine_req(E, A, "us-east-1");
 }
 
 static int create(const char *id, rds_error *err)

@@ -15,24 +15,17 @@ static arena *A;
 
 static void setup(void)
 {
-    log_min_level = LOG_ERROR;
-    snprintf(state_dir, sizeof state_dir, "/tmp/rdslocal-test-kms-XXXXXX");
-    E = temp_engine_open(state_dir);
-    A = arena_new();
+    temp_engine_setup("kms", state_dir, &E, &A);
 }
 
 static void cleanup(void)
 {
-    engine_close(E);
-    E = NULL;
-    arena_free(A);
-    A = NULL;
-    rm_tree(state_dir);
+    temp_engine_cleanup(state_dir, &E, &A);
 }
 
 static engine_req req(const char *region)
 {
-    return (engine_req){ .e = E, .a = A, .region = region, .valid_until_ms = INT64_MAX };
+    return temp_engine_req(E, A, region);
 }
 
 static kms_key_view new_key(const char *desc)

@@ -14,25 +14,18 @@ static rds_error err;
 
 static void setup(void)
 {
-    log_min_level = LOG_ERROR;
-    snprintf(state_dir, sizeof state_dir, "/tmp/rdslocal-test-snap-XXXXXX");
-    E = temp_engine_open(state_dir);
-    A = arena_new();
+    temp_engine_setup("snap", state_dir, &E, &A);
     rds_error_clear(&err);
 }
 
 static void cleanup(void)
 {
-    engine_close(E);
-    E = NULL;
-    arena_free(A);
-    A = NULL;
-    rm_tree(state_dir);
+    temp_engine_cleanup(state_dir, &E, &A);
 }
 
 static engine_req req(const char *region)
 {
-    return (engine_req){ .e = E, .a = A, .region = region, .valid_until_ms = INT64_MAX };
+    return temp_engine_req(E, A, region);
 }
 
 static int create_instance(const char *id, bool encrypted, const char *key)

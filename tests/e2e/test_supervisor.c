@@ -5,7 +5,7 @@
  * After each case no postgres process may be left working in the state dir.
  * Also prints (not asserts) create timings and the memory of an idle instance. */
 #include "check.h"
-#include "rdslocal/supervisor.h"
+#include "sv_test.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,8 +21,6 @@
 #include <time.h>
 #include <unistd.h>
 
-static char g_state[256];
-static char g_tmpl[256];
 static const char *MASTER = "master";
 static const char *PW = "s3cr'et pw";  /* a quote: exercises literal escaping */
 
@@ -36,31 +34,17 @@ static double now_ms(void)
 static int next_port(void)
 {
     static int p = 15500;
-    for (int i = 0; i < 100; i++) {
-        int port = p;
-        p = p >= 15599 ? 15500 : p + 1;
-        if (sv_port_free(port))
-            return port;
-    }
-    return 0;
+    return sv_test_next_port(&p, 15500, 15599);
 }
 
 static sv_supervisor *open_sv(int spare)
 {
-    sv_config cfg = { .state_dir = g_state, .template_dir = g_tmpl, .spare_pool = spare };
-    sv_supervisor *sv = NULL;
-    rds_error err = { 0 };
-    if (sv_open(&sv, &cfg, &err) != 0)
-        fprintf(stderr, "sv_open: %s (%s)\n", err.message, err.detail);
-    return sv;
+    return sv_test_open(spare);
 }
 
 static sv_instance_spec spec_for(const char *key, int port)
 {
-    sv_instance_spec s = { .key = key, .major = "15", .port = port, .master_username = MASTER,
-                           .master_password = PW, .db_name = "appdb", .max_connections = 20,
-                           .shared_buffers_mb = 16 };
-    return s;
+    return sv_test_spec(key, port, MASTER, PW);
 }
 
 static int create(sv_supervisor *sv, const sv_instance_spec *s)
@@ -72,92 +56,17 @@ static int create(sv_supervisor *sv, const sv_instance_spec *s)
     return rc;
 }
 
-static PGconn *conn(int port, const char *user, const char *pw, const char *db)
-{
-    char p[16];
-    snprintf(p, sizeof p, "%d", port);
-    const char *kw[] = { "host", "port", "user", "password", "dbname", "connect_timeout", "sslmode", NULL };
-    const char *val[] = { "127.0.0.1", p, user, pw, db, "5", "disable", NULL };
-    PGconn *c = PQconnectdbParams(kw, val, 0);
-    if (PQstatus(c) != CONNECTION_OK) {
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
-}
 
-/* First column of the first row, or NULL on error (static buffer). */
-static const char *q1(PGconn *c, const char *sql)
-{
-    static char buf[256];
-    if (!c)
-        return NULL;
-    PGresult *r = PQexec(c, sql);
-    const char *out = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
-        snprintf(buf, sizeof buf, "%s", PQgetvalue(r, 0, 0));
-        out = buf;
-    } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-        out = "";
-    } else {
-        fprintf(stderr, "sql \"%s\": %s", sql, PQresultErrorMessage(r));
-    }
-    PQclear(r);
-    return out;
-}
 
 static const char *master_q1(int port, const char *sql)
 {
-    PGconn *c = conn(port, MASTER, PW, "appdb");
-    const char *r = q1(c, sql);
+    PGconn *c = sv_test_conn(port, MASTER, PW, "appdb");
+    const char *r = sv_test_q1(c, sql);
     PQfinish(c);
     return r;
 }
 
 /* Processes whose cwd or command line points into the state dir. */
-static int leftover_pids(int *out, int max)
-{
-    DIR *d = opendir("/proc");
-    int n = 0;
-    struct dirent *e;
-    size_t sl = strlen(g_state);
-    while (d && (e = readdir(d)) != NULL && n < max) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char p[300], buf[4096];
-        snprintf(p, sizeof p, "/proc/%s/cwd", e->d_name);
-        ssize_t r = readlink(p, buf, sizeof buf - 1);
-        bool hit = r > 0 && (buf[r] = '\0', strncmp(buf, g_state, sl) == 0);
-        if (!hit) {
-            snprintf(p, sizeof p, "/proc/%s/cmdline", e->d_name);
-            FILE *f = fopen(p, "r");
-            if (f) {
-                size_t len = fread(buf, 1, sizeof buf - 1, f);
-                fclose(f);
-                for (size_t i = 0; i < len; i++)
-                    if (buf[i] == '\0')
-                        buf[i] = ' ';
-                buf[len] = '\0';
-                hit = strstr(buf, g_state) != NULL;
-            }
-        }
-        char st[512];
-        snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(p, "r");
-        if (hit && f && fgets(st, sizeof st, f)) {
-            char *q = strrchr(st, ')');
-            if (q && q[2] == 'Z')
-                hit = false; /* zombie awaiting a lazy reaper */
-        }
-        if (f)
-            fclose(f);
-        if (hit)
-            out[n++] = atoi(e->d_name);
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
 
 /* Exists and is not a zombie (PID 1 may reap orphans lazily). */
 static bool pid_alive(int pid)
@@ -177,34 +86,9 @@ static bool exists(const char *path)
     return stat(path, &st) == 0;
 }
 
-static void setup(void)
-{
-    snprintf(g_state, sizeof g_state, "/tmp/svtest-XXXXXX");
-    if (!mkdtemp(g_state) || chmod(g_state, 0755) != 0) {
-        perror("mkdtemp");
-        exit(2);
-    }
-}
-
 static void cleanup(void)
 {
-    int pids[64];
-    int n = 0;
-    for (int i = 0; i < 200 && (n = leftover_pids(pids, 64)) > 0; i++)
-        usleep(10000); /* a stop may still be finishing in a child's exit */
-    if (n > 0) {
-        fprintf(stderr, "leftover postgres processes in %s:", g_state);
-        for (int i = 0; i < n; i++) {
-            fprintf(stderr, " %d", pids[i]);
-            kill(pids[i], SIGKILL);
-        }
-        fprintf(stderr, "\n");
-    }
-    CHECK_INT(n, 0);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_state);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_state);
+    sv_test_end_state();
 }
 
 /* Polls sv_poll until an event of kind want (recording every event in seen). */
@@ -277,24 +161,24 @@ static void test_supervisor__create_connect_delete(void)
     CHECK_INT(create(sv, &s), 0);
     CHECK(sv_instance_running(sv, "db-CREATE1"));
 
-    PGconn *c = conn(port, MASTER, PW, "appdb");
+    PGconn *c = sv_test_conn(port, MASTER, PW, "appdb");
     CHECK(c != NULL);
-    CHECK_STR(q1(c, "CREATE TABLE t(x int)"), "");
-    CHECK_STR(q1(c, "INSERT INTO t VALUES (42)"), "");
-    CHECK_STR(q1(c, "SELECT x FROM t"), "42");
-    CHECK_STR(q1(c, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"), "f");
-    CHECK_STR(q1(c, "SELECT pg_has_role(current_user, 'rds_superuser', 'MEMBER')"), "t");
-    CHECK_STR(q1(c, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'"), "master");
-    CHECK_STR(q1(c, "CREATE DATABASE otherdb"), "");
-    CHECK_STR(q1(c, "SELECT count(*) FROM pg_database WHERE datname LIKE 'rdslocal%'"), "0");
-    CHECK_STR(q1(c, "SHOW password_encryption"), "scram-sha-256");
-    CHECK_STR(q1(c, "SHOW listen_addresses"), "127.0.0.1");
-    CHECK_STR(q1(c, "SHOW max_connections"), "20");
+    CHECK_STR(sv_test_q1(c, "CREATE TABLE t(x int)"), "");
+    CHECK_STR(sv_test_q1(c, "INSERT INTO t VALUES (42)"), "");
+    CHECK_STR(sv_test_q1(c, "SELECT x FROM t"), "42");
+    CHECK_STR(sv_test_q1(c, "SELECT rolsuper FROM pg_roles WHERE rolname = current_user"), "f");
+    CHECK_STR(sv_test_q1(c, "SELECT pg_has_role(current_user, 'rds_superuser', 'MEMBER')"), "t");
+    CHECK_STR(sv_test_q1(c, "SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = 'appdb'"), "master");
+    CHECK_STR(sv_test_q1(c, "CREATE DATABASE otherdb"), "");
+    CHECK_STR(sv_test_q1(c, "SELECT count(*) FROM pg_database WHERE datname LIKE 'rdslocal%'"), "0");
+    CHECK_STR(sv_test_q1(c, "SHOW password_encryption"), "scram-sha-256");
+    CHECK_STR(sv_test_q1(c, "SHOW listen_addresses"), "127.0.0.1");
+    CHECK_STR(sv_test_q1(c, "SHOW max_connections"), "20");
     PQfinish(c);
 
     /* PostgreSQL itself refuses a wrong password, and rdsadmin over TCP */
-    CHECK(conn(port, MASTER, "wrong", "appdb") == NULL);
-    CHECK(conn(port, "rdsadmin", "", "postgres") == NULL);
+    CHECK(sv_test_conn(port, MASTER, "wrong", "appdb") == NULL);
+    CHECK(sv_test_conn(port, "rdsadmin", "", "postgres") == NULL);
 
     char logdir[512], errdir[600];
     CHECK(sv_instance_log_dir(sv, "db-CREATE1", logdir, sizeof logdir) != NULL);
@@ -354,13 +238,13 @@ static void test_supervisor__long_state_dir_socket(void)
     sv_instance_spec s = spec_for("db-LONGPATH-0123456789", port);
     s.db_name = NULL; /* no DBName: only "postgres" */
     CHECK_INT(create(sv, &s), 0);
-    PGconn *c = conn(port, MASTER, PW, "postgres");
-    CHECK_STR(q1(c, "SELECT count(*) FROM pg_database WHERE NOT datistemplate"), "1");
+    PGconn *c = sv_test_conn(port, MASTER, PW, "postgres");
+    CHECK_STR(sv_test_q1(c, "SELECT count(*) FROM pg_database WHERE NOT datistemplate"), "1");
     PQfinish(c);
     s.db_name = "appdb";
     CHECK(short_socket_dirs() >= 1);
     CHECK_INT(sv_instance_set_master_password(sv, s.key, MASTER, "other", &err), 0); /* admin over the socket */
-    c = conn(port, MASTER, "other", "postgres");
+    c = sv_test_conn(port, MASTER, "other", "postgres");
     CHECK(c != NULL);
     PQfinish(c);
     int before = short_socket_dirs();
@@ -409,7 +293,7 @@ static void test_supervisor__stop_start_restart_port(void)
     rds_error err = { 0 };
     CHECK_INT(sv_instance_stop(sv, "db-SSR", &err), 0);
     CHECK(!sv_instance_running(sv, "db-SSR"));
-    CHECK(conn(port, MASTER, PW, "appdb") == NULL);
+    CHECK(sv_test_conn(port, MASTER, PW, "appdb") == NULL);
     CHECK(sv_port_free(port));
     CHECK_INT(sv_instance_start(sv, &s, &err), 0);
     CHECK_STR(master_q1(port, "SELECT x FROM t"), "7");
@@ -429,7 +313,7 @@ static void test_supervisor__stop_start_restart_port(void)
     CHECK_INT(sv_instance_restart(sv, &s, &err), 0);
     CHECK_STR(master_q1(port2, "SELECT x FROM t"), "7");
     CHECK_STR(master_q1(port2, "SHOW max_connections"), "30");
-    CHECK(conn(port, MASTER, PW, "appdb") == NULL);
+    CHECK(sv_test_conn(port, MASTER, PW, "appdb") == NULL);
     CHECK_ERR(sv_instance_stop(sv, "db-NOPE", &err), &err, RDS_E_DB_INSTANCE_NOT_FOUND);
     sv_close(sv);
 }
@@ -445,10 +329,10 @@ static void test_supervisor__set_master_password(void)
     CHECK_INT(create(sv, &s), 0);
     rds_error err = { 0 };
     CHECK_INT(sv_instance_set_master_password(sv, "db-PW", MASTER, "n3w\"pass'word", &err), 0);
-    PGconn *c = conn(port, MASTER, "n3w\"pass'word", "appdb");
+    PGconn *c = sv_test_conn(port, MASTER, "n3w\"pass'word", "appdb");
     CHECK(c != NULL);
     PQfinish(c);
-    CHECK(conn(port, MASTER, PW, "appdb") == NULL);
+    CHECK(sv_test_conn(port, MASTER, PW, "appdb") == NULL);
     CHECK_INT(sv_instance_stop(sv, "db-PW", &err), 0);
     CHECK_ERR(sv_instance_set_master_password(sv, "db-PW", MASTER, "x", &err), &err,
               RDS_E_INVALID_DB_INSTANCE_STATE);
@@ -744,9 +628,7 @@ static const check_case cases[] = {
 
 static void suite_setup(void)
 {
-    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-sv-templates-%d", (int)geteuid());
-    signal(SIGPIPE, SIG_IGN);
-    setup();
+    sv_test_case_start("sv", "/tmp/svtest-XXXXXX");
 }
 
 CHECK_MAIN(cases, suite_setup, cleanup)

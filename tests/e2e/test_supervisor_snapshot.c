@@ -7,7 +7,7 @@
  * cache is this test's own (/tmp/rdslocal-svsnap-templates-<uid>). Ports 15600-15699.
  * After each case no process may be left working in the state dir. */
 #include "check.h"
-#include "rdslocal/supervisor.h"
+#include "sv_test.h"
 
 #include <dirent.h>
 #include <errno.h>
@@ -20,8 +20,6 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-static char g_state[256];
-static char g_tmpl[256];
 static const char *MASTER = "master";
 static const char *PW = "snap pw'1";
 /* A row whose text must be findable in a plain snapshot's bytes and never in an
@@ -36,71 +34,30 @@ static const unsigned char WRAP2[] = "wrapped-key-two";
 static int next_port(void)
 {
     static int p = 15600;
-    for (int i = 0; i < 100; i++) {
-        int port = p;
-        p = p >= 15699 ? 15600 : p + 1;
-        if (sv_port_free(port))
-            return port;
-    }
-    return 0;
+    return sv_test_next_port(&p, 15600, 15699);
 }
 
 static sv_supervisor *open_sv(void)
 {
-    sv_config cfg = { .state_dir = g_state, .template_dir = g_tmpl, .spare_pool = 0 };
-    sv_supervisor *sv = NULL;
-    rds_error err = { 0 };
-    if (sv_open(&sv, &cfg, &err) != 0)
-        fprintf(stderr, "sv_open: %s (%s)\n", err.message, err.detail);
-    return sv;
+    return sv_test_open(0);
 }
 
 static sv_instance_spec spec_for(const char *key, int port)
 {
-    sv_instance_spec s = { .key = key, .major = "15", .port = port, .master_username = MASTER,
-                           .master_password = PW, .db_name = "appdb", .max_connections = 20,
-                           .shared_buffers_mb = 16 };
-    return s;
+    return sv_test_spec(key, port, MASTER, PW);
 }
 
 static PGconn *conn(int port)
 {
-    char p[16];
-    snprintf(p, sizeof p, "%d", port);
-    const char *kw[] = { "host", "port", "user", "password", "dbname", "connect_timeout", "sslmode", NULL };
-    const char *val[] = { "127.0.0.1", p, MASTER, PW, "appdb", "5", "disable", NULL };
-    PGconn *c = PQconnectdbParams(kw, val, 0);
-    if (PQstatus(c) != CONNECTION_OK) {
-        PQfinish(c);
-        return NULL;
-    }
-    return c;
+    return sv_test_conn(port, MASTER, PW, "appdb");
 }
 
-static const char *q1(PGconn *c, const char *sql)
-{
-    static char buf[256];
-    if (!c)
-        return NULL;
-    PGresult *r = PQexec(c, sql);
-    const char *out = NULL;
-    if (PQresultStatus(r) == PGRES_TUPLES_OK && PQntuples(r) > 0) {
-        snprintf(buf, sizeof buf, "%s", PQgetvalue(r, 0, 0));
-        out = buf;
-    } else if (PQresultStatus(r) == PGRES_COMMAND_OK) {
-        out = "";
-    } else {
-        fprintf(stderr, "sql \"%s\": %s", sql, PQresultErrorMessage(r));
-    }
-    PQclear(r);
-    return out;
-}
 
 /* One query on a fresh master connection, copied to out. */
 static const char *mq(int port, const char *sql, char *out, size_t n)
 {
     PGconn *c = conn(port);
-    const char *r = q1(c, sql);
+    const char *r = sv_test_q1(c, sql);
     snprintf(out, n, "%s", r ? r : "(error)");
     PQfinish(c);
     return out;
@@ -112,53 +69,10 @@ static bool exists(const char *path)
     return lstat(path, &st) == 0;
 }
 
-static int leftover_pids(void)
-{
-    DIR *d = opendir("/proc");
-    int n = 0;
-    struct dirent *e;
-    while (d && (e = readdir(d)) != NULL) {
-        if (e->d_name[0] < '1' || e->d_name[0] > '9')
-            continue;
-        char p[300], buf[4096], st[512];
-        snprintf(p, sizeof p, "/proc/%s/cwd", e->d_name);
-        ssize_t r = readlink(p, buf, sizeof buf - 1);
-        if (r <= 0 || (buf[r] = '\0', strncmp(buf, g_state, strlen(g_state)) != 0))
-            continue;
-        snprintf(p, sizeof p, "/proc/%s/stat", e->d_name);
-        FILE *f = fopen(p, "r");
-        bool zombie = f && fgets(st, sizeof st, f) && strrchr(st, ')') && strrchr(st, ')')[2] == 'Z';
-        if (f)
-            fclose(f);
-        if (!zombie) {
-            fprintf(stderr, "leftover process %s\n", e->d_name);
-            n++;
-        }
-    }
-    if (d)
-        closedir(d);
-    return n;
-}
-
-static void setup(void)
-{
-    snprintf(g_state, sizeof g_state, "/tmp/svsnap-XXXXXX");
-    if (!mkdtemp(g_state) || chmod(g_state, 0755) != 0) {
-        perror("mkdtemp");
-        exit(2);
-    }
-}
 
 static void cleanup(void)
 {
-    int n = 0;
-    for (int i = 0; i < 200 && (n = leftover_pids()) > 0; i++)
-        usleep(10000);
-    CHECK_INT(n, 0);
-    char cmd[300];
-    snprintf(cmd, sizeof cmd, "rm -rf '%s'", g_state);
-    if (system(cmd) != 0)
-        fprintf(stderr, "could not remove %s\n", g_state);
+    sv_test_end_state();
 }
 
 /* The whole file in memory (caller frees), or NULL. */
@@ -207,8 +121,8 @@ static int make_source(sv_supervisor *sv, const char *key, int rows)
     PGconn *c = conn(port);
     char sql[256];
     snprintf(sql, sizeof sql, "INSERT INTO t(v) SELECT md5(g::text) FROM generate_series(1, %d) g", rows);
-    bool ok = q1(c, "CREATE TABLE t(id bigserial PRIMARY KEY, v text NOT NULL)") &&
-              q1(c, "INSERT INTO t(v) VALUES ('" MARKER "')") && q1(c, sql);
+    bool ok = sv_test_q1(c, "CREATE TABLE t(id bigserial PRIMARY KEY, v text NOT NULL)") &&
+              sv_test_q1(c, "INSERT INTO t(v) VALUES ('" MARKER "')") && sv_test_q1(c, sql);
     PQfinish(c);
     return ok ? port : 0;
 }
@@ -624,9 +538,7 @@ static const check_case cases[] = {
 static void suite_setup(void)
 {
     /* its own template cache: checkouts of other branches share /tmp/rdslocal-sv-templates-<uid> */
-    snprintf(g_tmpl, sizeof g_tmpl, "/tmp/rdslocal-svsnap-templates-%d", (int)geteuid());
-    signal(SIGPIPE, SIG_IGN);
-    setup();
+    sv_test_case_start("svsnap", "/tmp/svsnap-XXXXXX");
 }
 
 CHECK_MAIN(cases, suite_setup, cleanup)

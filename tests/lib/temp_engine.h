@@ -1,6 +1,7 @@
 /* temp_engine.h: an API-only engine (no postgres processes) on a fresh temporary state
- * dir, for the tests and fuzz targets that drive dispatch_request() in process, and the
- * `rm -r` that removes the dir afterwards (symlinks are removed, never followed). */
+ * dir, for the tests and fuzz targets that drive the engine or dispatch_request() in
+ * process, the per-case setup/cleanup those tests share, and the `rm -r` that removes the
+ * dir afterwards (symlinks are removed, never followed). */
 #ifndef RDSLOCAL_TEMP_ENGINE_H
 #define RDSLOCAL_TEMP_ENGINE_H
 
@@ -59,6 +60,32 @@ static inline engine *temp_engine_open(char *state_dir_template)
         exit(2);
     }
     return e;
+}
+
+/* A test case's start: errors-only logging, a fresh state dir
+ * "/tmp/rdslocal-test-<name>-XXXXXX" written into dir, its engine in *e, an arena in *a. */
+static inline void temp_engine_setup(const char *name, char dir[64], engine **e, arena **a)
+{
+    log_min_level = LOG_ERROR;
+    snprintf(dir, 64, "/tmp/rdslocal-test-%s-XXXXXX", name);
+    *e = temp_engine_open(dir);
+    *a = arena_new();
+}
+
+/* A test case's end: closes the engine, frees the arena, removes the state dir. */
+static inline void temp_engine_cleanup(const char *dir, engine **e, arena **a)
+{
+    engine_close(*e);
+    *e = NULL;
+    arena_free(*a);
+    *a = NULL;
+    rm_tree(dir);
+}
+
+/* A request of region on e, with no deadline. */
+static inline engine_req temp_engine_req(engine *e, arena *a, const char *region)
+{
+    return (engine_req){ .e = e, .a = a, .region = region, .valid_until_ms = INT64_MAX };
 }
 
 #endif
