@@ -168,12 +168,7 @@ int engine_kms_put_policy(engine_req *r, const char *key_ref, const char *policy
 
 int engine_kms_set_rotation(engine_req *r, const char *key_ref, bool enabled, opt_int period_days, rds_error *err)
 {
-    if (period_days.set && (period_days.v < 90 || period_days.v > 2560))
-        return rds_fail(err, RDS_E_JSON_VALIDATION_EXCEPTION,
-                        "1 validation error detected: Value '%lld' at 'rotationPeriodInDays' failed to satisfy "
-                        "constraint: Member must have value %s",
-                        (long long)period_days.v,
-                        period_days.v < 90 ? "greater than or equal to 90" : "less than or equal to 2560");
+    /* 90..2560 days: the JSON front-end checks the model's range */
     attr_ctx c = { .ref = key_ref, .rotation = enabled ? 1 : 0, .period = period_days };
     return attr_run(r, &c, err);
 }

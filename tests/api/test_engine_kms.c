@@ -217,10 +217,10 @@ static void test_kms__create_key_refuses_other_specs(void)
     rds_error err;
     rds_error_clear(&err);
     kms_key_view v;
-    kms_create_key_in rsa = { .key_spec = "RSA_2048" }, bogus = { .key_spec = "AES" },
+    kms_create_key_in rsa = { .key_spec = "RSA_2048" }, mldsa = { .key_spec = "ML_DSA_44" },
                       sign = { .key_usage = "SIGN_VERIFY" };
     CHECK_ERR(engine_kms_create_key(&r, &rsa, &v, &err), &err, RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION);
-    CHECK_ERR(engine_kms_create_key(&r, &bogus, &v, &err), &err, RDS_E_JSON_VALIDATION_EXCEPTION);
+    CHECK_ERR(engine_kms_create_key(&r, &mldsa, &v, &err), &err, RDS_E_KMS_UNSUPPORTED_OPERATION_EXCEPTION);
     CHECK_ERR(engine_kms_create_key(&r, &sign, &v, &err), &err, RDS_E_JSON_VALIDATION_EXCEPTION);
     kms_key_view *keys;
     size_t n;

@@ -62,7 +62,12 @@ class KmsApiTest(ApiTestCase):
 
     def test_other_key_specs_refused(self):
         self.assertError(self.kms.create_key, "UnsupportedOperationException", KeySpec="RSA_2048")
+        # a spec the model has (newer than the RSA/ECC ones) is the same refusal, never a
+        # validation error; a value outside the model is ValidationException
+        self.assertError(self.kms.create_key, "UnsupportedOperationException", KeySpec="ML_DSA_44")
+        self.assertError(self.kms.create_key, "ValidationException", KeySpec="AES")
         self.assertError(self.kms.create_key, "ValidationException", KeyUsage="SIGN_VERIFY")
+        self.assertError(self.kms.create_key, "ValidationException", Description="d" * 8193)
         self.assertEqual(self.kms.list_keys()["Keys"], [])
 
     def test_not_found_errors(self):
@@ -92,6 +97,8 @@ class KmsApiTest(ApiTestCase):
         self.assertError(self.kms.create_alias, "AlreadyExistsException", AliasName="alias/app",
                          TargetKeyId=b["KeyId"])
         self.assertError(self.kms.create_alias, "InvalidAliasNameException", AliasName="alias/aws/mine",
+                         TargetKeyId=b["KeyId"])
+        self.assertError(self.kms.create_alias, "ValidationException", AliasName="alias/" + "n" * 251,
                          TargetKeyId=b["KeyId"])
         # the operations that manage a key take its id or ARN, not an alias
         for fn in (self.kms.disable_key, self.kms.get_key_rotation_status, self.kms.list_resource_tags):
@@ -229,6 +236,9 @@ class KmsApiTest(ApiTestCase):
         self.assertTrue(r["KeyRotationEnabled"])
         self.assertEqual(r["RotationPeriodInDays"], 365)
         self.kms.enable_key_rotation(KeyId=a["KeyId"], RotationPeriodInDays=180)
+        self.assertEqual(self.kms.get_key_rotation_status(KeyId=a["KeyId"])["RotationPeriodInDays"], 180)
+        self.assertError(self.kms.enable_key_rotation, "ValidationException", KeyId=a["KeyId"],
+                         RotationPeriodInDays=2561)
         self.assertEqual(self.kms.get_key_rotation_status(KeyId=a["KeyId"])["RotationPeriodInDays"], 180)
         self.kms.disable_key_rotation(KeyId=a["KeyId"])
         self.assertFalse(self.kms.get_key_rotation_status(KeyId=a["KeyId"])["KeyRotationEnabled"])
