@@ -189,11 +189,7 @@ static void test_kms__blobs_round_trip_and_detect_tampering(void)
     CHECK_INT(engine_kms_set_state(&r, v.arn, KMS_ENABLE, none, NULL, &err), 0);
     /* the engine reopened on the same state dir: same master key, the blob still opens */
     engine_close(E);
-    char tpl[512];
-    snprintf(tpl, sizeof tpl, "%s/templates", state_dir);
-    engine_config cfg = { .state_dir = state_dir, .template_dir = tpl, .default_region = "us-east-1",
-                          .account_id = "123456789012", .endpoint_address = "localhost", .no_engine = true };
-    CHECK_INT(engine_open(&E, &cfg, &err), 0);
+    E = temp_engine_reopen(state_dir);
     r = req("us-east-1");
     s = engine__store(E, &err);
     CHECK_INT(engine__kms_open_data_key(E, s, A, wrapped, wn, k2, &arn, &err), 0);
@@ -355,11 +351,7 @@ static void test_kms__unusable_key_applied_after_reopen(void)
     CHECK_INT(store_commit(s, &err), 0);
     CHECK_STR(status_of("crash1"), "available");
     engine_close(E);
-    char tpl[512];
-    snprintf(tpl, sizeof tpl, "%s/templates", state_dir);
-    engine_config cfg = { .state_dir = state_dir, .template_dir = tpl, .default_region = "us-east-1",
-                          .account_id = "123456789012", .endpoint_address = "localhost", .no_engine = true };
-    CHECK_INT(engine_open(&E, &cfg, &err), 0);
+    E = temp_engine_reopen(state_dir);
     engine_tick(E);
     CHECK_STR(status_of("crash1"), "inaccessible-encryption-credentials-recoverable");
 }

@@ -37,19 +37,15 @@ static inline void rm_tree(const char *path)
     rmdir(path);
 }
 
-/* Makes a state dir from template (e.g. "/tmp/rdslocal-test-api-XXXXXX", rewritten in
- * place) and opens an API-only engine on it (region us-east-1, account 123456789012).
- * API-only mode builds no initdb template, so the template dir inside it stays empty.
- * Exits the process on failure: a test without its engine cannot run. */
-static inline engine *temp_engine_open(char *state_dir_template)
+/* Opens an API-only engine on the existing state dir (region us-east-1, account
+ * 123456789012): a new one, or one a closed engine left (a restart). API-only mode builds
+ * no initdb template, so the template dir inside it stays empty. Exits the process on
+ * failure: a test without its engine cannot run. */
+static inline engine *temp_engine_reopen(const char *state_dir)
 {
-    if (!mkdtemp(state_dir_template)) {
-        perror("mkdtemp");
-        exit(2);
-    }
     char tpl[512];
-    snprintf(tpl, sizeof tpl, "%s/templates", state_dir_template);
-    engine_config cfg = { .state_dir = state_dir_template, .template_dir = tpl,
+    snprintf(tpl, sizeof tpl, "%s/templates", state_dir);
+    engine_config cfg = { .state_dir = state_dir, .template_dir = tpl,
                           .default_region = "us-east-1", .account_id = "123456789012",
                           .endpoint_address = "localhost", .no_engine = true };
     rds_error err;
@@ -60,6 +56,17 @@ static inline engine *temp_engine_open(char *state_dir_template)
         exit(2);
     }
     return e;
+}
+
+/* Makes a state dir from template (e.g. "/tmp/rdslocal-test-api-XXXXXX", rewritten in
+ * place) and opens an API-only engine on it (temp_engine_reopen). */
+static inline engine *temp_engine_open(char *state_dir_template)
+{
+    if (!mkdtemp(state_dir_template)) {
+        perror("mkdtemp");
+        exit(2);
+    }
+    return temp_engine_reopen(state_dir_template);
 }
 
 /* A test case's start: errors-only logging, a fresh state dir
