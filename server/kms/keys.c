@@ -245,9 +245,11 @@ ACTION(GetKeyRotationStatus)
     kms_key_view v;
     if (engine_kms_get_key(&rq->er, param_str(in, KMS_M_KeyId), &v, err))
         return -1;
-    res_bool(x, "KeyRotationEnabled", v.k->rotation_enabled);
+    /* AWS rotates its managed keys every year, always: their status is always true */
+    bool on = v.k->rotation_enabled || strcmp(v.k->key_manager, "AWS") == 0;
+    res_bool(x, "KeyRotationEnabled", on);
     res_str(x, "KeyId", v.arn);
-    if (v.k->rotation_enabled)
+    if (on)
         res_int(x, "RotationPeriodInDays", v.k->rotation_days);
     return 0;
 }

@@ -125,6 +125,11 @@ class KmsApiTest(ApiTestCase):
         self.assertIn("not authorized to perform: kms:DisableKey", e["Error"]["Message"])
         self.assertError(self.kms.schedule_key_deletion, "AccessDeniedException", KeyId=m["Arn"])
         self.assertEqual(self.kms.describe_key(KeyId=m["KeyId"])["KeyMetadata"]["KeyState"], "Enabled")
+        # AWS rotates its managed keys every year: their rotation status is always true
+        r = self.kms.get_key_rotation_status(KeyId=m["KeyId"])
+        self.assertTrue(r["KeyRotationEnabled"])
+        self.assertEqual(r["RotationPeriodInDays"], 365)
+        self.assertError(self.kms.disable_key_rotation, "AccessDeniedException", KeyId=m["KeyId"])
 
     def test_encrypt_decrypt_reencrypt(self):
         a, b = self.key(), self.key()
