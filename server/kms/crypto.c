@@ -61,8 +61,8 @@ ACTION(ReEncrypt)
     kms_context dst = kms_act_context(rq, in, KMS_M_DestinationEncryptionContext);
     unsigned char *out;
     const char *src_arn, *dst_arn;
-    if (check_algorithm(in, "SourceEncryptionAlgorithm", err) ||
-        check_algorithm(in, "DestinationEncryptionAlgorithm", err) ||
+    if (check_algorithm(in, KMS_M_SourceEncryptionAlgorithm, err) ||
+        check_algorithm(in, KMS_M_DestinationEncryptionAlgorithm, err) ||
         engine_kms_reencrypt(&rq->er, param_str(in, KMS_M_SourceKeyId), blob, n, &src,
                              param_str(in, KMS_M_DestinationKeyId), &dst, &out, &blob_n, &src_arn, &dst_arn, err))
         return -1;
