@@ -104,8 +104,16 @@ class KmsApiTest(ApiTestCase):
         for fn in (self.kms.disable_key, self.kms.get_key_rotation_status, self.kms.list_resource_tags):
             self.assertError(fn, "NotFoundException", KeyId="alias/app")
         self.assertEqual(self.kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyState"], "Enabled")
+        # an alias targets a key (id or ARN), never another alias
+        self.assertError(self.kms.update_alias, "ValidationException", AliasName="alias/app",
+                         TargetKeyId="alias/other")
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 60})
         self.kms.update_alias(AliasName="alias/app", TargetKeyId=b["KeyId"])
         self.assertEqual(self.kms.describe_key(KeyId="alias/app")["KeyMetadata"]["KeyId"], b["KeyId"])
+        # UpdateAlias moves LastUpdatedDate, never CreationDate
+        moved = self.kms.list_aliases()["Aliases"][0]
+        self.assertEqual(moved["CreationDate"], aliases[0]["CreationDate"])
+        self.assertGreaterEqual((moved["LastUpdatedDate"] - aliases[0]["LastUpdatedDate"]).total_seconds(), 59)
         self.kms.delete_alias(AliasName="alias/app")
         self.assertError(self.kms.describe_key, "NotFoundException", KeyId="alias/app")
         self.assertError(self.kms.delete_alias, "NotFoundException", AliasName="alias/app")
@@ -157,6 +165,14 @@ class KmsApiTest(ApiTestCase):
         self.assertEqual(re["KeyId"], b["Arn"])
         self.assertEqual(self.kms.decrypt(CiphertextBlob=re["CiphertextBlob"])["Plaintext"], b"secret\x00bytes")
         self.assertError(self.kms.encrypt, "ValidationException", KeyId=a["KeyId"], Plaintext=b"x" * 4097)
+        # a symmetric key knows one algorithm; an asymmetric one is the wrong key usage
+        self.assertError(self.kms.encrypt, "InvalidKeyUsageException", KeyId=a["KeyId"], Plaintext=b"p",
+                         EncryptionAlgorithm="RSAES_OAEP_SHA_256")
+        self.assertError(self.kms.decrypt, "InvalidKeyUsageException", CiphertextBlob=blob, EncryptionContext=ctx,
+                         EncryptionAlgorithm="RSAES_OAEP_SHA_1")
+        self.assertError(self.kms.re_encrypt, "InvalidKeyUsageException", CiphertextBlob=blob,
+                         SourceEncryptionContext=ctx, DestinationKeyId=b["Arn"],
+                         DestinationEncryptionAlgorithm="SM2PKE")
 
     def test_generate_data_key(self):
         a = self.key()
