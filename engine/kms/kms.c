@@ -185,7 +185,7 @@ int engine__kms_usable_key(engine_req *r, store *s, const char *ref, const char 
 }
 
 /* The key an ARN names (any region); NULL if none or not a key ARN. */
-static int key_by_arn(engine *e, store *s, arena *a, const char *key_arn, kms_key **out, rds_error *err)
+static int key_by_arn(store *s, arena *a, const char *key_arn, kms_key **out, rds_error *err)
 {
     *out = NULL;
     const char *slash = key_arn ? strstr(key_arn, ":key/") : NULL;
@@ -193,16 +193,13 @@ static int key_by_arn(engine *e, store *s, arena *a, const char *key_arn, kms_ke
     if (!colon || colon > slash)
         return 0;
     const char *region = arena_strndup(a, key_arn + 12, (size_t)(colon - (key_arn + 12)));
-    if (store_kms_key_get(s, a, region, slash + 5, out, err))
-        return -1;
-    (void)e;
-    return 0;
+    return store_kms_key_get(s, a, region, slash + 5, out, err);
 }
 
 int engine__kms_key_state(engine *e, store *s, arena *a, const char *key_arn, const char **state, rds_error *err)
 {
     kms_key *k;
-    if (key_by_arn(e, s, a, key_arn, &k, err))
+    if (key_by_arn(s, a, key_arn, &k, err))
         return -1;
     *state = k ? k->key_state : NULL;
     return 0;
@@ -213,14 +210,14 @@ bool engine__kms_is_aws_managed(engine *e, store *s, arena *a, const char *key_a
     rds_error err;
     rds_error_clear(&err);
     kms_key *k;
-    return key_by_arn(e, s, a, key_arn, &k, &err) == 0 && k && strcmp(k->key_manager, "AWS") == 0;
+    return key_by_arn(s, a, key_arn, &k, &err) == 0 && k && strcmp(k->key_manager, "AWS") == 0;
 }
 
 int engine__kms_new_data_key(engine *e, store *s, arena *a, const char *key_arn, unsigned char plain32[32],
                              unsigned char **blob, size_t *blob_n, rds_error *err)
 {
     kms_key *k;
-    if (key_by_arn(e, s, a, key_arn, &k, err))
+    if (key_by_arn(s, a, key_arn, &k, err))
         return -1;
     if (!k)
         rds_fail(err, RDS_E_KMS_NOT_FOUND_EXCEPTION, "Key '%s' does not exist", key_arn);

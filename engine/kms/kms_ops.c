@@ -80,6 +80,16 @@ int engine_kms_create_key(engine_req *r, const kms_create_key_in *in, kms_key_vi
 
 /* ---- reads ---- */
 
+/* A page read as limit + 1 rows: cut to limit; true if there was more (the marker is then
+ * the last row kept). */
+static bool trim_page(size_t *n, int limit)
+{
+    if (*n <= (size_t)limit)
+        return false;
+    *n = (size_t)limit;
+    return true;
+}
+
 int engine_kms_describe_key(engine_req *r, const char *key_ref, kms_key_view *out, rds_error *err)
 {
     store *s = engine__store(r->e, err);
@@ -110,9 +120,7 @@ int engine_kms_list_keys(engine_req *r, const char *marker, int limit, kms_key_v
     size_t n;
     if (store_kms_key_list(s, r->a, r->region, marker, limit + 1, &rows, &n, err))
         return -1;
-    *next_marker = n > (size_t)limit ? rows[limit - 1]->key_id : NULL;
-    if (n > (size_t)limit)
-        n = (size_t)limit;
+    *next_marker = trim_page(&n, limit) ? rows[limit - 1]->key_id : NULL;
     *out = arena_alloc(r->a, (n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)
         fill_view(r, rows[i], &(*out)[i]);
@@ -285,9 +293,7 @@ int engine_kms_list_aliases(engine_req *r, const char *key_ref, const char *mark
     size_t n;
     if (store_kms_alias_list(s, r->a, r->region, key_id, marker, limit + 1, &rows, &n, err))
         return -1;
-    *next_marker = n > (size_t)limit ? rows[limit - 1]->name : NULL;
-    if (n > (size_t)limit)
-        n = (size_t)limit;
+    *next_marker = trim_page(&n, limit) ? rows[limit - 1]->name : NULL;
     *out = arena_alloc(r->a, (n ? n : 1) * sizeof **out);
     for (size_t i = 0; i < n; i++)
         (*out)[i] = (kms_alias_view){ rows[i], kms__alias_arn(r->e, r->a, r->region, rows[i]->name) };

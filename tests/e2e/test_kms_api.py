@@ -90,6 +90,13 @@ class KmsApiTest(ApiTestCase):
             self.assertEqual(self.kms.describe_key(KeyId=ref)["KeyMetadata"]["KeyId"], a["KeyId"])
         aliases = self.kms.list_aliases()["Aliases"]
         self.assertEqual([x["AliasName"] for x in aliases], ["alias/app", "alias/other"])
+        first = self.kms.list_aliases(Limit=1)
+        self.assertTrue(first["Truncated"])
+        self.assertEqual([x["AliasName"] for x in first["Aliases"]], ["alias/app"])
+        rest = self.kms.list_aliases(Limit=1, Marker=first["NextMarker"])
+        self.assertEqual([x["AliasName"] for x in rest["Aliases"]], ["alias/other"])
+        self.assertFalse(rest["Truncated"])
+        self.assertNotIn("NextMarker", rest)
         self.assertEqual(aliases[0]["AliasArn"], "arn:aws:kms:us-east-1:%s:alias/app" % ACCOUNT)
         self.assertEqual(aliases[0]["TargetKeyId"], a["KeyId"])
         self.assertEqual([x["AliasName"] for x in self.kms.list_aliases(KeyId=b["KeyId"])["Aliases"]],
