@@ -84,7 +84,7 @@ static int copy_check(engine_op *op, rds_error *err)
         key = c->src->kms_key_id;
     }
     /* the source's key must be usable to read an encrypted source */
-    if (c->src->encrypted && snapshots__key_usable(r->e, op->s, r->a, c->src->kms_key_id, err))
+    if (c->src->encrypted && engine__kms_arn_usable(r->e, op->s, r->a, c->src->kms_key_id, err))
         return -1;
     db_snapshot *dst = c->dst = arena_alloc(r->a, sizeof *dst);
     *dst = *c->src;

@@ -83,7 +83,7 @@ static int restore_check(engine_op *op, rds_error *err)
     const db_snapshot *snap = c->snap;
     if (strcmp(snapshots__shown_status(snap, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE, "Snapshot %s is not in available state.", snap->id);
-    if (snap->encrypted && snapshots__key_usable(r->e, op->s, r->a, snap->kms_key_id, err))
+    if (snap->encrypted && engine__kms_arn_usable(r->e, op->s, r->a, snap->kms_key_id, err))
         return -1;
     return 0;
 }

@@ -125,21 +125,6 @@ const char *snapshots__new_key(arena *a)
     return rds_lower(arena_strdup(a, key));
 }
 
-int snapshots__key_usable(engine *e, store *s, arena *a, const char *key_arn, rds_error *err)
-{
-    const char *state = NULL;
-    if (engine__kms_key_state(e, s, a, key_arn, &state, err))
-        return -1;
-    if (!state || strcmp(state, "Enabled") != 0) {
-        /* the wording of engine/kms's refusals (engine__kms_usable_key) */
-        rds_fail(err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT,
-                 "The specified KMS key [%s] does not exist, is not enabled or you do not have permissions to "
-                 "access it.", key_arn);
-        return rds_detail(err, "key %s is %s", key_arn, state ? state : "gone");
-    }
-    return 0;
-}
-
 int snapshots__open_key(engine *e, store *s, arena *a, const db_snapshot *snap, unsigned char key[32],
                         rds_error *err)
 {

@@ -27,7 +27,7 @@ int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, cons
         return already_exists(err, snap_id);
     if (snapshots__check_quota(r, s, err))
         return -1;
-    if (d->storage_encrypted && snapshots__key_usable(r->e, s, r->a, d->kms_key_id, err))
+    if (d->storage_encrypted && engine__kms_arn_usable(r->e, s, r->a, d->kms_key_id, err))
         return -1;
     char vpc[32];
     default_subnet subnets[DEFAULT_SUBNET_COUNT];

@@ -139,6 +139,10 @@ static void test_snap__copy_encryption_rules(void)
     CHECK_INT(engine_kms_set_state(&r, k1.arn, KMS_DISABLE, none, NULL, &err), 0);
     CHECK_ERR(copy("us-east-1", "plain", "bad1", "alias/lesson", &v), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
     CHECK_ERR(copy("us-east-1", "enc", "bad2", NULL, &v), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
+    /* the source's key: RDS's wording for it, the KMS state in the detail */
+    CHECK_CONTAINS(err.message, k1.arn);
+    CHECK_CONTAINS(err.message, "does not exist, is not enabled or you do not have permissions");
+    CHECK_CONTAINS(err.detail, "Disabled");
     restore_instance_in ri = { .id = "r-bad", .snapshot_id = "enc" };
     instance_view iv;
     CHECK_ERR(engine_restore_instance_from_snapshot(&r, &ri, &iv, &err), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
