@@ -4,6 +4,7 @@
  * snapshot files. CreateDBSnapshot is in take.c, CopyDBSnapshot in copy.c,
  * RestoreDBInstanceFromDBSnapshot in restore.c. */
 #include "snapshots/snapshots.h"
+#include "instances/instances.h"
 
 #include <string.h>
 
@@ -198,24 +199,16 @@ int engine_describe_snapshots(engine_req *r, const describe_snapshots_in *in, sn
         one[0] = snap_id;
         f[nf++] = (store_filter){ "id", one, 1 };
     }
-    const char *inst[1];
-    if (in->instance_id) {
-        inst[0] = rds_lower(arena_strdup(r->a, in->instance_id));
-        const char *prefix = arena_printf(r->a, "arn:aws:rds:%s:%s:db:", r->region, r->e->cfg.account_id);
-        if (strncmp(inst[0], prefix, strlen(prefix)) == 0)
-            inst[0] += strlen(prefix);
+    const char *inst[1] = { instances__id_arg(r, in->instance_id) };
+    if (inst[0])
         f[nf++] = (store_filter){ "instance_id", inst, 1 };
-    }
     const char *rid[1] = { in->dbi_resource_id };
     if (in->dbi_resource_id)
         f[nf++] = (store_filter){ "resource_id", rid, 1 };
     if (in->f_instance_ids.n) {
         const char **v = arena_alloc(r->a, in->f_instance_ids.n * sizeof *v);
-        const char *prefix = arena_printf(r->a, "arn:aws:rds:%s:%s:db:", r->region, r->e->cfg.account_id);
-        for (size_t i = 0; i < in->f_instance_ids.n; i++) {
-            const char *x = in->f_instance_ids.v[i];
-            v[i] = strncmp(x, prefix, strlen(prefix)) == 0 ? x + strlen(prefix) : x;
-        }
+        for (size_t i = 0; i < in->f_instance_ids.n; i++)
+            v[i] = instances__id_arg(r, in->f_instance_ids.v[i]);
         f[nf++] = (store_filter){ "instance_id", v, in->f_instance_ids.n };
     }
     if (in->f_snapshot_ids.n) {

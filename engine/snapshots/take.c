@@ -4,6 +4,7 @@
  * online (sv_snapshot_create); an encrypted instance's snapshot is encrypted under a new
  * data key of the instance's KMS key, stored wrapped beside the files. */
 #include "snapshots/snapshots.h"
+#include "instances/instances.h"
 
 #include <string.h>
 
@@ -141,11 +142,7 @@ static int create_check_input(engine_op *op, rds_error *err)
     if (!c->instance_id || !*c->instance_id)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                         "The parameter DBInstanceIdentifier must be provided and must not be blank.");
-    const char *id = rds_lower(arena_strdup(r->a, c->instance_id));
-    const char *prefix = arena_printf(r->a, "arn:aws:rds:%s:%s:db:", r->region, r->e->cfg.account_id);
-    if (strncmp(id, prefix, strlen(prefix)) == 0)
-        id += strlen(prefix);
-    c->instance_id = id;
+    c->instance_id = instances__id_arg(r, c->instance_id);
     return snapshots__check_tags(r->a, c->tags, err);
 }
 

@@ -87,6 +87,13 @@ class SnapshotApiTest(ApiTestCase):
                          DBSnapshotIdentifier="zz")
         self.assertEqual(self.snap_ids(DBInstanceIdentifier="db1"), ["a1", "a2"])
         self.assertEqual(self.snap_ids(DBInstanceIdentifier="nope"), [])
+        # the instance as its ARN or in another case, as every instance parameter takes it
+        self.assertEqual(self.snap_ids(DBInstanceIdentifier="arn:aws:rds:us-east-1:000000000000:db:db1"),
+                         ["a1", "a2"])
+        self.assertEqual(self.snap_ids(DBInstanceIdentifier="DB2"), ["b1"])
+        self.snap("b2", inst="arn:aws:rds:us-east-1:000000000000:db:DB2")
+        self.assertEqual(self.snap_ids(Filters=[{"Name": "db-instance-id", "Values": ["DB2"]}]), ["b1", "b2"])
+        self.rds.delete_db_snapshot(DBSnapshotIdentifier="b2")
         self.assertEqual(self.snap_ids(DBSnapshotIdentifier=ARN + "b1"), ["b1"])
         self.assertEqual(self.snap_ids(), ["a1", "a2", "b1"])
         rid = self.describe("db2")["DbiResourceId"]
