@@ -400,6 +400,9 @@ class RealisticTimingTest(ApiTestCase):
                          SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="c1")
         self.assertError(self.rds.restore_db_instance_from_db_snapshot, "InvalidDBSnapshotState", 400,
                          DBInstanceIdentifier="r1", DBSnapshotIdentifier="s1")
+        self.assertError(self.rds.modify_db_snapshot_attribute, "InvalidDBSnapshotState", 400,
+                         "DBSnapshot s1 is not in available state.", DBSnapshotIdentifier="s1",
+                         AttributeName="restore", ValuesToAdd=["123456789012"])
         self.advance(31)
         self.assertEqual(self.rds.describe_db_snapshots(DBSnapshotIdentifier="s1")["DBSnapshots"][0]["Status"],
                          "available")
