@@ -45,11 +45,8 @@ static int copy_load(engine_op *op, rds_error *err)
     db_snapshot *existing;
     if (store_snapshot_get(op->s, r->a, r->region, op->name, &existing, err))
         return -1;
-    if (existing)
-        return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
-                        "Cannot create the snapshot because a snapshot with the identifier %s already exists.",
-                        op->name);
-    return 0;
+    /* (also a same-region copy onto its own source) */
+    return existing ? snapshots__already_exists(err, op->name) : 0;
 }
 
 static int copy_check(engine_op *op, rds_error *err)
@@ -61,10 +58,6 @@ static int copy_check(engine_op *op, rds_error *err)
     if (strcmp(snapshots__shown_status(c->src, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE,
                         "Snapshot %s is not in available state.", c->src->id);
-    if (same_region && strcmp(c->src->id, op->name) == 0)
-        return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
-                        "Cannot create the snapshot because a snapshot with the identifier %s already exists.",
-                        op->name);
     /* only the default option group exists: the source's */
     if (in->option_group && (!c->src->option_group || strcmp(in->option_group, c->src->option_group) != 0))
         return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",

@@ -21,6 +21,12 @@ int snapshots__not_found(rds_error *err, const char *id)
     return rds_fail(err, RDS_E_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found.", id);
 }
 
+int snapshots__already_exists(rds_error *err, const char *id)
+{
+    return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
+                    "Cannot create the snapshot because a snapshot with the identifier %s already exists.", id);
+}
+
 int snapshots__check_id(const char *param, const char *id, rds_error *err)
 {
     if (!id || !*id)

@@ -9,6 +9,8 @@
 /* AWS's default quota of manual snapshots per region. */
 #define SNAPSHOTS_DEFAULT_QUOTA 100
 
+/* DBSnapshotAlreadyExists (400) for a new snapshot (create, copy, final snapshot). */
+int snapshots__already_exists(rds_error *err, const char *id);
 int snapshots__not_found(rds_error *err, const char *id);
 /* DBSnapshotIdentifier rules: 1-255 letters, digits, hyphens; a letter first; no
  * trailing or double hyphen. */

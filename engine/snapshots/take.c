@@ -8,12 +8,6 @@
 
 #include <string.h>
 
-static int already_exists(rds_error *err, const char *id)
-{
-    return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
-                    "Cannot create the snapshot because a snapshot with the identifier %s already exists.", id);
-}
-
 int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, const char *param,
                              const char *snap_id, engine_snap_take *t, rds_error *err)
 {
@@ -25,7 +19,7 @@ int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, cons
     if (store_snapshot_get(s, r->a, r->region, snap_id, &existing, err))
         return -1;
     if (existing)
-        return already_exists(err, snap_id);
+        return snapshots__already_exists(err, snap_id);
     if (snapshots__check_quota(r, s, err))
         return -1;
     if (d->storage_encrypted && engine__kms_arn_usable(r->e, s, r->a, d->kms_key_id, err))
@@ -87,7 +81,7 @@ int engine__snapshot_record(engine_req *r, store *s, const db_instance *d, const
     if (store_snapshot_get(s, r->a, r->region, t->snap->id, &existing, err))
         return -1;
     if (existing)
-        return already_exists(err, t->snap->id);
+        return snapshots__already_exists(err, t->snap->id);
     const char *copy_from = d->copy_tags_to_snapshot ? engine__arn(r->e, r->a, d->region, "db", d->id) : NULL;
     if (store_snapshot_put(s, t->snap, err) || snapshots__write_tags(s, r->a, t->arn, tags, copy_from, err) ||
         engine__event_for(r->e, s, &engine__kind_snapshot, r->region, t->snap->id, RULES_EV_SNAPSHOT_CREATING,

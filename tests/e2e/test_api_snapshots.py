@@ -207,6 +207,9 @@ class SnapshotApiTest(ApiTestCase):
         self.assertEqual(ev, ["Started copy of snapshot s1", "Finished copy of snapshot s1"])
         self.assertError(self.rds.copy_db_snapshot, "DBSnapshotAlreadyExists", 400,
                          SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="c1")
+        self.assertError(self.rds.copy_db_snapshot, "DBSnapshotAlreadyExists", 400,
+                         "Cannot create the snapshot because a snapshot with the identifier s1 already exists.",
+                         SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="S1")
         self.assertError(self.rds.copy_db_snapshot, "DBSnapshotNotFound", 404, "DBSnapshot nope not found.",
                          SourceDBSnapshotIdentifier="nope", TargetDBSnapshotIdentifier="c9")
         self.assertError(self.rds.copy_db_snapshot, "InvalidParameterValue", 400,
