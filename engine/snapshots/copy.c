@@ -8,6 +8,7 @@
  * source's, plus the request's Tags. */
 #include "snapshots/snapshots.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 typedef struct copy_ctx {
@@ -161,8 +162,8 @@ static int copy_files(engine_op *op, rds_error *err)
     }
     rc = sv_snapshot_copy(e->sv, c->src->snap_key, &src, c->dst->snap_key, &dst, err);
 done:
-    memset(src_key, 0, sizeof src_key);
-    memset(dst_key, 0, sizeof dst_key);
+    OPENSSL_cleanse(src_key, sizeof src_key); /* a memset of a dead key may be elided */
+    OPENSSL_cleanse(dst_key, sizeof dst_key);
     return rc;
 }
 

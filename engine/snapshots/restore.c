@@ -12,6 +12,7 @@
 #include "instances/instances.h"
 
 #include <stdio.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 typedef struct restore_ctx {
@@ -206,7 +207,7 @@ static int restore_server(engine_op *op, rds_error *err)
     }
     sv_instance_spec spec = engine__spec(r->a, c->d);
     int rc = sv_instance_restore(e->sv, &spec, c->snap->snap_key, &crypt, err);
-    memset(key, 0, sizeof key);
+    OPENSSL_cleanse(key, sizeof key); /* a memset of a dead key may be elided */
     return rc;
 }
 

@@ -6,6 +6,7 @@
 #include "snapshots/snapshots.h"
 #include "instances/instances.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, const char *param,
@@ -64,7 +65,7 @@ int engine__snapshot_files(engine_req *r, store *s, const db_instance *d, engine
     }
     int64_t bytes = 0;
     int rc = sv_snapshot_create(e->sv, d->resource_id, t->snap->snap_key, &crypt, &bytes, err);
-    memset(key, 0, sizeof key);
+    OPENSSL_cleanse(key, sizeof key); /* a memset of a dead key may be elided */
     if (rc)
         return -1;
     t->snap->data_bytes = bytes;
