@@ -96,7 +96,8 @@ static int copy_check(engine_op *op, rds_error *err)
     dst->kms_key_id = key;
     dst->restore_accounts = NULL;
     c->src_arn = engine__kind_arn(r->e, r->a, &engine__kind_snapshot, c->src_region, c->src->id);
-    dst->source_snapshot_arn = c->src_arn;
+    /* AWS shows the source's ARN only for a cross-Region (or cross-account) copy */
+    dst->source_snapshot_arn = same_region ? NULL : c->src_arn;
     dst->source_region = same_region ? NULL : c->src_region;
     c->dst_arn = engine__kind_arn(r->e, r->a, &engine__kind_snapshot, r->region, op->name);
     return 0;
