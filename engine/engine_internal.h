@@ -185,6 +185,10 @@ int engine__kms_usable_key(engine_req *r, store *s, const char *ref, const char 
 int engine__kms_key_state(engine *e, store *s, arena *a, const char *key_arn,
                           const char **state, rds_error *err);
 
+/* 0 if the key key_arn names is Enabled; else KMSKeyNotAccessibleFault with the wording of
+ * engine__kms_usable_key (the state, or "gone", in the detail). */
+int engine__kms_arn_usable(engine *e, store *s, arena *a, const char *key_arn, rds_error *err);
+
 /* True if key_arn is an AWS managed key (alias aws/rds): such a snapshot cannot be shared. */
 bool engine__kms_is_aws_managed(engine *e, store *s, arena *a, const char *key_arn);
 

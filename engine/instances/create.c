@@ -172,11 +172,11 @@ static int decide(engine_op *op, rds_error *err)
     d->allocated_storage_gib = storage;
     d->max_allocated_storage_gib = in->max_allocated_storage.set ? in->max_allocated_storage.v : 0;
     d->storage_type = storage_type;
-    /* gp3's baseline for postgres: 3000 IOPS / 125 MiB/s below 400 GiB, 12000 / 500 from it. */
-    bool gp3 = strcmp(storage_type, "gp3") == 0;
-    d->iops = in->iops.set ? in->iops.v : gp3 ? (storage < 400 ? 3000 : 12000) : 0;
-    d->storage_throughput = in->storage_throughput.set ? in->storage_throughput.v
-                            : gp3 ? (storage < 400 ? 125 : 500) : 0;
+    int64_t base_iops = 0, base_tput = 0;
+    if (strcmp(storage_type, "gp3") == 0)
+        rules_gp3_baseline(storage, &base_iops, &base_tput);
+    d->iops = in->iops.set ? in->iops.v : base_iops;
+    d->storage_throughput = in->storage_throughput.set ? in->storage_throughput.v : base_tput;
     d->storage_encrypted = in->storage_encrypted.set && in->storage_encrypted.v;
     d->kms_key_id = NULL; /* the key's ARN, resolved in write (KMS, inside the transaction) */
     d->multi_az = c->multi_az;

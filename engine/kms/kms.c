@@ -205,6 +205,17 @@ int engine__kms_key_state(engine *e, store *s, arena *a, const char *key_arn, co
     return 0;
 }
 
+int engine__kms_arn_usable(engine *e, store *s, arena *a, const char *key_arn, rds_error *err)
+{
+    const char *state;
+    if (engine__kms_key_state(e, s, a, key_arn, &state, err))
+        return -1;
+    if (state && strcmp(state, "Enabled") == 0)
+        return 0;
+    rds_fail(err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT, "key %s is %s", key_arn, state ? state : "gone");
+    return not_accessible(err, key_arn);
+}
+
 bool engine__kms_is_aws_managed(engine *e, store *s, arena *a, const char *key_arn)
 {
     rds_error err;

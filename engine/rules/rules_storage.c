@@ -62,6 +62,13 @@ size_t rules_storage_types(const rules_storage_limits **out)
 }
 #define GP3_IOPS_MIN_GIB 400
 
+void rules_gp3_baseline(int64_t allocated_gib, int64_t *iops, int64_t *throughput_mibps)
+{
+    bool big = allocated_gib >= GP3_IOPS_MIN_GIB;
+    *iops = big ? 12000 : 3000;
+    *throughput_mibps = big ? 500 : 125;
+}
+
 int rules_storage(const char *engine, const char *storage_type, int allocated_gib, int iops,
                   rds_error *err)
 {

@@ -77,7 +77,8 @@ static int attr_decide(engine_op *op, rds_error *err)
     attr_ctx *c = op->ctx;
     engine_req *r = op->r;
     db_snapshot *snap = c->snap;
-    if (strcmp(snap->status, "available") != 0)
+    /* the status a caller sees (as DeleteDBSnapshot, CopyDBSnapshot and the restore check) */
+    if (strcmp(snapshots__shown_status(snap, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE, "DBSnapshot %s is not in available state.",
                         snap->id);
     str_list cur = split(r->a, snap->restore_accounts);

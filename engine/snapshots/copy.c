@@ -8,6 +8,7 @@
  * source's, plus the request's Tags. */
 #include "snapshots/snapshots.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
 
 typedef struct copy_ctx {
@@ -45,11 +46,8 @@ static int copy_load(engine_op *op, rds_error *err)
     db_snapshot *existing;
     if (store_snapshot_get(op->s, r->a, r->region, op->name, &existing, err))
         return -1;
-    if (existing)
-        return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
-                        "Cannot create the snapshot because a snapshot with the identifier %s already exists.",
-                        op->name);
-    return 0;
+    /* (also a same-region copy onto its own source) */
+    return existing ? snapshots__already_exists(err, op->name) : 0;
 }
 
 static int copy_check(engine_op *op, rds_error *err)
@@ -61,10 +59,6 @@ static int copy_check(engine_op *op, rds_error *err)
     if (strcmp(snapshots__shown_status(c->src, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE,
                         "Snapshot %s is not in available state.", c->src->id);
-    if (same_region && strcmp(c->src->id, op->name) == 0)
-        return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
-                        "Cannot create the snapshot because a snapshot with the identifier %s already exists.",
-                        op->name);
     /* only the default option group exists: the source's */
     if (in->option_group && (!c->src->option_group || strcmp(in->option_group, c->src->option_group) != 0))
         return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
@@ -84,7 +78,7 @@ static int copy_check(engine_op *op, rds_error *err)
         key = c->src->kms_key_id;
     }
     /* the source's key must be usable to read an encrypted source */
-    if (c->src->encrypted && snapshots__key_usable(r->e, op->s, r->a, c->src->kms_key_id, err))
+    if (c->src->encrypted && engine__kms_arn_usable(r->e, op->s, r->a, c->src->kms_key_id, err))
         return -1;
     db_snapshot *dst = c->dst = arena_alloc(r->a, sizeof *dst);
     *dst = *c->src;
@@ -102,7 +96,8 @@ static int copy_check(engine_op *op, rds_error *err)
     dst->kms_key_id = key;
     dst->restore_accounts = NULL;
     c->src_arn = engine__kind_arn(r->e, r->a, &engine__kind_snapshot, c->src_region, c->src->id);
-    dst->source_snapshot_arn = c->src_arn;
+    /* AWS shows the source's ARN only for a cross-Region (or cross-account) copy */
+    dst->source_snapshot_arn = same_region ? NULL : c->src_arn;
     dst->source_region = same_region ? NULL : c->src_region;
     c->dst_arn = engine__kind_arn(r->e, r->a, &engine__kind_snapshot, r->region, op->name);
     return 0;
@@ -168,8 +163,8 @@ static int copy_files(engine_op *op, rds_error *err)
     }
     rc = sv_snapshot_copy(e->sv, c->src->snap_key, &src, c->dst->snap_key, &dst, err);
 done:
-    memset(src_key, 0, sizeof src_key);
-    memset(dst_key, 0, sizeof dst_key);
+    OPENSSL_cleanse(src_key, sizeof src_key); /* a memset of a dead key may be elided */
+    OPENSSL_cleanse(dst_key, sizeof dst_key);
     return rc;
 }
 

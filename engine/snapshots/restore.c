@@ -12,6 +12,7 @@
 #include "instances/instances.h"
 
 #include <stdio.h>
+#include <openssl/crypto.h>
 #include <string.h>
 
 typedef struct restore_ctx {
@@ -83,7 +84,7 @@ static int restore_check(engine_op *op, rds_error *err)
     const db_snapshot *snap = c->snap;
     if (strcmp(snapshots__shown_status(snap, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE, "Snapshot %s is not in available state.", snap->id);
-    if (snap->encrypted && snapshots__key_usable(r->e, op->s, r->a, snap->kms_key_id, err))
+    if (snap->encrypted && engine__kms_arn_usable(r->e, op->s, r->a, snap->kms_key_id, err))
         return -1;
     return 0;
 }
@@ -110,11 +111,18 @@ static int restore_decide(engine_op *op, rds_error *err)
                         (long long)storage, (long long)snap->allocated_storage_gib);
     bool gp3 = strcmp(storage_type, "gp3") == 0;
     bool type_changed = in->storage_type && strcmp(in->storage_type, snap->storage_type) != 0;
+    int64_t base_iops = 0, base_tput = 0, snap_base_iops = 0, snap_base_tput = 0;
+    if (gp3)
+        rules_gp3_baseline(storage, &base_iops, &base_tput);
+    /* a gp3 snapshot's baseline was not provisioned: it follows the new size */
+    if (strcmp(snap->storage_type, "gp3") == 0)
+        rules_gp3_baseline(snap->allocated_storage_gib, &snap_base_iops, &snap_base_tput);
     int64_t iops = in->iops.set ? in->iops.v
-                   : (type_changed || !snap->iops) ? (gp3 ? (storage < 400 ? 3000 : 12000) : 0) : snap->iops;
+                   : (type_changed || !snap->iops || snap->iops == snap_base_iops) ? base_iops : snap->iops;
     int64_t tput = in->storage_throughput.set ? in->storage_throughput.v
-                   : (type_changed || !snap->storage_throughput) ? (gp3 ? (storage < 400 ? 125 : 500) : 0)
-                                                                 : snap->storage_throughput;
+                   : (type_changed || !snap->storage_throughput || snap->storage_throughput == snap_base_tput)
+                       ? base_tput
+                       : snap->storage_throughput;
     if (strcmp(storage_type, "io1") != 0 && strcmp(storage_type, "io2") != 0 && !gp3 && !in->iops.set)
         iops = 0;
     if (instances__check_storage(storage_type, storage, in->iops.set ? in->iops.v : 0,
@@ -199,7 +207,7 @@ static int restore_server(engine_op *op, rds_error *err)
     }
     sv_instance_spec spec = engine__spec(r->a, c->d);
     int rc = sv_instance_restore(e->sv, &spec, c->snap->snap_key, &crypt, err);
-    memset(key, 0, sizeof key);
+    OPENSSL_cleanse(key, sizeof key); /* a memset of a dead key may be elided */
     return rc;
 }
 

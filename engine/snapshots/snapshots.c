@@ -4,6 +4,7 @@
  * snapshot files. CreateDBSnapshot is in take.c, CopyDBSnapshot in copy.c,
  * RestoreDBInstanceFromDBSnapshot in restore.c. */
 #include "snapshots/snapshots.h"
+#include "instances/instances.h"
 
 #include <string.h>
 
@@ -18,6 +19,12 @@ const engine_kind engine__kind_snapshot = { "snapshot", "db-snapshot", snapshot_
 int snapshots__not_found(rds_error *err, const char *id)
 {
     return rds_fail(err, RDS_E_DB_SNAPSHOT_NOT_FOUND, "DBSnapshot %s not found.", id);
+}
+
+int snapshots__already_exists(rds_error *err, const char *id)
+{
+    return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
+                    "Cannot create the snapshot because a snapshot with the identifier %s already exists.", id);
 }
 
 int snapshots__check_id(const char *param, const char *id, rds_error *err)
@@ -125,21 +132,6 @@ const char *snapshots__new_key(arena *a)
     return rds_lower(arena_strdup(a, key));
 }
 
-int snapshots__key_usable(engine *e, store *s, arena *a, const char *key_arn, rds_error *err)
-{
-    const char *state = NULL;
-    if (engine__kms_key_state(e, s, a, key_arn, &state, err))
-        return -1;
-    if (!state || strcmp(state, "Enabled") != 0) {
-        /* the wording of engine/kms's refusals (engine__kms_usable_key) */
-        rds_fail(err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT,
-                 "The specified KMS key [%s] does not exist, is not enabled or you do not have permissions to "
-                 "access it.", key_arn);
-        return rds_detail(err, "key %s is %s", key_arn, state ? state : "gone");
-    }
-    return 0;
-}
-
 int snapshots__open_key(engine *e, store *s, arena *a, const db_snapshot *snap, unsigned char key[32],
                         rds_error *err)
 {
@@ -213,24 +205,16 @@ int engine_describe_snapshots(engine_req *r, const describe_snapshots_in *in, sn
         one[0] = snap_id;
         f[nf++] = (store_filter){ "id", one, 1 };
     }
-    const char *inst[1];
-    if (in->instance_id) {
-        inst[0] = rds_lower(arena_strdup(r->a, in->instance_id));
-        const char *prefix = arena_printf(r->a, "arn:aws:rds:%s:%s:db:", r->region, r->e->cfg.account_id);
-        if (strncmp(inst[0], prefix, strlen(prefix)) == 0)
-            inst[0] += strlen(prefix);
+    const char *inst[1] = { instances__id_arg(r, in->instance_id) };
+    if (inst[0])
         f[nf++] = (store_filter){ "instance_id", inst, 1 };
-    }
     const char *rid[1] = { in->dbi_resource_id };
     if (in->dbi_resource_id)
         f[nf++] = (store_filter){ "resource_id", rid, 1 };
     if (in->f_instance_ids.n) {
         const char **v = arena_alloc(r->a, in->f_instance_ids.n * sizeof *v);
-        const char *prefix = arena_printf(r->a, "arn:aws:rds:%s:%s:db:", r->region, r->e->cfg.account_id);
-        for (size_t i = 0; i < in->f_instance_ids.n; i++) {
-            const char *x = in->f_instance_ids.v[i];
-            v[i] = strncmp(x, prefix, strlen(prefix)) == 0 ? x + strlen(prefix) : x;
-        }
+        for (size_t i = 0; i < in->f_instance_ids.n; i++)
+            v[i] = instances__id_arg(r, in->f_instance_ids.v[i]);
         f[nf++] = (store_filter){ "instance_id", v, in->f_instance_ids.n };
     }
     if (in->f_snapshot_ids.n) {

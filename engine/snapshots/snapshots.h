@@ -9,6 +9,8 @@
 /* AWS's default quota of manual snapshots per region. */
 #define SNAPSHOTS_DEFAULT_QUOTA 100
 
+/* DBSnapshotAlreadyExists (400) for a new snapshot (create, copy, final snapshot). */
+int snapshots__already_exists(rds_error *err, const char *id);
 int snapshots__not_found(rds_error *err, const char *id);
 /* DBSnapshotIdentifier rules: 1-255 letters, digits, hyphens; a letter first; no
  * trailing or double hyphen. */
@@ -32,8 +34,6 @@ const char *snapshots__new_key(arena *a);
  * them and has KMS open it (KMSKeyNotAccessibleFault when its key is unusable). */
 int snapshots__open_key(engine *e, store *s, arena *a, const db_snapshot *snap, unsigned char key[32],
                         rds_error *err);
-/* KMSKeyNotAccessibleFault unless key_arn is Enabled. */
-int snapshots__key_usable(engine *e, store *s, arena *a, const char *key_arn, rds_error *err);
 /* Sets the settled status and, with --realistic-timing, the transitional one to show. */
 void snapshots__set_status(engine *e, db_snapshot *snap, const char *settled, const char *transitional);
 /* rules_tags over a request's Tags. */

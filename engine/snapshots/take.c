@@ -4,14 +4,10 @@
  * online (sv_snapshot_create); an encrypted instance's snapshot is encrypted under a new
  * data key of the instance's KMS key, stored wrapped beside the files. */
 #include "snapshots/snapshots.h"
+#include "instances/instances.h"
 
+#include <openssl/crypto.h>
 #include <string.h>
-
-static int already_exists(rds_error *err, const char *id)
-{
-    return rds_fail(err, RDS_E_DB_SNAPSHOT_ALREADY_EXISTS,
-                    "Cannot create the snapshot because a snapshot with the identifier %s already exists.", id);
-}
 
 int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, const char *param,
                              const char *snap_id, engine_snap_take *t, rds_error *err)
@@ -24,10 +20,10 @@ int engine__snapshot_prepare(engine_req *r, store *s, const db_instance *d, cons
     if (store_snapshot_get(s, r->a, r->region, snap_id, &existing, err))
         return -1;
     if (existing)
-        return already_exists(err, snap_id);
+        return snapshots__already_exists(err, snap_id);
     if (snapshots__check_quota(r, s, err))
         return -1;
-    if (d->storage_encrypted && snapshots__key_usable(r->e, s, r->a, d->kms_key_id, err))
+    if (d->storage_encrypted && engine__kms_arn_usable(r->e, s, r->a, d->kms_key_id, err))
         return -1;
     char vpc[32];
     default_subnet subnets[DEFAULT_SUBNET_COUNT];
@@ -69,7 +65,7 @@ int engine__snapshot_files(engine_req *r, store *s, const db_instance *d, engine
     }
     int64_t bytes = 0;
     int rc = sv_snapshot_create(e->sv, d->resource_id, t->snap->snap_key, &crypt, &bytes, err);
-    memset(key, 0, sizeof key);
+    OPENSSL_cleanse(key, sizeof key); /* a memset of a dead key may be elided */
     if (rc)
         return -1;
     t->snap->data_bytes = bytes;
@@ -86,7 +82,7 @@ int engine__snapshot_record(engine_req *r, store *s, const db_instance *d, const
     if (store_snapshot_get(s, r->a, r->region, t->snap->id, &existing, err))
         return -1;
     if (existing)
-        return already_exists(err, t->snap->id);
+        return snapshots__already_exists(err, t->snap->id);
     const char *copy_from = d->copy_tags_to_snapshot ? engine__arn(r->e, r->a, d->region, "db", d->id) : NULL;
     if (store_snapshot_put(s, t->snap, err) || snapshots__write_tags(s, r->a, t->arn, tags, copy_from, err) ||
         engine__event_for(r->e, s, &engine__kind_snapshot, r->region, t->snap->id, RULES_EV_SNAPSHOT_CREATING,
@@ -141,11 +137,7 @@ static int create_check_input(engine_op *op, rds_error *err)
     if (!c->instance_id || !*c->instance_id)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                         "The parameter DBInstanceIdentifier must be provided and must not be blank.");
-    const char *id = rds_lower(arena_strdup(r->a, c->instance_id));
-    const char *prefix = arena_printf(r->a, "arn:aws:rds:%s:%s:db:", r->region, r->e->cfg.account_id);
-    if (strncmp(id, prefix, strlen(prefix)) == 0)
-        id += strlen(prefix);
-    c->instance_id = id;
+    c->instance_id = instances__id_arg(r, c->instance_id);
     return snapshots__check_tags(r->a, c->tags, err);
 }
 

@@ -139,6 +139,10 @@ static void test_snap__copy_encryption_rules(void)
     CHECK_INT(engine_kms_set_state(&r, k1.arn, KMS_DISABLE, none, NULL, &err), 0);
     CHECK_ERR(copy("us-east-1", "plain", "bad1", "alias/lesson", &v), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
     CHECK_ERR(copy("us-east-1", "enc", "bad2", NULL, &v), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
+    /* the source's key: RDS's wording for it, the KMS state in the detail */
+    CHECK_CONTAINS(err.message, k1.arn);
+    CHECK_CONTAINS(err.message, "does not exist, is not enabled or you do not have permissions");
+    CHECK_CONTAINS(err.detail, "Disabled");
     restore_instance_in ri = { .id = "r-bad", .snapshot_id = "enc" };
     instance_view iv;
     CHECK_ERR(engine_restore_instance_from_snapshot(&r, &ri, &iv, &err), &err, RDS_E_KMS_KEY_NOT_ACCESSIBLE_FAULT);
@@ -150,6 +154,15 @@ static void test_snap__copy_encryption_rules(void)
     CHECK(iv.inst->storage_encrypted);
     CHECK_STR(iv.inst->kms_key_id, k1.arn);
     CHECK_STR(iv.status, "creating");
+    /* gp3: the snapshot's baseline (20 GiB: 3000 IOPS / 125 MiB/s) is not kept; a bigger
+     * restore gets the baseline of its size */
+    CHECK_INT(iv.inst->iops, 3000);
+    CHECK_INT(iv.inst->storage_throughput, 125);
+    restore_instance_in big = { .id = "r-big", .snapshot_id = "plain", .allocated_storage = { true, 400 } };
+    CHECK_INT(engine_restore_instance_from_snapshot(&r, &big, &iv, &err), 0);
+    CHECK_STR(iv.inst->storage_type, "gp3");
+    CHECK_INT(iv.inst->iops, 12000);
+    CHECK_INT(iv.inst->storage_throughput, 500);
 }
 
 static void test_snap__sharing_rules(void)

@@ -87,6 +87,13 @@ class SnapshotApiTest(ApiTestCase):
                          DBSnapshotIdentifier="zz")
         self.assertEqual(self.snap_ids(DBInstanceIdentifier="db1"), ["a1", "a2"])
         self.assertEqual(self.snap_ids(DBInstanceIdentifier="nope"), [])
+        # the instance as its ARN or in another case, as every instance parameter takes it
+        self.assertEqual(self.snap_ids(DBInstanceIdentifier="arn:aws:rds:us-east-1:000000000000:db:db1"),
+                         ["a1", "a2"])
+        self.assertEqual(self.snap_ids(DBInstanceIdentifier="DB2"), ["b1"])
+        self.snap("b2", inst="arn:aws:rds:us-east-1:000000000000:db:DB2")
+        self.assertEqual(self.snap_ids(Filters=[{"Name": "db-instance-id", "Values": ["DB2"]}]), ["b1", "b2"])
+        self.rds.delete_db_snapshot(DBSnapshotIdentifier="b2")
         self.assertEqual(self.snap_ids(DBSnapshotIdentifier=ARN + "b1"), ["b1"])
         self.assertEqual(self.snap_ids(), ["a1", "a2", "b1"])
         rid = self.describe("db2")["DbiResourceId"]
@@ -183,7 +190,10 @@ class SnapshotApiTest(ApiTestCase):
         src = self.snap("s1")
         r = self.rds.copy_db_snapshot(SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="C1")["DBSnapshot"]
         self.assertEqual((r["DBSnapshotIdentifier"], r["Status"]), ("c1", "pending"))
-        self.assertEqual(r["SourceDBSnapshotIdentifier"], ARN + "s1")
+        # AWS (DBSnapshot.SourceDBSnapshotIdentifier): set only by a cross-Region or
+        # cross-account copy
+        self.assertNotIn("SourceDBSnapshotIdentifier", r)
+        self.assertNotIn("SourceDBSnapshotIdentifier", self.dsnap("c1"))
         self.assertEqual(tags(r), [])
         d = self.dsnap("c1")
         self.assertEqual((d["Status"], d["SnapshotType"], d["DbiResourceId"]),
@@ -200,6 +210,9 @@ class SnapshotApiTest(ApiTestCase):
         self.assertEqual(ev, ["Started copy of snapshot s1", "Finished copy of snapshot s1"])
         self.assertError(self.rds.copy_db_snapshot, "DBSnapshotAlreadyExists", 400,
                          SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="c1")
+        self.assertError(self.rds.copy_db_snapshot, "DBSnapshotAlreadyExists", 400,
+                         "Cannot create the snapshot because a snapshot with the identifier s1 already exists.",
+                         SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="S1")
         self.assertError(self.rds.copy_db_snapshot, "DBSnapshotNotFound", 404, "DBSnapshot nope not found.",
                          SourceDBSnapshotIdentifier="nope", TargetDBSnapshotIdentifier="c9")
         self.assertError(self.rds.copy_db_snapshot, "InvalidParameterValue", 400,
@@ -220,6 +233,7 @@ class SnapshotApiTest(ApiTestCase):
                                   SourceRegion="us-east-1")["DBSnapshot"]
         self.assertEqual(r["DBSnapshotArn"], "arn:aws:rds:us-west-2:000000000000:snapshot:w1")
         self.assertEqual(r["SourceRegion"], "us-east-1")
+        self.assertEqual(r["SourceDBSnapshotIdentifier"], ARN + "s1")
         self.assertEqual([s["DBSnapshotIdentifier"] for s in west.describe_db_snapshots()["DBSnapshots"]], ["w1"])
         self.assertEqual(self.snap_ids(), ["s1"])
         with self.assertRaises(Exception):
@@ -393,6 +407,9 @@ class RealisticTimingTest(ApiTestCase):
                          SourceDBSnapshotIdentifier="s1", TargetDBSnapshotIdentifier="c1")
         self.assertError(self.rds.restore_db_instance_from_db_snapshot, "InvalidDBSnapshotState", 400,
                          DBInstanceIdentifier="r1", DBSnapshotIdentifier="s1")
+        self.assertError(self.rds.modify_db_snapshot_attribute, "InvalidDBSnapshotState", 400,
+                         "DBSnapshot s1 is not in available state.", DBSnapshotIdentifier="s1",
+                         AttributeName="restore", ValuesToAdd=["123456789012"])
         self.advance(31)
         self.assertEqual(self.rds.describe_db_snapshots(DBSnapshotIdentifier="s1")["DBSnapshots"][0]["Status"],
                          "available")

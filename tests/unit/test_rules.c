@@ -275,7 +275,14 @@ static void test_rules__storage_iops(void)
     reset();
     CHECK_ERR(rules_storage("postgres", "standard", 100, 1000, &err), &err,
               RDS_E_INVALID_PARAMETER_COMBINATION);
-    /* gp3: Iops only from 400 GiB, 12000-64000 */
+    /* gp3: Iops only from 400 GiB, 12000-64000; the baseline shown when none is provisioned */
+    int64_t bi, bt;
+    rules_gp3_baseline(399, &bi, &bt);
+    CHECK_INT(bi, 3000);
+    CHECK_INT(bt, 125);
+    rules_gp3_baseline(400, &bi, &bt);
+    CHECK_INT(bi, 12000);
+    CHECK_INT(bt, 500);
     reset();
     CHECK_ERR(rules_storage("postgres", "gp3", 399, 12000, &err), &err,
               RDS_E_INVALID_PARAMETER_COMBINATION);

@@ -95,6 +95,10 @@ int rules_storage_type(const char *value, rds_error *err);
 int rules_storage(const char *engine, const char *storage_type, int allocated_gib, int iops,
                   rds_error *err);
 
+/* gp3's baseline for postgres, what RDS shows as Iops / StorageThroughput when none are
+ * provisioned: 3000 IOPS / 125 MiB/s below 400 GiB, 12000 / 500 from it. */
+void rules_gp3_baseline(int64_t allocated_gib, int64_t *iops, int64_t *throughput_mibps);
+
 /* The storage limits RDS for PostgreSQL applies per storage type (the numbers rules_storage
  * checks), for DescribeOrderableDBInstanceOptions and for callers that need a range.
  * Units: GiB, IOPS, MiB/s. A 0 field means "not applicable" (no Iops for gp2/standard, no
