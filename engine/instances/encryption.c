@@ -11,6 +11,9 @@
 
 #include <string.h>
 
+/* Both inaccessible statuses (-recoverable and the terminal one) start with this. */
+#define INACCESSIBLE "inaccessible-encryption-credentials"
+
 typedef struct lost_ctx {
     const char *key_arn;
     db_instance *d;
@@ -26,7 +29,7 @@ static int lost_load(engine_op *op, rds_error *err)
     /* gone, not (any more) on this key, or already inaccessible: nothing to do */
     op->done = !d || !d->storage_encrypted || !d->kms_key_id || strcmp(d->kms_key_id, c->key_arn) != 0 ||
                strcmp(d->status, "deleted") == 0 || strcmp(d->status, "deleting") == 0 ||
-               strncmp(d->status, "inaccessible-encryption-credentials", 35) == 0;
+               strncmp(d->status, INACCESSIBLE, sizeof INACCESSIBLE - 1) == 0;
     if (op->done)
         return 0;
     /* re-checked under the instance's lock: an EnableKey may already have undone it */

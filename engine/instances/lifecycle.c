@@ -1,7 +1,8 @@
 /* lifecycle.c: DeleteDBInstance (with its final snapshot), StopDBInstance (with its
- * snapshot), StartDBInstance, RebootDBInstance as engine_op steps. Each checks the state rule, acts on the server through the supervisor,
- * then records the settled status and the event in one transaction; the response shows
- * AWS's transitional status (deleting, stopping, starting, rebooting). */
+ * snapshot), StartDBInstance, RebootDBInstance as engine_op steps. Each checks the state
+ * rule, acts on the server through the supervisor, then records the settled status and the
+ * event in one transaction; the response shows AWS's transitional status (deleting,
+ * stopping, starting, rebooting). */
 #include "instances/instances.h"
 
 #include <assert.h>
