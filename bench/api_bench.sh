@@ -23,56 +23,17 @@
 #   KEEP=1         keep the temp dir (logs) afterwards
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-LOADGEN="$here/build/loadgen"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/rdslocal}"
-MOTO_SERVER="${MOTO_SERVER:-moto_server}"
 DUR_RDS="${DUR_RDS:-5}"
 DUR_MOTO="${DUR_MOTO:-10}"
 MAX_CREATE_RDS="${MAX_CREATE:-500}"
 MAX_CREATE_MOTO="${MAX_CREATE:-500}"
-LOG_LEVEL="${LOG_LEVEL:-info}"
 SEED=100
 
-[ -x "$LOADGEN" ] && [ "$LOADGEN" -nt "$here/loadgen.c" ] || "$here/build.sh" >/dev/null
-[ -x "$RDSLOCAL_BIN" ] || { echo "no rdslocal binary at $RDSLOCAL_BIN (build it first)" >&2; exit 2; }
-
-tmp="$(mktemp -d /tmp/rdslocal-apibench.XXXXXX)"
-chmod 755 "$tmp" # rdslocal checks that the postgres OS user can reach the state dir, even with --no-engine
-rds_pid=""; moto_pid=""
-cleanup() {
-    [ -n "$rds_pid" ] && kill "$rds_pid" 2>/dev/null && wait "$rds_pid" 2>/dev/null || true
-    [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null || true
-    if [ "${KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-
-cp "$RDSLOCAL_BIN" "$tmp/rdslocal"
-RDS_PORT="$(free_port)"
-MOTO_PORT="$(free_port)"
-while [ "$MOTO_PORT" = "$RDS_PORT" ]; do MOTO_PORT="$(free_port)"; done
-
-"$tmp/rdslocal" --listen "127.0.0.1:$RDS_PORT" --state-dir "$tmp/state" --no-engine \
-    --port-range 20000-39999 --log-level "$LOG_LEVEL" >"$tmp/rdslocal.log" 2>&1 &
-rds_pid=$!
-"$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" >"$tmp/moto.log" 2>&1 &
-moto_pid=$!
-
-wait_up() { # url, seconds
-    local end=$((SECONDS + $2))
-    while [ $SECONDS -lt $end ]; do
-        curl -fs -o /dev/null --max-time 1 "$1" && return 0
-        sleep 0.1
-    done
-    echo "server at $1 did not come up" >&2
-    return 1
-}
-wait_up "http://127.0.0.1:$RDS_PORT/_rdslocal/health" 10
-wait_up "http://127.0.0.1:$MOTO_PORT/moto-api/" 30
+. "$(dirname "$0")/lib.sh"
+require_rdslocal
+bench_tmp apibench
+start_rdslocal --port-range 20000-39999
+start_moto
 
 DESCRIBE='Action=DescribeDBInstances&Version=2014-10-31'
 DESCRIBE_MISS='Action=DescribeDBInstances&Version=2014-10-31&Filters.Filter.1.Name=engine&Filters.Filter.1.Values.Value.1=postgres&Filters.Filter.1.Values.Value.2=nomatch{n}'
@@ -89,9 +50,6 @@ reset_and_seed() { # server port
     "$LOADGEN" -p "$2" -c 4 -n "$SEED" -b "$(create_body seed-)" -t 30 >"$tmp/seed.out" 2>&1 ||
         { echo "seeding $1 failed:" >&2; cat "$tmp/seed.out" >&2; exit 1; }
 }
-
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-CLK_TCK="$(getconf CLK_TCK)"
 
 results="$tmp/results.txt"
 : >"$results"
@@ -114,11 +72,11 @@ run() { # server port pid op clients
     [ -s "$tmp/lg.err" ] && sed 's/^/    /' "$tmp/lg.err" >&2
     local req cpu
     req=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
-    cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$CLK_TCK" 'BEGIN{ if (n>0) printf "%.3f", (b-a)*1000/hz/n; else print "-" }')
+    cpu=$(cpu_ms_per_req "$t0" "$t1" "$req")
     echo "$line cpu_ms_per_req=$cpu" | tee -a "$results" | sed 's/^RESULT /  /'
 }
 
-echo "rdslocal $("$tmp/rdslocal" --version | awk '{print $2}') ($(cd "$here/.." && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$here/.." && git diff --quiet HEAD -- server engine include 2>/dev/null || echo '+local changes'), binary $(date -u -r "$RDSLOCAL_BIN" +%H:%MZ)) on :$RDS_PORT (log level $LOG_LEVEL), moto on :$MOTO_PORT"
+echo "rdslocal $(build_info), binary $(date -u -r "$RDSLOCAL_BIN" +%H:%MZ)) on :$RDS_PORT (log level $LOG_LEVEL), moto on :$MOTO_PORT"
 echo "$(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "seeding $SEED instances in each ..."
 reset_and_seed rdslocal "$RDS_PORT"

@@ -19,43 +19,18 @@
 #   KEEP=1         keep the temp dir (log, state) afterwards
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-LOADGEN="$here/build/loadgen"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/rdslocal}"
 TOTAL="${TOTAL:-100000}"
 STEP="${STEP:-10000}"
 STEP_TIMEOUT="${STEP_TIMEOUT:-120}"
-LOG_LEVEL="${LOG_LEVEL:-info}"
 
-[ -x "$LOADGEN" ] && [ "$LOADGEN" -nt "$here/loadgen.c" ] || "$here/build.sh" >/dev/null
-[ -x "$RDSLOCAL_BIN" ] || { echo "no rdslocal binary at $RDSLOCAL_BIN (build it first)" >&2; exit 2; }
-
-tmp="$(mktemp -d /tmp/rdslocal-createscale.XXXXXX)"
-chmod 755 "$tmp" # rdslocal checks that the postgres OS user can reach the state dir
-rds_pid=""
-cleanup() {
-    [ -n "$rds_pid" ] && kill "$rds_pid" 2>/dev/null && wait "$rds_pid" 2>/dev/null || true
-    if [ "${KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-port="$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()')"
-cp "$RDSLOCAL_BIN" "$tmp/rdslocal"
+. "$(dirname "$0")/lib.sh"
+require_rdslocal
+bench_tmp createscale
 extra=()
 [ -n "${PORT_RANGE:-}" ] && extra=(--port-range "$PORT_RANGE")
-"$tmp/rdslocal" --listen "127.0.0.1:$port" --state-dir "$tmp/state" --no-engine \
-    --log-level "$LOG_LEVEL" "${extra[@]}" >"$tmp/rdslocal.log" 2>&1 &
-rds_pid=$!
-end=$((SECONDS + 10))
-until curl -fs -o /dev/null --max-time 1 "http://127.0.0.1:$port/_rdslocal/health"; do
-    [ $SECONDS -lt $end ] || { echo "rdslocal did not come up" >&2; cat "$tmp/rdslocal.log" >&2; exit 1; }
-    sleep 0.1
-done
-
-hz="$(getconf CLK_TCK)"
-cpu_ticks() { # utime + stime of the server, all threads (worker tick included)
-    awk '{print $14 + $15}' "/proc/$rds_pid/stat"
-}
+start_rdslocal "${extra[@]}"
+port=$RDS_PORT
+hz=$CLK_TCK
 
 field() { # key, RESULT line
     sed -n "s/.* $1=\([^ ]*\).*/\1/p" <<<"$2"
@@ -71,9 +46,9 @@ done_n=0
 while [ "$done_n" -lt "$TOTAL" ]; do
     n=$STEP
     [ $((done_n + n)) -gt "$TOTAL" ] && n=$((TOTAL - done_n))
-    t0="$(cpu_ticks)"
+    t0="$(cpu_ticks "$rds_pid")"
     res="$("$LOADGEN" -p "$port" -c 1 -n "$n" -d "$STEP_TIMEOUT" -s "$done_n" -b "$CREATE" | grep '^RESULT')"
-    t1="$(cpu_ticks)"
+    t1="$(cpu_ticks "$rds_pid")"
     made="$(field requests "$res")"
     errs="$(field errors "$res")"
     # DescribeDBInstances of one identifier, 500 requests, each for another of the

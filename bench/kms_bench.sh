@@ -19,61 +19,23 @@
 #   KEEP=1         keep the temp dir (logs) afterwards
 set -euo pipefail
 
-here="$(cd "$(dirname "$0")" && pwd)"
-top="$(cd "$here/.." && pwd)"
-LOADGEN="$here/build/loadgen"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-$top/build/rdslocal}"
 MOTO="${MOTO:-1}"
-MOTO_SERVER="${MOTO_SERVER:-moto_server}"
 DUR="${DUR:-5}"
-LOG_LEVEL="${LOG_LEVEL:-info}"
 OPS=(Encrypt Decrypt GenerateDataKey)
 
-[ -x "$LOADGEN" ] && [ "$LOADGEN" -nt "$here/loadgen.c" ] || "$here/build.sh" >/dev/null
+. "$(dirname "$0")/lib.sh"
 if [ ! -x "$RDSLOCAL_BIN" ]; then
-    [ "$RDSLOCAL_BIN" = "$top/build/rdslocal" ] || { echo "no rdslocal binary at $RDSLOCAL_BIN" >&2; exit 2; }
+    [ "$RDSLOCAL_BIN" = "$top/build/rdslocal" ] || require_rdslocal
     echo "building rdslocal ..."
     cmake -S "$top" -B "$top/build" >/dev/null && cmake --build "$top/build" -j2 --target rdslocal >/dev/null
 fi
-
-tmp="$(mktemp -d /tmp/rdslocal-kmsbench.XXXXXX)"
-chmod 755 "$tmp" # rdslocal checks that the postgres OS user can reach the state dir, even with --no-engine
-rds_pid=""; moto_pid=""
-cleanup() {
-    [ -n "$rds_pid" ] && kill "$rds_pid" 2>/dev/null && wait "$rds_pid" 2>/dev/null || true
-    [ -n "$moto_pid" ] && kill "$moto_pid" 2>/dev/null && wait "$moto_pid" 2>/dev/null || true
-    if [ "${KEEP:-0}" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
-}
-trap cleanup EXIT
-
-free_port() {
-    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1]); s.close()'
-}
-wait_up() { # url, seconds
-    local end=$((SECONDS + $2))
-    while [ $SECONDS -lt $end ]; do
-        curl -fs -o /dev/null --max-time 1 "$1" && return 0
-        sleep 0.1
-    done
-    echo "server at $1 did not come up" >&2
-    return 1
-}
-
-cp "$RDSLOCAL_BIN" "$tmp/rdslocal"
-RDS_PORT="$(free_port)"
-"$tmp/rdslocal" --listen "127.0.0.1:$RDS_PORT" --state-dir "$tmp/state" --no-engine \
-    --port-range 20000-39999 --log-level "$LOG_LEVEL" >"$tmp/rdslocal.log" 2>&1 &
-rds_pid=$!
+bench_tmp kmsbench
+start_rdslocal --port-range 20000-39999
 servers=(rdslocal)
 if [ "$MOTO" != 0 ]; then
-    MOTO_PORT="$(free_port)"
-    while [ "$MOTO_PORT" = "$RDS_PORT" ]; do MOTO_PORT="$(free_port)"; done
-    "$MOTO_SERVER" -H 127.0.0.1 -p "$MOTO_PORT" >"$tmp/moto.log" 2>&1 &
-    moto_pid=$!
+    start_moto
     servers+=(moto)
 fi
-wait_up "http://127.0.0.1:$RDS_PORT/_rdslocal/health" 10
-[ "$MOTO" = 0 ] || wait_up "http://127.0.0.1:$MOTO_PORT/moto-api/" 30
 
 port_of() { if [ "$1" = rdslocal ]; then echo "$RDS_PORT"; else echo "$MOTO_PORT"; fi; }
 pid_of() { if [ "$1" = rdslocal ]; then echo "$rds_pid"; else echo "$moto_pid"; fi; }
@@ -108,8 +70,6 @@ for s in "${servers[@]}"; do
     kms_call "$s" GenerateDataKey "$(cat "$tmp/$s.GenerateDataKey.json")" >/dev/null
 done
 
-cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
-CLK_TCK="$(getconf CLK_TCK)"
 results="$tmp/results.txt"
 : >"$results"
 run() { # server op clients
@@ -128,11 +88,11 @@ run() { # server op clients
     grep -q ' errors=0 ' <<<"$line" || grep 'status:' "$tmp/lg.out" | sed 's/^/    /' >&2
     [ -n "$line" ] || { echo "loadgen gave no result for $server/$op/$clients" >&2; exit 1; }
     req=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$line")
-    cpu=$(awk -v a="$t0" -v b="$t1" -v n="$req" -v hz="$CLK_TCK" 'BEGIN{ if (n>0) printf "%.3f", (b-a)*1000/hz/n; else print "-" }')
+    cpu=$(cpu_ms_per_req "$t0" "$t1" "$req")
     echo "$line cpu_ms_per_req=$cpu" | tee -a "$results" | sed 's/^RESULT /  /'
 }
 
-echo "rdslocal $("$tmp/rdslocal" --version | awk '{print $2}') ($(cd "$top" && git rev-parse --short HEAD 2>/dev/null || echo '?')$(cd "$top" && git diff --quiet HEAD -- server engine include 2>/dev/null || echo '+local changes')) on :$RDS_PORT (log level $LOG_LEVEL)$([ "$MOTO" = 0 ] || echo ", moto $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?') on :$MOTO_PORT")"
+echo "rdslocal $(build_info)) on :$RDS_PORT (log level $LOG_LEVEL)$([ "$MOTO" = 0 ] || echo ", moto $(python3 -c 'import moto; print(moto.__version__)' 2>/dev/null || echo '?') on :$MOTO_PORT")"
 echo "$(nproc) CPUs; $(date -u +%Y-%m-%dT%H:%MZ); $DUR s per run; uptime at start:$(uptime | sed 's/.*up[^,]*,[^,]*,//')"
 for op in "${OPS[@]}"; do
     for c in 1 16; do

@@ -7,17 +7,13 @@
 # 100 CreateDBInstance calls (1 s idle), and after 100 DescribeDBInstances of those 100
 # (which fills the response cache) (1 s idle).
 #
-# Environment: RDSLOCAL_BIN (default build/rdslocal of this checkout), RUNS (10).
+# Environment: RDSLOCAL_BIN (default build/rdslocal of this checkout), RUNS (10), KEEP=1.
 set -euo pipefail
-here="$(cd "$(dirname "$0")" && pwd)"
-RDSLOCAL_BIN="${RDSLOCAL_BIN:-$(cd "$(dirname "$0")/.." && pwd)/build/rdslocal}"
-[ -x "$here/build/loadgen" ] && [ "$here/build/loadgen" -nt "$here/loadgen.c" ] || "$here/build.sh" >/dev/null
-tmp="$(mktemp -d /tmp/rdslocal-startbench.XXXXXX)"
-chmod 755 "$tmp" # rdslocal checks the postgres OS user can reach the state dir, even with --no-engine
-trap 'rm -rf "$tmp"' EXIT
-cp "$RDSLOCAL_BIN" "$tmp/rdslocal"
+. "$(dirname "$0")/lib.sh"
+require_rdslocal
+bench_tmp startbench
 
-python3 - "$tmp" "$here/build/loadgen" "${RUNS:-10}" <<'EOF'
+python3 - "$tmp" "$LOADGEN" "${RUNS:-10}" <<'EOF'
 import os, socket, statistics, subprocess, sys, time
 
 tmp, loadgen, runs = sys.argv[1], sys.argv[2], int(sys.argv[3])

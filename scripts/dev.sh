@@ -9,6 +9,10 @@ cd "$(dirname "$0")/.."
 cmd=${1:-run}
 [ $# -gt 0 ] && shift
 BUILD_DIR=${BUILD_DIR:-build}
+case "$cmd" in
+run|test) ;;
+*) echo "usage: sh scripts/dev.sh run|test [args]" >&2; exit 2 ;;
+esac
 # The whole suite includes the container and .deb tests: `test` installs their extras too.
 if [ "$cmd" = test ]; then sh scripts/install-deps.sh --packaging; else sh scripts/install-deps.sh; fi
 cmake -S . -B "$BUILD_DIR" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
@@ -16,5 +20,4 @@ cmake --build "$BUILD_DIR" -j"$(nproc)"
 case "$cmd" in
 run)  exec "./$BUILD_DIR/rdslocal" "$@" ;;
 test) exec ctest --test-dir "$BUILD_DIR" --output-on-failure -j2 "$@" ;;
-*)    echo "usage: sh scripts/dev.sh run|test" >&2; exit 2 ;;
 esac

@@ -3,6 +3,7 @@ records only): every operation and error, pagination, filters, the boto3 waiters
 tags/CopyTagsToSnapshot, the restore attribute, the quota, and restarts of rdslocal
 (SIGTERM and kill -9) between steps. Real data is tested in test_pg_snapshots.py."""
 import shutil
+import subprocess
 import tempfile
 import unittest
 
@@ -438,6 +439,23 @@ class QuotaTest(ApiTestCase):
         self.west.create_db_snapshot(DBSnapshotIdentifier="s3", DBInstanceIdentifier="w1")
         self.rds.delete_db_snapshot(DBSnapshotIdentifier="s2")
         self.rds.create_db_snapshot(DBSnapshotIdentifier="s3", DBInstanceIdentifier="db1")
+
+    def test_quota_from_environment_and_bad_values(self):
+        s = tl.Server(no_engine=True, env={"RDSLOCAL_SNAPSHOT_QUOTA": "1"}).start()
+        try:
+            c = s.client()
+            c.create_db_instance(**tl.create_args("db1"))
+            c.create_db_snapshot(DBSnapshotIdentifier="s1", DBInstanceIdentifier="db1")
+            self.assertError(c.create_db_snapshot, "SnapshotQuotaExceeded", 400,
+                             "Cannot create more than 1 manual snapshots",
+                             DBSnapshotIdentifier="s2", DBInstanceIdentifier="db1")
+        finally:
+            s.cleanup()
+        for bad in ("0", "-1", "abc", "5x", "", "1000001"):
+            p = subprocess.run([tl.BIN, "--no-engine", "--listen", "127.0.0.1:%d" % tl.free_port(),
+                                "--snapshot-quota", bad], capture_output=True, text=True, timeout=30)
+            self.assertEqual(p.returncode, 2, (bad, p.stderr))
+            self.assertIn('--snapshot-quota wants a count, got "%s"' % bad, p.stderr)
 
 
 class SnapshotRestartTest(unittest.TestCase):

@@ -119,6 +119,17 @@ class B_Lifecycle(unittest.TestCase):
                   "-e", "RDSLOCAL_PORT_RANGE=" + rng, "-e", "RDSLOCAL_ENDPOINT_ADDRESS=127.0.0.1",
                   "-p", "127.0.0.1:%d:4566" % self.api, "-p", "127.0.0.1:%s:%s" % (rng, rng), TAG)
 
+    def assert_row_kept(self, rds):
+        """ctdb becomes available and, within 60 s, answers the row written in test_1."""
+        d = t.wait_status(rds, "ctdb", "available", timeout=60)
+        deadline = time.time() + 60
+        while True:
+            rc, out, err = self.psql(d["Endpoint"]["Port"], "select v from kept")
+            if rc == 0 or time.time() >= deadline:
+                break
+            time.sleep(0.2)
+        self.assertEqual((rc, out), (0, "survives"), err)
+
     def psql(self, port, sql):
         return t.psql(port, "app", "S3cret-pass", sql, host="127.0.0.1")
 
@@ -180,30 +191,14 @@ class B_Lifecycle(unittest.TestCase):
         dh.docker("start", NAME)
         dh.wait_healthy(NAME)
         FIG["restart_to_healthy_s"] = round(time.time() - t0, 2)
-        rds = rds_client(self.api)
-        d = t.wait_status(rds, "ctdb", "available", timeout=60)
-        rc, out, err = "", "", ""
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            rc, out, err = self.psql(d["Endpoint"]["Port"], "select v from kept")
-            if rc == 0:
-                break
-            time.sleep(0.2)
-        self.assertEqual((rc, out), (0, "survives"), err)
+        self.assert_row_kept(rds_client(self.api))
 
     def test_4_new_container_same_volume_keeps_instance(self):
         # A new container (new image layer, say after an upgrade) with the same volume.
         dh.docker("rm", "-f", NAME)
         self.run_container()
         dh.wait_healthy(NAME)
-        d = t.wait_status(rds_client(self.api), "ctdb", "available", timeout=60)
-        deadline = time.time() + 60
-        while time.time() < deadline:
-            rc, out, err = self.psql(d["Endpoint"]["Port"], "select v from kept")
-            if rc == 0:
-                break
-            time.sleep(0.2)
-        self.assertEqual((rc, out), (0, "survives"), err)
+        self.assert_row_kept(rds_client(self.api))
 
     def test_5_nothing_runs_after_docker_rm(self):
         procs = dh.container_pids(NAME)

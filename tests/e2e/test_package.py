@@ -91,6 +91,9 @@ class Package(unittest.TestCase):
         text = re.sub(r".\x08", "", text)
         missing = sorted(f for f in flags if f not in text)
         self.assertEqual(missing, [], "flags of --help missing from rdslocal(8)")
+        envs = set(re.findall(r"RDSLOCAL_[A-Z_]+[A-Z]", helptext))
+        self.assertEqual(sorted(e for e in envs if e not in text), [],
+                         "environment variables of --help missing from rdslocal(8)")
         for section in ("ENVIRONMENT", "ADMIN API", "EXIT STATUS", "/_rdslocal/health", "/_rdslocal/reset"):
             self.assertIn(section, text)
 
