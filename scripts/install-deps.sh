@@ -49,7 +49,8 @@ else
 fi
 echo "installing:$missing"
 $SUDO apt-get update -qq
+# Debian's postgresql package may start a cluster of its own on 5432: rdslocal leaves it
+# alone, and an instance asking for 5432 then gets the next free port of its range.
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq $missing >/dev/null
-# Debian's postgresql package starts a cluster of its own on 5432; rdslocal does not use it.
 js_deps
 echo "dependencies present"
