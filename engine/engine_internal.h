@@ -211,4 +211,11 @@ int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char
  * open, also applies unusable keys to instances that missed it (a crash in between). */
 void engine__kms_tick(engine *e, store *s, arena *a);
 
+/* ---- parameter groups (parameter_groups/) used by other families ---- */
+
+/* The value parameter `name` (as in DescribeDBParameters: "rds.log_retention_period",
+ * "log_min_duration_statement") has for instance d now: its parameter group's value, else
+ * the engine default. NULL: no value known (the caller uses its own default). In arena a. */
+const char *engine__instance_param(engine *e, store *s, arena *a, const db_instance *d, const char *name);
+
 #endif

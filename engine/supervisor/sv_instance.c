@@ -5,8 +5,8 @@
  * Postgres is spawned directly (`postgres -D <data>`, new session, as the pg user when
  * root) and its readiness polled with PQping over the private unix socket every 3 ms;
  * pg_ctl -w would poll every 100 ms. Stops signal the postmaster (SIGINT fast, SIGQUIT
- * immediate) and poll the pid. Per-instance settings live in <data>/rdslocal.conf,
- * included at the end of postgresql.conf and rewritten before every start.
+ * immediate) and poll the pid. Per-instance settings (rdslocal.conf, pg_hba.conf) are
+ * written before every start by sv_conf.c.
  *
  * Credentials as on RDS: the internal superuser rdsadmin connects only over the unix
  * socket dir (mode 0700, trust); the master role gets LOGIN CREATEDB CREATEROLE IN ROLE
@@ -145,46 +145,6 @@ static int ensure_dirs(sv_supervisor *sv, sv_inst *in, rds_error *err)
     return sv__mkdir_owned(in->sock, 0700, own_uid(sv), sv->pg_gid, err);
 }
 
-static int write_conf(sv_supervisor *sv, sv_inst *in, rds_error *err)
-{
-    int mc = in->max_connections > 0 ? in->max_connections : 20;
-    if (mc < 5)
-        mc = 5;
-    /* PG15 refuses to start unless superuser_reserved_connections (3) + max_wal_senders < max_connections */
-    int senders = mc >= 14 ? 10 : mc - 4;
-    int sb = in->shared_buffers_mb > 0 ? in->shared_buffers_mb : 16;
-    char conf[4 * SV_PATH], path[SV_PATH];
-    int r = snprintf(conf, sizeof conf,
-        "# written by rdslocal before every start; edits are lost\n"
-        "port = %d\n"
-        "listen_addresses = '127.0.0.1'\n"
-        "unix_socket_directories = '%s'\n"
-        "unix_socket_permissions = 0700\n"
-        "max_connections = %d\n"
-        "max_wal_senders = %d\n"
-        "shared_buffers = %dMB\n"
-        "dynamic_shared_memory_type = posix\n"
-        "huge_pages = off\n"
-        "password_encryption = 'scram-sha-256'\n"
-        "cluster_name = '%s'\n"
-        "logging_collector = on\n"
-        "log_destination = 'stderr'\n"
-        "log_directory = '%s/log/error'\n"
-        "log_filename = 'postgresql.log.%%Y-%%m-%%d-%%H'\n"
-        "log_rotation_age = 60\n"
-        "log_rotation_size = 0\n"
-        "log_truncate_on_rotation = off\n"
-        "log_timezone = 'UTC'\n"
-        "log_line_prefix = '%%t:%%r:%%u@%%d:[%%p]:'\n"
-        "shared_preload_libraries = '%s'\n",
-        in->port, in->sock, mc, senders, sb, in->key, in->dir, sv->guard_lib);
-    if (r < 0 || (size_t)r >= sizeof conf)
-        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "instance configuration too long");
-    if (sv__path(path, sizeof path, err, "%s/rdslocal.conf", in->data) != 0)
-        return -1;
-    return sv__write_file(path, conf, 0600, own_uid(sv), sv->pg_gid, err);
-}
-
 /* ---- process primitives ------------------------------------------------------ */
 
 /* Parses postmaster.pid (line 1 pid, line 4 port). */
@@ -255,7 +215,7 @@ int sv__inst_spawn(sv_supervisor *sv, sv_inst *in, rds_error *err)
                         in->major);
     if (!sv_port_free(in->port))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "port %d is already in use", in->port);
-    if (ensure_dirs(sv, in, err) != 0 || write_conf(sv, in, err) != 0 ||
+    if (ensure_dirs(sv, in, err) != 0 || sv__write_conf(sv, in, err) != 0 ||
         sv__path(exe, sizeof exe, err, "%s/postgres", m->v.bin_dir) != 0 ||
         sv__path(logp, sizeof logp, err, "%s/startup.log", in->dir) != 0)
         return -1;
@@ -506,6 +466,7 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     in->port = spec->port;
     in->max_connections = spec->max_connections;
     in->shared_buffers_mb = spec->shared_buffers_mb;
+    in->force_ssl = spec->force_ssl;
 }
 
 void sv__inst_remove_sock(sv_inst *in)

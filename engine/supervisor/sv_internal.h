@@ -40,6 +40,7 @@ typedef struct sv_inst {
     char data[SV_PATH];  /* <dir>/data */
     char sock[SV_PATH];  /* unix socket dir: <dir>/sock, or the short fallback in /tmp */
     int port, max_connections, shared_buffers_mb;
+    bool force_ssl;      /* TCP clients need SSL (rds.force_ssl): hostssl lines in pg_hba.conf */
     pid_t pid;           /* postmaster, 0 when none */
     bool is_child;       /* we forked it: reap with waitpid(pid); else adopted: poll kill(pid, 0) */
     inst_state state;
@@ -119,6 +120,32 @@ void sv__kill_all_under(const char *dir);
 bool sv__pg_can_traverse(const sv_supervisor *sv, const char *path);
 void sv__sleep_ms(int ms);
 int64_t sv__mono_ms(void);
+
+/* ---- sv_conf.c ---- */
+/* Writes <data>/rdslocal.conf and <data>/pg_hba.conf from in (base + the fragments of
+ * conf_fragments.def). Called before every start. */
+int sv__write_conf(sv_supervisor *sv, sv_inst *in, rds_error *err);
+/* The base pg_hba.conf lines: rdsadmin over the private socket, then everyone over TCP
+ * with scram-sha-256 (the template is built with the same lines). */
+extern const char sv__hba_admin_lines[];
+extern const char sv__hba_tcp_lines[];
+/* The fragment functions conf_fragments.def names. */
+#define SV_CONF_FRAGMENT(name) \
+    int sv__conf_##name(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rds_error *err);
+#define SV_HBA_FRAGMENT(name) \
+    int sv__hba_##name(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rds_error *err);
+#include "conf_fragments.def"
+#undef SV_CONF_FRAGMENT
+#undef SV_HBA_FRAGMENT
+
+/* ---- sv_clone.c ---- */
+/* Copies the running instance src into the new data dir dst (must not exist; its parent
+ * must be traversable and writable by the pg user) with pg_basebackup -X stream -c fast
+ * over src's private socket as rdsadmin. slot non-NULL: also creates that physical
+ * replication slot on src (-C -S). Writes no standby settings. On failure dst is removed.
+ * Caller holds src busy, or otherwise knows it runs. */
+int sv__clone_running(sv_supervisor *sv, const sv_inst *src, const char *dst, const char *slot,
+                      rds_error *err);
 
 /* ---- sv_files.c ---- */
 /* Makes <state>/quarantine and names a free place in it for what src holds:

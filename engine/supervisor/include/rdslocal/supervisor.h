@@ -99,6 +99,7 @@ typedef struct sv_instance_spec {
     const char *db_name;         /* create only; NULL or "": no extra database */
     int max_connections;         /* <=0: 20. Values below 14 shrink max_wal_senders to fit */
     int shared_buffers_mb;       /* <=0: 16 */
+    bool force_ssl;              /* rds.force_ssl: TCP clients must use SSL (pg_hba hostssl lines) */
 } sv_instance_spec;
 
 /* Creates and starts a new instance: takes a spare pre-cloned data dir (or clones the
@@ -139,6 +140,14 @@ int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err);
  * paths. Nothing is deleted: this is what happens to data no instance of the model
  * owns. dest (may be NULL) receives the new path. Errors: INTERNAL_FAILURE (rename). */
 int sv_instance_quarantine(sv_supervisor *sv, const char *key, char *dest, size_t dest_n, rds_error *err);
+
+/* Applies the spec's settings that need no restart: rewrites the instance's rdslocal.conf
+ * and pg_hba.conf (sv_conf.c, with every feature's fragment) and, if it runs, reloads it
+ * (SIGHUP) and returns once the postmaster has read them (a new connection sees them).
+ * Stopped: the files are rewritten for the next start. A port change is refused
+ * (INVALID_PARAMETER_VALUE: use sv_instance_restart). Errors: DB_INSTANCE_NOT_FOUND,
+ * INTERNAL_FAILURE (no reload within 5 s). */
+int sv_instance_reconfigure(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
 
 /* ALTER ROLE <username> PASSWORD on the running server (password hashed client side,
  * so it never appears in postgres logs). Errors: DB_INSTANCE_NOT_FOUND,
