@@ -217,5 +217,18 @@ void engine__kms_tick(engine *e, store *s, arena *a);
  * "log_min_duration_statement") has for instance d now: its parameter group's value, else
  * the engine default. NULL: no value known (the caller uses its own default). In arena a. */
 const char *engine__instance_param(engine *e, store *s, arena *a, const db_instance *d, const char *name);
+/* params: an instance's group settings. check_group resolves CreateDBInstance's /
+ * ModifyDBInstance's DBParameterGroupName (NULL: the family's default) for an instance of
+ * that major (DBParameterGroupNotFound; another family: InvalidParameterCombination), in
+ * *name. init_instance sets what a new instance runs with; switch_group (modify) sets the
+ * new group, its settings wait for a reboot (pending-reboot); on_reboot takes all the group's
+ * settings (call before the restart's spec is made). spec_conf / spec_force_ssl fill a spec. */
+int engine__params_check_group(engine_req *r, store *s, const char *want, const char *major,
+                               const char **name, rds_error *err);
+int engine__params_init_instance(engine_req *r, store *s, db_instance *d, rds_error *err);
+int engine__params_switch_group(engine_req *r, store *s, db_instance *d, const char *group, rds_error *err);
+int engine__params_on_reboot(engine_req *r, store *s, db_instance *d, rds_error *err);
+const char *engine__params_spec_conf(arena *a, const db_instance *d);
+bool engine__params_spec_force_ssl(const db_instance *d, const sv_instance_spec *spec);
 
 #endif

@@ -45,6 +45,20 @@ const model_field db_subnet_group_fields[] = {
 const size_t db_subnet_group_field_count =
     sizeof db_subnet_group_fields / sizeof db_subnet_group_fields[0];
 
+/* ---- parameter groups ---- */
+const model_field db_parameter_group_fields[] = {
+#define DPG_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(db_parameter_group, name), wire },
+#include "rdslocal/db_parameter_group.def"
+#undef DPG_FIELD
+};
+const size_t db_parameter_group_field_count = sizeof db_parameter_group_fields / sizeof db_parameter_group_fields[0];
+const model_field db_parameter_fields[] = {
+#define DPP_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(db_parameter, name), wire },
+#include "rdslocal/db_parameter_group.def"
+#undef DPP_FIELD
+};
+const size_t db_parameter_field_count = sizeof db_parameter_fields / sizeof db_parameter_fields[0];
+
 const model_field db_snapshot_fields[] = {
 #define SNP_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(db_snapshot, name), wire },
 #include "rdslocal/db_snapshot.def"

@@ -107,10 +107,6 @@ static int check_placement(engine_op *op, rds_error *err)
     if (in->availability_zone && instances__check_az(r, in->availability_zone, err))
         return -1;
     const char *major = instances__major_of(r->a, c->version);
-    const char *pg_family_group = c->parameter_group = arena_printf(r->a, "default.postgres%s", major);
-    if (in->parameter_group && strcmp(in->parameter_group, pg_family_group) != 0)
-        return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s",
-                        in->parameter_group);
     const char *option_group = c->option_group = arena_printf(r->a, "default:postgres-%s", major);
     if (in->option_group && strcmp(in->option_group, option_group) != 0)
         return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
@@ -148,7 +144,9 @@ static int load(engine_op *op, rds_error *err)
     create_ctx *c = op->ctx;
     engine_req *r = op->r;
     return instances__id_free(r, op->s, c->id, err) ||
-                   instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err)
+                   instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err) ||
+                   engine__params_check_group(r, op->s, c->in->parameter_group, instances__major_of(r->a, c->version),
+                                              &c->parameter_group, err) /* params */
                ? -1
                : 0;
 }
@@ -182,6 +180,8 @@ static int decide(engine_op *op, rds_error *err)
     d->multi_az = c->multi_az;
     d->subnet_group = in->subnet_group ? rds_lower(arena_strdup(r->a, in->subnet_group)) : "default";
     d->parameter_group = c->parameter_group;
+    if (engine__params_init_instance(r, op->s, d, err)) /* params */
+        return -1;
     d->option_group = c->option_group;
     d->backup_retention_days = c->retention;
     d->backup_window = arena_strdup(r->a, bw);

@@ -72,6 +72,8 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
                               .port = (int)d->port, .master_username = NULL, .master_password = NULL,
                               .db_name = NULL, .max_connections = (int)d->max_connections,
                               .shared_buffers_mb = 16 };
+    spec.param_conf = engine__params_spec_conf(a, d);                 /* params */
+    spec.force_ssl = engine__params_spec_force_ssl(d, &spec);        /* params */
     return spec;
 }
 

@@ -18,6 +18,7 @@ typedef struct modify_ctx {
     const char *new_id;         /* rename applied now; NULL: none */
     int64_t want_gib;           /* AllocatedStorage after AWS's 10% rounding */
     bool port_change, restart, class_change, retention_toggle;
+    const char *new_param_group; /* params: DBParameterGroupName checked, NULL: unchanged */
 } modify_ctx;
 
 static int check_input(engine_op *op, rds_error *err)
@@ -134,8 +135,10 @@ static int check_settings(engine_op *op, rds_error *err)
     if (rules_check_windows(in->backup_window ? in->backup_window : d->backup_window,
                             in->maintenance_window ? in->maintenance_window : d->maintenance_window, err))
         return -1;
-    if (in->parameter_group && strcmp(in->parameter_group, d->parameter_group) != 0)
-        return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s", in->parameter_group);
+    if (in->parameter_group &&
+        engine__params_check_group(r, op->s, in->parameter_group, instances__major_of(r->a, d->engine_version),
+                                   &c->new_param_group, err)) /* params */
+        return -1;
     if (in->subnet_group && strcmp(in->subnet_group, d->subnet_group) != 0 &&
         strcmp(in->subnet_group, "default") != 0) {
         db_subnet_group *g;
@@ -195,6 +198,8 @@ static int decide(engine_op *op, rds_error *err)
     const modify_instance_in *in = c->in;
     db_instance *d = c->d;
     bool now = c->now;
+    if (c->new_param_group && engine__params_switch_group(op->r, op->s, d, c->new_param_group, err)) /* params */
+        return -1;
     if (now && instances__promote_pending(a, d, &c->class_change))
         c->restart = c->restart || c->class_change;
     if (in->instance_class && strcmp(in->instance_class, d->instance_class) != 0) {

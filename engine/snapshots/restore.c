@@ -147,9 +147,9 @@ static int restore_decide(engine_op *op, rds_error *err)
     d->kms_key_id = snap->encrypted ? snap->kms_key_id : NULL;
     d->multi_az = in->multi_az.set && in->multi_az.v;
     d->subnet_group = c->g ? c->g->name : "default";
-    d->parameter_group = in->parameter_group ? in->parameter_group : arena_printf(r->a, "default.postgres%s", major);
-    if (strcmp(d->parameter_group, arena_printf(r->a, "default.postgres%s", major)) != 0)
-        return rds_fail(err, RDS_E_DB_PARAMETER_GROUP_NOT_FOUND, "DBParameterGroup not found: %s", d->parameter_group);
+    if (engine__params_check_group(r, op->s, in->parameter_group, major, &d->parameter_group, err) || /* params */
+        engine__params_init_instance(r, op->s, d, err))
+        return -1;
     d->option_group = snap->option_group;
     if (in->option_group && strcmp(in->option_group, snap->option_group ? snap->option_group : "") != 0)
         return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",

@@ -101,6 +101,11 @@ static const struct {
     [ST_KMS_ALIAS] = { "kms_alias", kms_alias_fields, &kms_alias_field_count, sizeof(kms_alias),
                        "PRIMARY KEY (region, name)",
                        "CREATE INDEX IF NOT EXISTS kms_alias_by_key ON kms_alias (region, key_id);" },
+    /* params: parameter groups and their user-set parameters */
+    [ST_PARAM_GROUP] = { "db_parameter_group", db_parameter_group_fields, &db_parameter_group_field_count,
+                         sizeof(db_parameter_group), "PRIMARY KEY (region, name)", NULL },
+    [ST_PARAM] = { "db_parameter", db_parameter_fields, &db_parameter_field_count, sizeof(db_parameter),
+                   "PRIMARY KEY (region, group_name, name)", NULL },
 };
 
 table_def store__table(store_table_id id)
@@ -631,5 +636,6 @@ int store_meta_set(store *s, const char *key, const char *value, rds_error *err)
 int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
-                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;", err);
+                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
+                   " DELETE FROM db_parameter_group; DELETE FROM db_parameter;", err);
 }

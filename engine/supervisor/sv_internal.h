@@ -48,6 +48,8 @@ typedef struct sv_inst {
     bool deleted;        /* removed from the table; freed by whoever clears busy */
     int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
     int ncrash;
+    /* params: the parameter group's conf lines (spec.param_conf), written by sv__conf_params */
+    char param_conf[SV_PARAM_CONF_MAX];
 } sv_inst;
 
 typedef struct sv_major {
@@ -271,5 +273,9 @@ int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ---- sv_params.c (params) ---- */
+/* Copies spec->param_conf into in->param_conf (too long: dropped, with a warning). */
+void sv__params_apply_spec(sv_inst *in, const sv_instance_spec *spec);
 
 #endif

@@ -330,4 +330,39 @@ void engine_tick(engine *e);
 /* ARN of an instance in the request's region. */
 const char *engine_instance_arn(engine_req *r, const char *id);
 
+/* ---- DB parameter groups and option groups (engine/parameter_groups/) ----
+ * Default groups (default.postgres<major>, default:postgres-<major>) exist for every
+ * installed major and cannot be changed. Names are taken as names (lower-cased). */
+typedef struct param_group_view { const char *name, *family, *description, *arn; } param_group_view;
+typedef struct param_view {
+    const char *name, *value, *description, *source, *apply_type, *data_type, *allowed, *apply_method;
+    bool modifiable;
+} param_view;
+typedef struct param_in { const char *name, *value, *apply_method; } param_in;
+typedef struct param_in_list { param_in *v; size_t n; } param_in_list;
+int engine_create_param_group(engine_req *r, const char *name, const char *family, const char *description,
+                              const tag_list *tags, param_group_view *out, rds_error *err);
+int engine_copy_param_group(engine_req *r, const char *source, const char *target, const char *description,
+                            const tag_list *tags, param_group_view *out, rds_error *err);
+/* Sets parameters (Modify) or puts them back to the engine default (Reset; all: every one). */
+int engine_modify_param_group(engine_req *r, const char *name, const param_in_list *params, rds_error *err);
+int engine_reset_param_group(engine_req *r, const char *name, bool all, const param_in_list *params,
+                             rds_error *err);
+int engine_delete_param_group(engine_req *r, const char *name, rds_error *err);
+int engine_describe_param_groups(engine_req *r, const char *name, const char *marker, int max_records,
+                                 param_group_view **out, size_t *n_out, const char **next_marker, rds_error *err);
+/* A group's parameters (source: NULL, or "user", "engine-default", "system"). */
+int engine_describe_params(engine_req *r, const char *group, const char *source, const char *marker,
+                           int max_records, param_view **out, size_t *n_out, const char **next_marker,
+                           rds_error *err);
+int engine_default_params(engine_req *r, const char *family, const char *marker, int max_records,
+                          param_view **out, size_t *n_out, const char **next_marker, rds_error *err);
+
+typedef struct option_group_view { const char *name, *description, *engine, *major, *arn; } option_group_view;
+int engine_describe_option_groups(engine_req *r, const char *name, const char *engine_name, const char *major,
+                                  const char *marker, int max_records, option_group_view **out, size_t *n_out,
+                                  const char **next_marker, rds_error *err);
+/* The options an engine offers (none for postgres); validates the engine and major. */
+int engine_option_group_options(engine_req *r, const char *engine_name, const char *major, rds_error *err);
+
 #endif

@@ -145,6 +145,24 @@ typedef struct rds_event {
 extern const model_field rds_event_fields[];
 extern const size_t rds_event_field_count;
 
+/* ---- parameter groups: DB parameter group and its user-set parameters,
+ * declared in db_parameter_group.def ---- */
+typedef struct db_parameter_group {
+#define DPG_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/db_parameter_group.def"
+#undef DPG_FIELD
+} db_parameter_group;
+extern const model_field db_parameter_group_fields[];
+extern const size_t db_parameter_group_field_count;
+
+typedef struct db_parameter {
+#define DPP_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/db_parameter_group.def"
+#undef DPP_FIELD
+} db_parameter;
+extern const model_field db_parameter_fields[];
+extern const size_t db_parameter_field_count;
+
 /* Tags are kept per resource ARN. */
 typedef struct rds_tag { const char *key, *value; } rds_tag;
 

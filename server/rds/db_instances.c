@@ -42,7 +42,7 @@ void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
     res_list(x, "DBParameterGroups");
     res_struct(x, "DBParameterGroup");
     res_str(x, "DBParameterGroupName", d->parameter_group);
-    res_str(x, "ParameterApplyStatus", "in-sync");
+    res_str(x, "ParameterApplyStatus", d->param_apply_status ? d->param_apply_status : "in-sync");
     res_close(x);
     res_close(x);
     /* AWS places a new instance after answering: no AvailabilityZone while creating. */

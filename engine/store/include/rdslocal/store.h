@@ -149,6 +149,23 @@ int store_kms_alias_delete(store *s, const char *region, const char *name, rds_e
 int store_instance_by_kms_key(store *s, arena *a, const char *kms_key_arn, db_instance ***out, size_t *n_out,
                               rds_error *err);
 
+/* ---- DB parameter groups and their user-set parameters (params) ---- */
+int store_param_group_get(store *s, arena *a, const char *region, const char *name, db_parameter_group **out,
+                          rds_error *err);
+/* Groups of a region ordered by name, name > after (NULL: from the start). */
+int store_param_group_list(store *s, arena *a, const char *region, const char *after, int limit,
+                           db_parameter_group ***out, size_t *n_out, rds_error *err);
+int store_param_group_count(store *s, const char *region, int64_t *n, rds_error *err);
+int store_param_group_put(store *s, const db_parameter_group *g, rds_error *err);
+/* Deletes the group and every parameter of it. */
+int store_param_group_delete(store *s, const char *region, const char *name, rds_error *err);
+/* The user-set parameters of a group, ordered by name. */
+int store_param_list(store *s, arena *a, const char *region, const char *group, db_parameter ***out,
+                     size_t *n_out, rds_error *err);
+int store_param_put(store *s, const db_parameter *p, rds_error *err);
+/* Removes one user-set parameter (name NULL: all of the group). */
+int store_param_delete(store *s, const char *region, const char *group, const char *name, rds_error *err);
+
 /* ---- meta (small settings that must survive restarts, e.g. the clock offset) ---- */
 int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *err); /* NULL if unset */
 int store_meta_set(store *s, const char *key, const char *value, rds_error *err);

@@ -100,7 +100,12 @@ typedef struct sv_instance_spec {
     int max_connections;         /* <=0: 20. Values below 14 shrink max_wal_senders to fit */
     int shared_buffers_mb;       /* <=0: 16 */
     bool force_ssl;              /* rds.force_ssl: TCP clients must use SSL (pg_hba hostssl lines) */
+    /* params: postgresql.conf lines of the instance's DB parameter group ("name = 'value'\n"
+     * each), made and validated by the engine; written after the base settings (conf
+     * fragment `params`). NULL or "": none. At most SV_PARAM_CONF_MAX-1 bytes. */
+    const char *param_conf;
 } sv_instance_spec;
+#define SV_PARAM_CONF_MAX 16384
 
 /* Creates and starts a new instance: takes a spare pre-cloned data dir (or clones the
  * template), writes its config, starts postgres, creates the master role (member of
@@ -259,5 +264,21 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
  * returns -1 with the first error. */
 int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_keep,
                           const char *const *discard, size_t n_discard, rds_error *err);
+
+/* ---- parameter groups (sv_params.c) ------------------------------------------------ */
+
+/* The settings of PostgreSQL `major` as its pg_settings shows them (internal ones left out),
+ * one line each, tab-separated: name, context, category, vartype (upper case), boot value,
+ * min, max, short description, extra description, enum values (comma-separated; may be
+ * absent). Read from a real server: `postgres --single` on a scratch copy of the template
+ * (hundreds of ms; the caller caches the answer). In versions_only mode (no template), from
+ * `postgres --describe-config` (same catalog, no enum values). *out is malloc'd.
+ * Errors: INVALID_PARAMETER_VALUE (unknown major), INTERNAL_FAILURE. */
+int sv_engine_settings(sv_supervisor *sv, const char *major, char **out, rds_error *err);
+
+/* True for the postgres settings rdslocal manages itself (ports, sockets, paths, the log
+ * layout, TLS files, WAL archiving, replication): a parameter group cannot set them, and
+ * sv_instance_spec.param_conf lines naming them are dropped. */
+bool sv_setting_reserved(const char *name);
 
 #endif
