@@ -29,7 +29,7 @@ static const char *const owned[] = {
     "jit_provider", "listen_addresses", "local_preload_libraries", "log_destination", "log_directory",
     "log_file_mode", "log_filename", "log_line_prefix", "log_rotation_", "log_truncate_on_rotation",
     "logging_collector", "max_wal_senders", "port", "primary_", "promote_trigger_file", "recovery_",
-    "restore_command", "session_preload_libraries", "ssl", "synchronous_standby_names", "unix_socket_",
+    "restore_command", "session_preload_libraries", "ssl", "ssl_", "synchronous_standby_names", "unix_socket_",
     "wal_level", NULL,
 };
 
