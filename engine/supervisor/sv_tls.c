@@ -205,9 +205,13 @@ static int ensure_ca(const sv_supervisor *sv, int i, rds_error *err)
     EVP_PKEY_free(ca_key);
     EVP_PKEY_free(server_key);
     X509_free(ca);
+    /* the bundle is rewritten before the CA's mutex is released: whoever then finds the CA
+     * complete also finds it in the bundle */
+    if (rc == 0 && made)
+        rc = write_bundle(sv, err);
 out:
     pthread_mutex_unlock(&sv->tls->ca_mu[i]);
-    return rc == 0 && made ? write_bundle(sv, err) : rc;
+    return rc;
 }
 
 /* <state>/certs/global-bundle.pem: every complete CA's certificate. */
