@@ -210,6 +210,9 @@ int engine__kms_open_data_key(engine *e, store *s, arena *a, const unsigned char
 /* Deletes the keys whose deletion date has come (engine_tick); at the first tick after
  * open, also applies unusable keys to instances that missed it (a crash in between). */
 void engine__kms_tick(engine *e, store *s, arena *a);
+/* ---- DB log files (logs/logs.c) ---- */
+/* Worker tick: removes log files past rds.log_retention_period (default 4320 minutes). */
+void engine__logs_tick(engine *e, store *s, arena *a);
 
 /* ---- parameter groups (parameter_groups/) used by other families ---- */
 

@@ -109,6 +109,8 @@ void admin_handle(engine *e, const char *method, const char *path, const char *q
         health(e, out);
         return;
     }
+    if (admin_certs_handle(e, method, path, out))
+        return;
     if (strcmp(path, "/_rdslocal/reset") == 0) {
         if (strcmp(method, "POST") != 0) {
             reply(out, 405, "{\"error\": \"use POST\"}");

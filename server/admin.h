@@ -14,4 +14,8 @@ typedef struct admin_response {
 void admin_handle(engine *e, const char *method, const char *path, const char *query,
                   const char *body, size_t body_len, admin_response *out);
 
+/* GET /_rdslocal/certs/global-bundle.pem (admin_certs.c): false if path is not under
+ * /_rdslocal/certs/. */
+bool admin_certs_handle(engine *e, const char *method, const char *path, admin_response *out);
+
 #endif

@@ -9,8 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* The CAs the supervisor keeps (sv_tls.c). rds-ca-2019 expired in August 2024 and is no
+ * longer offered. */
 static const char *const ca_certificates[] = { "rds-ca-rsa2048-g1", "rds-ca-rsa4096-g1",
-                                               "rds-ca-ecc384-g1", "rds-ca-2019", NULL };
+                                               "rds-ca-ecc384-g1", NULL };
 
 const char *instances__major_of(arena *a, const char *version)
 {

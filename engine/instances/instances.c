@@ -71,7 +71,9 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
                               .major = instances__major_of(a, d->engine_version ? d->engine_version : ""),
                               .port = (int)d->port, .master_username = NULL, .master_password = NULL,
                               .db_name = NULL, .max_connections = (int)d->max_connections,
-                              .shared_buffers_mb = 16 };
+                              .shared_buffers_mb = 16,
+                              /* TLS: the certificate names the endpoint the instance reports */
+                              .ca_id = d->ca_certificate_id, .tls_host = d->endpoint_address };
     spec.param_conf = engine__params_spec_conf(a, d);                 /* params */
     spec.force_ssl = engine__params_spec_force_ssl(d, &spec);        /* params */
     return spec;
@@ -86,6 +88,10 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
     out->inst = d;
     out->arn = engine__arn(r->e, r->a, d->region, "db", d->id);
     out->status = engine__shown_status(d, rds_now_ms());
+    /* TLS: CertificateDetails.ValidTill is the notAfter of the certificate the server has */
+    if (r->e->sv && !r->e->cfg.no_engine && d->resource_id &&
+        sv_tls_instance_cert(r->e->sv, d->resource_id, NULL, 0, &out->cert_valid_till_ms) != 0)
+        out->cert_valid_till_ms = 0;
     if (with_tags && store_tags_get(s, r->a, out->arn, &out->tags, &out->n_tags, err))
         return -1;
     char vpc[32];

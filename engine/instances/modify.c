@@ -18,6 +18,7 @@ typedef struct modify_ctx {
     const char *new_id;         /* rename applied now; NULL: none */
     int64_t want_gib;           /* AllocatedStorage after AWS's 10% rounding */
     bool port_change, restart, class_change, retention_toggle;
+    bool cert_change;           /* TLS: the CA changes now: re-issue (restart or reload) */
     const char *new_param_group; /* params: DBParameterGroupName checked, NULL: unchanged */
 } modify_ctx;
 
@@ -278,6 +279,11 @@ static int decide(engine_op *op, rds_error *err)
         d->pending_new_id = NULL;
         d->id = c->new_id;
     }
+    /* TLS: a CA change applied now re-issues the server certificate; AWS restarts unless
+     * CertificateRotationRestart is false (postgres reloads certificates on SIGHUP). */
+    c->cert_change = strcmp(d->ca_certificate_id, c->before.ca_certificate_id) != 0;
+    if (c->cert_change && !(in->certificate_rotation_restart.set && !in->certificate_rotation_restart.v))
+        c->restart = true;
     c->shown = *d;
     if (c->class_change)
         c->shown.pending_instance_class = d->instance_class, c->shown.instance_class = c->before.instance_class;
@@ -303,6 +309,10 @@ static int act(engine_op *op, rds_error *err)
     if (c->restart) {
         sv_instance_spec spec = engine__spec(op->r->a, d);
         if (sv_instance_restart(e->sv, &spec, err))
+            return -1;
+    } else if (c->cert_change) {
+        sv_instance_spec spec = engine__spec(op->r->a, d);
+        if (sv_instance_reconfigure(e->sv, &spec, err))
             return -1;
     }
     return 0;

@@ -84,9 +84,12 @@ int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_err
         }
         d->pending_new_id = NULL;
     }
+    const char *old_ca = d->ca_certificate_id;
     if (!instances__promote_pending(a, d, &c.restart) && !c.renamed && !dropped)
         return 0;
-    if (c.restart && !e->cfg.no_engine && e->sv) {
+    /* TLS: a held CA change re-issues the certificate with a restart, as AWS does */
+    bool ca_changed = old_ca && d->ca_certificate_id && strcmp(old_ca, d->ca_certificate_id) != 0;
+    if ((c.restart || ca_changed) && !e->cfg.no_engine && e->sv) {
         sv_instance_spec spec = engine__spec(a, d);
         if (sv_instance_restart(e->sv, &spec, err))
             return -1;

@@ -111,10 +111,9 @@ const char *engine__params_spec_conf(arena *a, const db_instance *d)
 
 bool engine__params_spec_force_ssl(const db_instance *d, const sv_instance_spec *spec)
 {
-    /* rds.force_ssl needs a server with TLS: until the tls feature gives the spec its CA,
-     * no server has one. Integrator: `return d->param_force_ssl && spec->ca_id && *spec->ca_id;` */
-    (void)spec;
-    return d->param_force_ssl && false;
+    /* rds.force_ssl needs a server with TLS (a spec naming its CA): without one, refusing
+     * non-SSL clients would refuse every client. */
+    return d->param_force_ssl && spec->ca_id && *spec->ca_id;
 }
 
 /* One instance using the group: its row brought up to date, its server reloaded. */

@@ -397,14 +397,15 @@ static int setup_master(sv_inst *in, const sv_instance_spec *spec, rds_error *er
     return rc;
 }
 
-/* The create contract: the master user can log in over TCP and run a query. */
+/* The create contract: the master user can log in over TCP and run a query. sslmode
+ * prefer: SSL when the server has it (rds.force_ssl may demand it), plain otherwise. */
 static int check_master(sv_inst *in, const sv_instance_spec *spec, rds_error *err)
 {
     char port[16];
     snprintf(port, sizeof port, "%d", in->port);
     const char *db = spec->db_name && spec->db_name[0] ? spec->db_name : "postgres";
     const char *kw[] = { "host", "port", "user", "password", "dbname", "connect_timeout", "sslmode", NULL };
-    const char *val[] = { "127.0.0.1", port, spec->master_username, spec->master_password, db, "10", "disable",
+    const char *val[] = { "127.0.0.1", port, spec->master_username, spec->master_password, db, "10", "prefer",
                           NULL };
     PGconn *c = PQconnectdbParams(kw, val, 0);
     int rc = 0;
@@ -467,6 +468,8 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     in->max_connections = spec->max_connections;
     in->shared_buffers_mb = spec->shared_buffers_mb;
     in->force_ssl = spec->force_ssl;
+    snprintf(in->ca_id, sizeof in->ca_id, "%s", spec->ca_id ? spec->ca_id : "");
+    snprintf(in->tls_host, sizeof in->tls_host, "%s", spec->tls_host ? spec->tls_host : "");
     sv__params_apply_spec(in, spec); /* params */
 }
 

@@ -48,6 +48,9 @@ typedef struct sv_inst {
     bool deleted;        /* removed from the table; freed by whoever clears busy */
     int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
     int ncrash;
+    /* TLS (sv_tls.c) */
+    char ca_id[32];      /* the CA signing its server certificate; "": ssl off */
+    char tls_host[256];  /* the endpoint address its certificate names (with 127.0.0.1) */
     /* params: the parameter group's conf lines (spec.param_conf), written by sv__conf_params */
     char param_conf[SV_PARAM_CONF_MAX];
 } sv_inst;
@@ -88,6 +91,8 @@ struct sv_supervisor {
     volatile bool closing;    /* read without the lock by long copies to abort early */
     int restarts_in_flight;   /* detached restart threads still running */
     unsigned spare_seq;
+    /* TLS (sv_tls.c) */
+    struct sv_tls *tls;       /* the CAs under <state>/certs; NULL before sv__tls_init */
 };
 
 /* ---- sv_proc.c ---- */
@@ -269,6 +274,12 @@ int sv__snap_write_all(int fd, const unsigned char *p, size_t n, rds_error *err)
 int sv__snap_pipe(int fds[2], rds_error *err);
 /* waitpid(pid); INTERNAL_FAILURE "<what> failed" with the tail of logp unless it exited 0. */
 int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
+
+/* ---- sv_tls.c ---- */
+/* Allocates sv->tls for <state_dir>/certs (made 0700); background: a thread makes every
+ * missing CA now (joined by sv__tls_stop). */
+int sv__tls_init(sv_supervisor *sv, const char *state_dir, bool background, rds_error *err);
+void sv__tls_stop(sv_supervisor *sv);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

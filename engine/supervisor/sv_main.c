@@ -94,13 +94,15 @@ int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err)
         sv->pg_gid = res->pw_gid;
     }
     if (cfg->versions_only) {
-        if (sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0)
+        /* no instance runs, but DescribeCertificates still lists the state dir's CAs */
+        if (sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 || sv__tls_init(sv, cfg->state_dir, false, err) != 0)
             goto fail;
         *out = sv;
         return 0;
     }
     if (setup_dirs(sv, cfg, err) != 0 || sv__guard_install(sv, err) != 0 ||
-        sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 || sv__bg_start(sv, err) != 0)
+        sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 || sv__bg_start(sv, err) != 0 ||
+        sv__tls_init(sv, sv->state_dir, true, err) != 0)
         goto fail;
     log_at(LOG_INFO, "supervisor", "opened state=\"%s\" templates=\"%s\" majors=%zu as_root=%d", sv->state_dir,
            sv->template_dir, sv->nmajors, (int)sv->as_root);
@@ -116,6 +118,7 @@ void sv_close(sv_supervisor *sv)
     if (!sv)
         return;
     sv__bg_stop(sv);
+    sv__tls_stop(sv);
     pthread_mutex_lock(&sv->mu);
     while (sv->restarts_in_flight > 0)
         pthread_cond_wait(&sv->cv, &sv->mu);

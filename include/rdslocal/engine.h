@@ -99,6 +99,8 @@ typedef struct modify_instance_in {
         deletion_protection, copy_tags_to_snapshot, iam_auth, performance_insights,
         allow_major_version_upgrade;
     str_list vpc_security_group_ids;
+    /* TLS */
+    opt_bool certificate_rotation_restart; /* CA change: restart (default) or only reload */
 } modify_instance_in;
 
 typedef struct delete_instance_in {
@@ -124,6 +126,8 @@ typedef struct instance_view {
     size_t n_subnets;
     const char *vpc_id;
     const char *subnet_group_description;
+    /* TLS */
+    int64_t cert_valid_till_ms;   /* notAfter of the server's certificate; 0: unknown */
 } instance_view;
 
 int engine_create_instance(engine_req *r, const create_instance_in *in, instance_view *out, rds_error *err);
@@ -326,6 +330,40 @@ int engine_clock_advance(engine *e, int64_t by_ms, rds_error *err);
 /* Runs the time-based rules now (maintenance windows, 7-day stop, event retention). The
  * worker calls it periodically; the clock admin call runs it at once. */
 void engine_tick(engine *e);
+
+/* ---- TLS: certificate authorities (engine/certificates) ---- */
+typedef struct certificate_view {
+    const char *id, *type, *thumbprint, *arn, *key_algorithm;
+    int64_t valid_from_ms, valid_till_ms;
+    bool customer_override, default_for_new_launches;
+} certificate_view;
+/* DescribeCertificates: every CA, or the one named (CertificateNotFound 404). */
+int engine_describe_certificates(engine_req *r, const char *id, const char *marker, int max_records,
+                                 certificate_view **out, size_t *n_out, const char **next_marker, rds_error *err);
+/* The PEM bundle of every CA (<state_dir>/certs/global-bundle.pem), malloc'd into *pem. */
+int engine_ca_bundle(engine *e, char **pem, size_t *len, rds_error *err);
+
+/* ---- DB log files (engine/logs) ---- */
+typedef struct log_file_view {
+    const char *name;        /* error/postgresql.log.YYYY-MM-DD-HH */
+    int64_t last_written_ms; /* rdslocal clock */
+    int64_t size;
+} log_file_view;
+typedef struct describe_log_files_in {
+    const char *instance_id, *filename_contains, *marker;
+    opt_int file_last_written, file_size;
+    int max_records;
+} describe_log_files_in;
+int engine_describe_log_files(engine_req *r, const describe_log_files_in *in, log_file_view **out,
+                              size_t *n_out, const char **next_marker, rds_error *err);
+typedef struct log_portion {
+    const char *data;        /* NULL when empty */
+    size_t len;
+    const char *marker;      /* where the next call starts */
+    bool more;               /* AdditionalDataPending */
+} log_portion;
+int engine_download_log_portion(engine_req *r, const char *instance_id, const char *file, const char *marker,
+                                opt_int number_of_lines, log_portion *out, rds_error *err);
 
 /* ARN of an instance in the request's region. */
 const char *engine_instance_arn(engine_req *r, const char *id);

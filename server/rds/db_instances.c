@@ -126,7 +126,9 @@ void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
     if (strcmp(v->status, "creating") != 0) {
         res_struct(x, "CertificateDetails");
         res_str(x, "CAIdentifier", d->ca_certificate_id);
-        res_time(x, "ValidTill", d->created_at_ms + (int64_t)395 * 86400 * 1000);
+        /* the notAfter of the certificate the server presents (API-only mode: a year on) */
+        res_time(x, "ValidTill", v->cert_valid_till_ms ? v->cert_valid_till_ms
+                                                       : d->created_at_ms + (int64_t)365 * 86400 * 1000);
         res_close(x);
     }
     res_bool(x, "DedicatedLogVolume", false);
@@ -226,6 +228,7 @@ ACTION(ModifyDBInstance)
         .performance_insights = act_opt_bool(in, RDS_M_EnablePerformanceInsights),
         .allow_major_version_upgrade = act_opt_bool(in, RDS_M_AllowMajorVersionUpgrade),
         .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),
+        .certificate_rotation_restart = act_opt_bool(in, RDS_M_CertificateRotationRestart),
     };
     instance_view v;
     if (engine_modify_instance(&rq->er, &m, &v, err))

@@ -227,7 +227,9 @@ static void test_params__instance_follows_its_group(void)
     /* the spec the supervisor gets: static then dynamic lines */
     sv_instance_spec spec = engine__spec(A, d);
     CHECK_CONTAINS(spec.param_conf, "max_locks_per_transaction = '256'\nlog_min_duration_statement");
-    CHECK(!spec.force_ssl); /* no server has TLS yet */
+    CHECK(spec.force_ssl); /* rds.force_ssl=1 (the default) on a server with TLS */
+    d->ca_certificate_id = NULL;
+    CHECK(!engine__spec(A, d).force_ssl); /* never without TLS: no client could connect */
     /* a reset of all: dynamic ones go now, static ones at the next reboot */
     CHECK_INT(engine_reset_param_group(&r, "app", true, NULL, &err), 0);
     d = row("db1");

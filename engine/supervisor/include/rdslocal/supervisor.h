@@ -100,6 +100,10 @@ typedef struct sv_instance_spec {
     int max_connections;         /* <=0: 20. Values below 14 shrink max_wal_senders to fit */
     int shared_buffers_mb;       /* <=0: 16 */
     bool force_ssl;              /* rds.force_ssl: TCP clients must use SSL (pg_hba hostssl lines) */
+    /* TLS (sv_tls.c) */
+    const char *ca_id;           /* CA signing the server certificate (sv_tls_ca_id); NULL/"": ssl off */
+    const char *tls_host;        /* endpoint address the certificate names (DNS name or IP), besides
+                                    127.0.0.1 */
     /* params: postgresql.conf lines of the instance's DB parameter group ("name = 'value'\n"
      * each), made and validated by the engine; written after the base settings (conf
      * fragment `params`). NULL or "": none. At most SV_PARAM_CONF_MAX-1 bytes. */
@@ -265,6 +269,48 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
 int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_keep,
                           const char *const *discard, size_t n_discard, rds_error *err);
 
+/* ---- TLS (sv_tls.c) ---------------------------------------------------------------
+ * rdslocal's certificate authorities, one per CA identifier RDS offers, kept in
+ * <state_dir>/certs/<id>/ and made once per state dir (in the background after sv_open; a
+ * caller needing one first makes or waits for it). Every CA also has one server key, so
+ * issuing an instance's certificate signs only. <state_dir>/certs/global-bundle.pem holds
+ * every CA certificate. An instance whose spec names ca_id runs with ssl=on and a
+ * certificate of that CA for tls_host and 127.0.0.1 (re-issued when either changes; a
+ * reconfigure reloads it). */
+#define SV_TLS_NCA 3
+/* The i-th CA identifier (0: rds-ca-rsa2048-g1, the default), NULL past the end. */
+const char *sv_tls_ca_id(size_t i);
+typedef struct sv_ca_info {
+    char id[32];
+    char key_algorithm[16]; /* RSA2048, RSA4096, ECC384 */
+    char thumbprint[48];    /* SHA-1 of the DER certificate, lower-case hex */
+    int64_t valid_from_ms, valid_till_ms;
+} sv_ca_info;
+/* Makes CA i if missing and describes it. INTERNAL_FAILURE on OpenSSL or file errors. */
+int sv_tls_ca_info(sv_supervisor *sv, size_t i, sv_ca_info *out, rds_error *err);
+/* Makes every missing CA and writes the bundle's path into buf (NULL with err set). */
+const char *sv_tls_bundle_path(sv_supervisor *sv, char *buf, size_t n, rds_error *err);
+/* The instance's current server certificate: its issuer CA's id and notAfter. -1: none. */
+int sv_tls_instance_cert(sv_supervisor *sv, const char *key, char *ca_id, size_t n, int64_t *valid_till_ms);
+
+/* ---- DB log files (sv_logs.c) ----------------------------------------------------------
+ * The server logs under <state_dir>/instances/<key>/log/error/, named
+ * postgresql.log.YYYY-MM-DD-HH (UTC hour, real clock). */
+typedef struct sv_log_file {
+    char name[48];    /* postgresql.log.YYYY-MM-DD-HH */
+    int64_t size;
+    int64_t mtime_ms; /* real clock */
+} sv_log_file;
+/* True for a name of that pattern (nothing else is listed, read or removed). */
+bool sv_log_name_ok(const char *name);
+/* The instance's log files sorted by name (*out malloc'd; free it). No dir: none. */
+int sv_logs_list(sv_supervisor *sv, const char *key, sv_log_file **out, size_t *n_out, rds_error *err);
+/* Up to max bytes of file name from offset into buf; *size: the file's size now.
+ * DB_LOG_FILE_NOT_FOUND_FAULT for a bad or missing name. */
+int sv_logs_read(sv_supervisor *sv, const char *key, const char *name, int64_t offset, size_t max, char *buf,
+                 size_t *n_read, int64_t *size, rds_error *err);
+/* Removes one log file (missing: 0). */
+int sv_logs_remove(sv_supervisor *sv, const char *key, const char *name, rds_error *err);
 /* ---- parameter groups (sv_params.c) ------------------------------------------------ */
 
 /* The settings of PostgreSQL `major` as its pg_settings shows them (internal ones left out),
