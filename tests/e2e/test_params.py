@@ -5,6 +5,7 @@ group, AWS's errors (default group, group in use, bad values), values that canno
 their postgresql.conf line, option groups, and all of it across restarts of rdslocal."""
 import os
 import signal
+import subprocess
 
 from botocore.exceptions import ClientError
 
@@ -228,6 +229,33 @@ class Params(t.PgTestCase):
         self.rds.delete_db_parameter_group(DBParameterGroupName="pd-copy")
         self.assertCode(self.rds.describe_db_parameter_groups, "DBParameterGroupNotFound", 404,
                         DBParameterGroupName="pd-copy")
+
+    def test_force_ssl(self):
+        """rds.force_ssl=1 (the postgres15 default): a client without SSL gets PostgreSQL's own
+        refusal; the parameter is dynamic: 0 lets it in at once, 1 shuts it out again."""
+        d = self.create("pd-ssl")
+        ep = d["Endpoint"]
+
+        def connect(sslmode):
+            env = dict(os.environ, PGPASSWORD="S3cret-pass", PGSSLMODE=sslmode, PGCONNECT_TIMEOUT="5")
+            p = subprocess.run(["psql", "-h", "127.0.0.1", "-p", str(ep["Port"]), "-U", "app", "-d", "postgres",
+                                "-Atq", "-c", "select 1"], capture_output=True, text=True, env=env, timeout=60)
+            return p.returncode, p.stdout.strip(), p.stderr.strip()
+        rc, _, err = connect("disable")
+        self.assertNotEqual(rc, 0)
+        # PostgreSQL's own words for a missing hostssl entry ("SSL off"; 15.20 says "no encryption")
+        self.assertIn('no pg_hba.conf entry for host "127.0.0.1", user "app", database "postgres", ', err)
+        self.assertTrue(err.endswith("SSL off") or err.endswith("no encryption"), err)
+        self.assertEqual(connect("require")[:2], (0, "1"))
+        self.group("pd-nossl", ("rds.force_ssl", "0", "immediate"))
+        self.rds.modify_db_instance(DBInstanceIdentifier="pd-ssl", DBParameterGroupName="pd-nossl",
+                                    ApplyImmediately=True)
+        self.rds.reboot_db_instance(DBInstanceIdentifier="pd-ssl")
+        t.wait_status(self.rds, "pd-ssl", "available")
+        self.assertEqual(connect("disable")[:2], (0, "1"))
+        self.modify("pd-nossl", ("rds.force_ssl", "1", "immediate"))
+        self.assertIn("no pg_hba.conf entry", connect("disable")[2])
+        self.assertEqual(self.apply_status("pd-ssl"), "in-sync")
 
     def test_option_groups(self):
         groups = self.rds.describe_option_groups(EngineName="postgres")["OptionGroupsList"]
