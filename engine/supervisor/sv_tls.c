@@ -142,6 +142,16 @@ static int random_serial(X509 *x)
     return ok ? 0 : -1;
 }
 
+/* Now plus whole calendar years (UTC). */
+static time_t years_on(int years)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    tm.tm_year += years;
+    return timegm(&tm);
+}
+
 /* A self-signed CA certificate for key. */
 static X509 *make_ca_cert(const ca_def *c, EVP_PKEY *key)
 {
@@ -156,7 +166,7 @@ static X509 *make_ca_cert(const ca_def *c, EVP_PKEY *key)
               X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)c->id, -1, -1, 0) &&
               X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
               X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
-              X509_time_adj_ex(X509_getm_notAfter(x), c->years * 365 + c->years / 4, 0, NULL) &&
+              ASN1_TIME_set(X509_getm_notAfter(x), years_on(c->years)) &&
               X509_set_pubkey(x, key) && add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") == 0 &&
               add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature") == 0 &&
               add_ext(x, x, NID_subject_key_identifier, "hash") == 0 && X509_sign(x, key, digest_of(c)) > 0;
