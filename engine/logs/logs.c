@@ -80,7 +80,7 @@ int engine_describe_log_files(engine_req *r, const describe_log_files_in *in, lo
             continue;
         if (in->file_last_written.set && written < in->file_last_written.v)
             continue;
-        if (in->file_size.set && files[i].size < in->file_size.v)
+        if (in->file_size.set && files[i].size <= in->file_size.v) /* "larger than" */
             continue;
         if (matched++ < start)
             continue;

@@ -276,8 +276,9 @@ int sv__snap_pipe(int fds[2], rds_error *err);
 int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
 
 /* ---- sv_tls.c ---- */
-/* Allocates sv->tls for <state_dir>/certs (made 0700); background: a thread makes every
- * missing CA now (joined by sv__tls_stop). */
+/* Allocates sv->tls for <state_dir>/certs (made 0700); background: a thread makes the
+ * default and the ECDSA CA now if missing (joined by sv__tls_stop; RSA keygen aborts when
+ * sv->closing is set). */
 int sv__tls_init(sv_supervisor *sv, const char *state_dir, bool background, rds_error *err);
 void sv__tls_stop(sv_supervisor *sv);
 

@@ -5,8 +5,9 @@
  * name says: RSA-2048, RSA-4096, ECDSA P-384. Each CA also has ONE server key, made with
  * it: keygen is the slow part (RSA-4096 takes seconds), so a create never generates a key;
  * it only signs a fresh certificate for that key (a millisecond or so). A background
- * thread started by sv_open makes the three CAs (the default first); a caller that needs
- * one before it is ready makes or waits for it under that CA's mutex. ca.crt is written
+ * thread started by sv_open makes the default CA and the ECDSA one; RSA-4096 is made at
+ * first need; a caller that needs a CA before it is ready makes or waits for it under
+ * that CA's mutex. ca.crt is written
  * last, so a CA dir with ca.crt is complete. <state>/certs/global-bundle.pem holds every
  * CA certificate, like AWS's global bundle.
  *
@@ -33,7 +34,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -76,10 +79,28 @@ static int ossl_fail(rds_error *err, const char *what)
     return rds_detail(err, "openssl error %lu", ERR_get_error());
 }
 
-static EVP_PKEY *keygen(const ca_def *c)
+/* RSA keygen's progress callback: 0 aborts it once the supervisor is closing, so sv_close
+ * never waits seconds for an RSA-4096 key nobody will use. */
+static int keygen_progress(EVP_PKEY_CTX *ctx)
 {
-    return c->rsa_bits ? EVP_PKEY_Q_keygen(NULL, NULL, "RSA", (size_t)c->rsa_bits)
-                       : EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp384r1");
+    const sv_supervisor *sv = EVP_PKEY_CTX_get_app_data(ctx);
+    return sv && sv->closing ? 0 : 1;
+}
+
+static EVP_PKEY *keygen(const sv_supervisor *sv, const ca_def *c)
+{
+    if (!c->rsa_bits)
+        return EVP_PKEY_Q_keygen(NULL, NULL, "EC", "secp384r1");
+    EVP_PKEY *k = NULL;
+    EVP_PKEY_CTX *ctx = EVP_PKEY_CTX_new_from_name(NULL, "RSA", NULL);
+    if (ctx && EVP_PKEY_keygen_init(ctx) > 0 && EVP_PKEY_CTX_set_rsa_keygen_bits(ctx, c->rsa_bits) > 0) {
+        EVP_PKEY_CTX_set_app_data(ctx, (void *)sv);
+        EVP_PKEY_CTX_set_cb(ctx, keygen_progress);
+        if (EVP_PKEY_keygen(ctx, &k) <= 0)
+            k = NULL;
+    }
+    EVP_PKEY_CTX_free(ctx);
+    return k;
 }
 
 static const EVP_MD *digest_of(const ca_def *c) { return c->rsa_bits == 2048 ? EVP_sha256() : EVP_sha384(); }
@@ -142,6 +163,16 @@ static int random_serial(X509 *x)
     return ok ? 0 : -1;
 }
 
+/* Now plus whole calendar years (UTC). */
+static time_t years_on(int years)
+{
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    tm.tm_year += years;
+    return timegm(&tm);
+}
+
 /* A self-signed CA certificate for key. */
 static X509 *make_ca_cert(const ca_def *c, EVP_PKEY *key)
 {
@@ -156,7 +187,7 @@ static X509 *make_ca_cert(const ca_def *c, EVP_PKEY *key)
               X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC, (const unsigned char *)c->id, -1, -1, 0) &&
               X509_set_subject_name(x, name) && X509_set_issuer_name(x, name) &&
               X509_gmtime_adj(X509_getm_notBefore(x), 0) &&
-              X509_time_adj_ex(X509_getm_notAfter(x), c->years * 365 + c->years / 4, 0, NULL) &&
+              ASN1_TIME_set(X509_getm_notAfter(x), years_on(c->years)) &&
               X509_set_pubkey(x, key) && add_ext(x, x, NID_basic_constraints, "critical,CA:TRUE") == 0 &&
               add_ext(x, x, NID_key_usage, "critical,keyCertSign,cRLSign,digitalSignature") == 0 &&
               add_ext(x, x, NID_subject_key_identifier, "hash") == 0 && X509_sign(x, key, digest_of(c)) > 0;
@@ -193,7 +224,7 @@ static int ensure_ca(const sv_supervisor *sv, int i, rds_error *err)
     X509 *ca = NULL;
     if ((rc = sv__mkdirs(dir, 0700, (uid_t)-1, 0, err)) != 0)
         goto out;
-    if (!(ca_key = keygen(&cas[i])) || !(server_key = keygen(&cas[i])) || !(ca = make_ca_cert(&cas[i], ca_key))) {
+    if (!(ca_key = keygen(sv, &cas[i])) || !(server_key = keygen(sv, &cas[i])) || !(ca = make_ca_cert(&cas[i], ca_key))) {
         rc = ossl_fail(err, "make a certificate authority");
     } else if ((rc = write_pem(key, ca_key, NULL, 0600, (uid_t)-1, 0, err)) == 0 &&
                (rc = write_pem(skey, server_key, NULL, 0600, (uid_t)-1, 0, err)) == 0 &&
@@ -234,12 +265,19 @@ static int write_bundle(const sv_supervisor *sv, rds_error *err)
     return rc;
 }
 
-static void *prepare_all(void *arg)
+/* The background thread: the CAs a create may need without being asked (the default and
+ * the cheap ECDSA one), at the lowest priority (Linux nice is per thread). RSA-4096 (seconds
+ * of CPU) is made at first need only: DescribeCertificates, the bundle, or an instance of
+ * that CA; many state dirs (test suites) never need it. */
+static void *prepare_defaults(void *arg)
 {
     sv_supervisor *sv = arg;
+    setpriority(PRIO_PROCESS, (id_t)syscall(SYS_gettid), 19);
     for (int i = 0; i < SV_TLS_NCA && !sv->closing; i++) {
+        if (cas[i].rsa_bits > 2048)
+            continue;
         rds_error e = { 0 };
-        if (ensure_ca(sv, i, &e) != 0)
+        if (ensure_ca(sv, i, &e) != 0 && !sv->closing)
             log_at(LOG_WARN, "supervisor", "TLS: %s: %s", cas[i].id, e.message);
     }
     return NULL;
@@ -256,7 +294,7 @@ int sv__tls_init(sv_supervisor *sv, const char *state_dir, bool background, rds_
     if (sv__path(sv->tls->dir, sizeof sv->tls->dir, err, "%s/certs", state_dir) ||
         sv__mkdirs(sv->tls->dir, 0700, (uid_t)-1, 0, err))
         return -1;
-    if (background && pthread_create(&sv->tls->th, NULL, prepare_all, sv) == 0)
+    if (background && pthread_create(&sv->tls->th, NULL, prepare_defaults, sv) == 0)
         sv->tls->started = true;
     return 0;
 }

@@ -175,6 +175,21 @@ class Tls(t.PgTestCase):
         rc, out, err = psql_tls(port, self.bundle)
         self.assertEqual((rc, out), (0, "t"), err)
 
+    def test_restore_with_another_ca(self):
+        d = self.create("tlssrc")
+        self.rds.create_db_snapshot(DBSnapshotIdentifier="tlssnap", DBInstanceIdentifier="tlssrc")
+        t.wait_for(lambda: self.rds.describe_db_snapshots(DBSnapshotIdentifier="tlssnap")["DBSnapshots"][0]["Status"]
+                   == "available", 60, interval=0.2, what="snapshot available")
+        self.rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="tlsdst", DBSnapshotIdentifier="tlssnap",
+                                                      CACertificateIdentifier="rds-ca-rsa4096-g1")
+        r = t.wait_status(self.rds, "tlsdst", "available", timeout=60)
+        self.assertEqual(r["CACertificateIdentifier"], "rds-ca-rsa4096-g1")
+        port = r["Endpoint"]["Port"]
+        self.assertEqual(issuer_cn(x509_text(served_cert(port))), "rds-ca-rsa4096-g1")
+        rc, out, err = psql_tls(port, self.bundle)
+        self.assertEqual((rc, out), (0, "t"), err)
+        self.assertEqual(issuer_cn(x509_text(served_cert(d["Endpoint"]["Port"]))), "rds-ca-rsa2048-g1")
+
     def test_describe_certificates(self):
         r = self.rds.describe_certificates()
         self.assertEqual(r["DefaultCertificateForNewLaunches"], "rds-ca-rsa2048-g1")

@@ -271,8 +271,9 @@ int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_k
 
 /* ---- TLS (sv_tls.c) ---------------------------------------------------------------
  * rdslocal's certificate authorities, one per CA identifier RDS offers, kept in
- * <state_dir>/certs/<id>/ and made once per state dir (in the background after sv_open; a
- * caller needing one first makes or waits for it). Every CA also has one server key, so
+ * <state_dir>/certs/<id>/ and made once per state dir (rsa2048 and ecc384 in the
+ * background after sv_open, rsa4096 (seconds of CPU) at first need; a caller needing one
+ * first makes or waits for it). Every CA also has one server key, so
  * issuing an instance's certificate signs only. <state_dir>/certs/global-bundle.pem holds
  * every CA certificate. An instance whose spec names ca_id runs with ssl=on and a
  * certificate of that CA for tls_host and 127.0.0.1 (re-issued when either changes; a
