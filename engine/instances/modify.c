@@ -18,6 +18,7 @@ typedef struct modify_ctx {
     const char *new_id;         /* rename applied now; NULL: none */
     int64_t want_gib;           /* AllocatedStorage after AWS's 10% rounding */
     bool port_change, restart, class_change, retention_toggle;
+    const char *password;       /* secrets: the server's new password (given, generated), or NULL */
 } modify_ctx;
 
 static int check_input(engine_op *op, rds_error *err)
@@ -33,12 +34,14 @@ static int check_input(engine_op *op, rds_error *err)
                in->monitoring_interval.set || in->multi_az.set || in->publicly_accessible.set ||
                in->auto_minor_version_upgrade.set || in->deletion_protection.set ||
                in->copy_tags_to_snapshot.set || in->iam_auth.set || in->performance_insights.set ||
-               in->vpc_security_group_ids.n;
+               in->vpc_security_group_ids.n || instances__mmp_requested(in);
     if (!any)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION, "No modifications were requested");
     if (in->new_id && rules_identifier("NewDBInstanceIdentifier", in->new_id, err))
         return -1;
     if (in->master_password && rules_master_password("postgres", in->master_password, err))
+        return -1;
+    if (instances__mmp_check_input(in, err))
         return -1;
     if (in->backup_retention.set && rules_backup_retention((int)in->backup_retention.v, err))
         return -1;
@@ -180,7 +183,7 @@ static int check_rename_and_port(engine_op *op, rds_error *err)
 static int check(engine_op *op, rds_error *err)
 {
     return check_state_and_version(op, err) || check_storage_change(op, err) || check_settings(op, err) ||
-                   check_rename_and_port(op, err)
+                   check_rename_and_port(op, err) || instances__mmp_check(op, ((modify_ctx *)op->ctx)->in, ((modify_ctx *)op->ctx)->d, err)
                ? -1
                : 0;
 }
@@ -276,7 +279,8 @@ static int decide(engine_op *op, rds_error *err)
     c->shown = *d;
     if (c->class_change)
         c->shown.pending_instance_class = d->instance_class, c->shown.instance_class = c->before.instance_class;
-    if (in->master_password)
+    c->password = instances__mmp_password(a, in, &c->before);
+    if (c->password)
         c->shown.pending_master_password = true;
     if (c->port_change)
         c->shown.pending_port = d->port, c->shown.port = c->before.port;
@@ -292,8 +296,7 @@ static int act(engine_op *op, rds_error *err)
     db_instance *d = c->d;
     if (e->cfg.no_engine || !e->sv || !model_status_runs(d->status))
         return 0;
-    if (c->in->master_password &&
-        sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, c->in->master_password, err))
+    if (c->password && sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, c->password, err))
         return -1;
     if (c->restart) {
         sv_instance_spec spec = engine__spec(op->r->a, d);
@@ -309,15 +312,15 @@ static int write(engine_op *op, rds_error *err)
     engine *e = op->r->e;
     store *s = op->s;
     db_instance *d = c->d;
-    const char *transitional = c->in->master_password ? "resetting-master-credentials"
+    const char *transitional = c->password ? "resetting-master-credentials"
                                : c->new_id             ? "renaming"
                                                        : "modifying";
     engine__set_status(e, d, d->status, transitional);
     if (c->new_id && instances__rename_in_tx(e, s, op->r->a, d, c->before.id, err))
         return -1;
-    if (store_instance_put(s, d, err))
+    if (store_instance_put(s, d, err) || instances__mmp_write(op, c->in, d, c->password, err))
         return -1;
-    if (c->in->master_password && engine__event(e, s, d, RULES_EV_RESET_CREDENTIALS, NULL, err))
+    if (c->password && engine__event(e, s, d, RULES_EV_RESET_CREDENTIALS, NULL, err))
         return -1;
     if (c->class_change && engine__event(e, s, d, RULES_EV_CLASS_CHANGED, NULL, err))
         return -1;

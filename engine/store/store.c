@@ -101,6 +101,11 @@ static const struct {
     [ST_KMS_ALIAS] = { "kms_alias", kms_alias_fields, &kms_alias_field_count, sizeof(kms_alias),
                        "PRIMARY KEY (region, name)",
                        "CREATE INDEX IF NOT EXISTS kms_alias_by_key ON kms_alias (region, key_id);" },
+    /* secrets: Secrets Manager */
+    [ST_SECRET] = { "secret", secret_fields, &secret_field_count, sizeof(sm_secret), "PRIMARY KEY (region, name)",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS secret_by_arn ON secret (arn);" },
+    [ST_SECRET_VERSION] = { "sm_secret_version", secret_version_fields, &secret_version_field_count,
+                            sizeof(sm_secret_version), "PRIMARY KEY (secret_arn, version_id)", NULL },
 };
 
 table_def store__table(store_table_id id)
@@ -631,5 +636,6 @@ int store_meta_set(store *s, const char *key, const char *value, rds_error *err)
 int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
-                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;", err);
+                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
+                   " DELETE FROM sm_secret; DELETE FROM sm_secret_version;", err);
 }

@@ -1,0 +1,63 @@
+/* store_secrets.c: the secret and sm_secret_version tables (see store.h). */
+#include "store_internal.h"
+
+#include <string.h>
+
+int store_secret_find(store *s, arena *a, const char *region, const char *name_or_arn, sm_secret **out, rds_error *err)
+{
+    const char *args[] = { region, name_or_arn, name_or_arn };
+    return store__select_one(s, a, ST_SECRET, "WHERE region = ? AND (name = ? OR arn = ?)", args, 3, out, err);
+}
+
+int store_secret_list(store *s, arena *a, const char *region, const char *after, int limit, bool with_deleted,
+                      sm_secret ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_SECRET);
+    const char *args[] = { region, after ? after : "" };
+    int64_t lim = limit;
+    return store__select_rows(s, a, &t,
+                              with_deleted ? "WHERE region = ? AND name > ? ORDER BY name LIMIT ?"
+                                           : "WHERE region = ? AND name > ? AND deletion_at_ms = 0 ORDER BY name LIMIT ?",
+                              args, 2, &lim, 1, (void ***)out, n_out, err);
+}
+
+int store_secret_due(store *s, arena *a, int64_t now_ms, sm_secret ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_SECRET);
+    return store__select_rows(s, a, &t, "WHERE deletion_at_ms > 0 AND deletion_at_ms <= ? ORDER BY region, name",
+                              NULL, 0, &now_ms, 1, (void ***)out, n_out, err);
+}
+
+int store_secret_put(store *s, const sm_secret *sec, rds_error *err)
+{
+    table_def t = store__table(ST_SECRET);
+    return store__put_row(s, &t, sec, err);
+}
+
+int store_secret_delete(store *s, const sm_secret *sec, rds_error *err)
+{
+    if (store__delete_where(s, "DELETE FROM sm_secret_version WHERE secret_arn = ?", sec->arn, NULL, err))
+        return -1;
+    return store__delete_where(s, "DELETE FROM secret WHERE region = ? AND name = ?", sec->region, sec->name, err);
+}
+
+int store_secret_versions(store *s, arena *a, const char *secret_arn, sm_secret_version ***out, size_t *n_out,
+                          rds_error *err)
+{
+    table_def t = store__table(ST_SECRET_VERSION);
+    const char *args[] = { secret_arn };
+    return store__select_rows(s, a, &t, "WHERE secret_arn = ? ORDER BY created_at_ms, rowid", args, 1, NULL, 0,
+                              (void ***)out, n_out, err);
+}
+
+int store_secret_version_put(store *s, const sm_secret_version *v, rds_error *err)
+{
+    table_def t = store__table(ST_SECRET_VERSION);
+    return store__put_row(s, &t, v, err);
+}
+
+int store_secret_version_delete(store *s, const char *secret_arn, const char *version_id, rds_error *err)
+{
+    return store__delete_where(s, "DELETE FROM sm_secret_version WHERE secret_arn = ? AND version_id = ?", secret_arn,
+                               version_id, err);
+}
