@@ -342,6 +342,8 @@ static int after(engine_op *op, rds_error *err)
     modify_ctx *c = op->ctx;
     db_instance *sh = arena_alloc(op->r->a, sizeof *sh);
     *sh = c->shown;
+    sh->master_secret_arn = c->d->master_secret_arn; /* secrets: written after decide */
+    sh->master_secret_key_arn = c->d->master_secret_key_arn;
     if (engine__instance_view(op->r, op->s, sh, c->out, err))
         return -1;
     /* AWS's ModifyDBInstance response still shows the status the instance had (the CLI

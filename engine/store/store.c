@@ -104,7 +104,7 @@ static const struct {
     /* secrets: Secrets Manager */
     [ST_SECRET] = { "secret", secret_fields, &secret_field_count, sizeof(sm_secret), "PRIMARY KEY (region, name)",
                     "CREATE UNIQUE INDEX IF NOT EXISTS secret_by_arn ON secret (arn);" },
-    [ST_SECRET_VERSION] = { "sm_secret_version", secret_version_fields, &secret_version_field_count,
+    [ST_SECRET_VERSION] = { "secret_version", secret_version_fields, &secret_version_field_count,
                             sizeof(sm_secret_version), "PRIMARY KEY (secret_arn, version_id)", NULL },
 };
 
@@ -637,5 +637,5 @@ int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
                    " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
-                   " DELETE FROM sm_secret; DELETE FROM sm_secret_version;", err);
+                   " DELETE FROM secret; DELETE FROM secret_version;", err);
 }

@@ -1,4 +1,4 @@
-/* store_secrets.c: the secret and sm_secret_version tables (see store.h). */
+/* store_secrets.c: the secret and secret_version tables (see store.h). */
 #include "store_internal.h"
 
 #include <string.h>
@@ -36,7 +36,7 @@ int store_secret_put(store *s, const sm_secret *sec, rds_error *err)
 
 int store_secret_delete(store *s, const sm_secret *sec, rds_error *err)
 {
-    if (store__delete_where(s, "DELETE FROM sm_secret_version WHERE secret_arn = ?", sec->arn, NULL, err))
+    if (store__delete_where(s, "DELETE FROM secret_version WHERE secret_arn = ?", sec->arn, NULL, err))
         return -1;
     return store__delete_where(s, "DELETE FROM secret WHERE region = ? AND name = ?", sec->region, sec->name, err);
 }
@@ -58,6 +58,6 @@ int store_secret_version_put(store *s, const sm_secret_version *v, rds_error *er
 
 int store_secret_version_delete(store *s, const char *secret_arn, const char *version_id, rds_error *err)
 {
-    return store__delete_where(s, "DELETE FROM sm_secret_version WHERE secret_arn = ? AND version_id = ?", secret_arn,
+    return store__delete_where(s, "DELETE FROM secret_version WHERE secret_arn = ? AND version_id = ?", secret_arn,
                                version_id, err);
 }
