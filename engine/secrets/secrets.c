@@ -101,20 +101,16 @@ static unsigned char *bytes_of_hex(arena *a, const char *h, size_t *n)
     return b;
 }
 
+/* Secrets Manager passes KMS's reason on (reports of real answers: "Secrets Manager can't
+ * encrypt the secret value: Key '...' does not exist"). */
 int secrets__seal_failure(rds_error *err)
 {
     if (err->code == RDS_E_INTERNAL_FAILURE)
         return -1;
     char why[sizeof err->message];
     snprintf(why, sizeof why, "%s", err->message);
-    if (err->code == RDS_E_KMS_NOT_FOUND_EXCEPTION)
-        rds_fail(err, RDS_E_SECRETSMANAGER_RESOURCE_NOT_FOUND_EXCEPTION,
-                 "Secrets Manager can't find the specified secret's KMS key.");
-    else
-        rds_fail(err, RDS_E_SECRETSMANAGER_ENCRYPTION_FAILURE,
-                 "Secrets Manager can't encrypt the protected secret text using the provided KMS key. Check that "
-                 "the KMS key is available, enabled, and not in an invalid state.");
-    return rds_detail(err, "%s", why);
+    return rds_fail(err, RDS_E_SECRETSMANAGER_ENCRYPTION_FAILURE, "Secrets Manager can't encrypt the secret value: %s",
+                    why);
 }
 
 static int seal(engine_req *r, store *s, sm_secret *sec, const secret_value *value, const char **hex, rds_error *err)

@@ -34,8 +34,7 @@ int secrets__add_version(engine_req *r, store *s, sm_secret *sec, const char *cl
                          const str_list *stages, sm_secret_version **out, rds_error *err);
 /* The value of a version (unsealed). A key that cannot decrypt: DecryptionFailure. */
 int secrets__open(engine_req *r, store *s, const sm_secret_version *v, secret_value *out, rds_error *err);
-/* The KMS error of a seal, as Secrets Manager words it (EncryptionFailure or
- * the key's absence). */
+/* The KMS error of a seal, as Secrets Manager words it (EncryptionFailure, KMS's reason). */
 int secrets__seal_failure(rds_error *err);
 
 #endif

@@ -389,6 +389,10 @@ int engine_secret_rotate(engine_req *r, const secret_rotate_in *in, sm_secret **
                          rds_error *err);
 int engine_secret_tags(engine_req *r, const char *id, const tag_list *add, const str_list *remove,
                        rds_error *err);
+/* UpdateSecretVersionStage: moves label `stage` from version remove_from to move_to
+ * (either may be NULL: attach only / detach only). */
+int engine_secret_update_stage(engine_req *r, const char *id, const char *stage, const char *remove_from,
+                               const char *move_to, sm_secret **out, rds_error *err);
 
 /* Changes whenever any resource changes (every committed write, clock moves included). */
 uint64_t engine_generation(const engine *e);

@@ -5,6 +5,7 @@
 #include "dispatch.h"
 #include "generated/secretsmanager_model.h"
 
+#include <openssl/rand.h>
 #include <string.h>
 
 #pragma GCC poison xml_begin xml_open xml_close xml_str xml_int xml_bool xml_time xml_finish
@@ -317,10 +318,80 @@ ACTION(UntagResource)
     return engine_secret_tags(&rq->er, param_str(in, SECRETSMANAGER_M_SecretId), NULL, &keys, err);
 }
 
+ACTION(UpdateSecretVersionStage)
+{
+    sm_secret *s;
+    if (engine_secret_update_stage(&rq->er, param_str(in, SECRETSMANAGER_M_SecretId),
+                                   param_str(in, SECRETSMANAGER_M_VersionStage),
+                                   param_str(in, SECRETSMANAGER_M_RemoveFromVersionId),
+                                   param_str(in, SECRETSMANAGER_M_MoveToVersionId), &s, err))
+        return -1;
+    render_id(x, s);
+    return 0;
+}
+
+/* GetRandomPassword: AWS's defaults: 32 characters from letters, digits and punctuation,
+ * with at least one of each included type unless RequireEachIncludedType is false. */
+static bool has_one_of(const char *pw, const char *set)
+{
+    return strpbrk(pw, set) != NULL;
+}
+
+ACTION(GetRandomPassword)
+{
+    static const char lower[] = "abcdefghijklmnopqrstuvwxyz", upper[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZ",
+                      digits[] = "0123456789", punct[] = "!\"#$%&'()*+,-./:;<=>?@[\\]^_`{|}~";
+    const char *sets[4] = { lower, upper, digits, punct };
+    const char *flags[4] = { SECRETSMANAGER_M_ExcludeLowercase, SECRETSMANAGER_M_ExcludeUppercase,
+                             SECRETSMANAGER_M_ExcludeNumbers, SECRETSMANAGER_M_ExcludePunctuation };
+    int64_t len = 32;
+    bool b, each = true;
+    param_int(in, SECRETSMANAGER_M_PasswordLength, &len);
+    if (param_bool(in, SECRETSMANAGER_M_RequireEachIncludedType, &b))
+        each = b;
+    const char *exclude = param_str(in, SECRETSMANAGER_M_ExcludeCharacters);
+    char *used[4] = { 0 };
+    strbuf pool;
+    strbuf_init(&pool);
+    for (int i = 0; i < 4; i++) {
+        if (param_bool(in, flags[i], &b) && b)
+            continue;
+        size_t start = pool.len;
+        for (const char *p = sets[i]; *p; p++)
+            if (!exclude || !strchr(exclude, *p))
+                strbuf_append(&pool, p, 1);
+        if (pool.len > start)
+            used[i] = arena_strndup(rq->er.a, pool.data + start, pool.len - start);
+    }
+    if (param_bool(in, SECRETSMANAGER_M_IncludeSpace, &b) && b && (!exclude || !strchr(exclude, ' ')))
+        strbuf_append(&pool, " ", 1);
+    if (!pool.len) {
+        strbuf_free(&pool);
+        return rds_fail(err, RDS_E_SECRETSMANAGER_INVALID_PARAMETER_EXCEPTION,
+                        "The password can't be generated: every character type is excluded.");
+    }
+    char *pw = arena_alloc(rq->er.a, (size_t)len + 1);
+    unsigned char *rnd = arena_alloc(rq->er.a, (size_t)len * 2);
+    for (int attempt = 0; attempt < 1000; attempt++) {
+        RAND_bytes(rnd, (int)len * 2);
+        for (int64_t i = 0; i < len; i++)
+            pw[i] = pool.data[((rnd[2 * i] << 8) | rnd[2 * i + 1]) % pool.len];
+        bool ok = true;
+        for (int i = 0; each && i < 4; i++)
+            ok = ok && (!used[i] || has_one_of(pw, used[i]));
+        if (ok)
+            break;
+    }
+    strbuf_free(&pool);
+    res_str(x, "RandomPassword", pw);
+    return 0;
+}
+
 static const action_def rows[] = {
     { &secretsmanager_api, "CreateSecret", act_CreateSecret, 0 },
     { &secretsmanager_api, "DeleteSecret", act_DeleteSecret, 0 },
     { &secretsmanager_api, "DescribeSecret", act_DescribeSecret, 0 },
+    { &secretsmanager_api, "GetRandomPassword", act_GetRandomPassword, 0 },
     { &secretsmanager_api, "GetSecretValue", act_GetSecretValue, 0 },
     { &secretsmanager_api, "ListSecretVersionIds", act_ListSecretVersionIds, 0 },
     { &secretsmanager_api, "ListSecrets", act_ListSecrets, 0 },
@@ -330,5 +401,6 @@ static const action_def rows[] = {
     { &secretsmanager_api, "TagResource", act_TagResource, 0 },
     { &secretsmanager_api, "UntagResource", act_UntagResource, 0 },
     { &secretsmanager_api, "UpdateSecret", act_UpdateSecret, 0 },
+    { &secretsmanager_api, "UpdateSecretVersionStage", act_UpdateSecretVersionStage, 0 },
 };
 DISPATCH_FAMILY(secretsmanager_secrets, rows);
