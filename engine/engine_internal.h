@@ -250,6 +250,8 @@ int engine__mmp_new_check(arena *a, opt_bool manage, const char *password_given,
 int engine__mmp_new_write(engine_op *op, db_instance *d, const char *instance_arn, const engine_mmp *m,
                           rds_error *err);
 int engine__mmp_new_server(engine_op *op, const db_instance *d, const engine_mmp *m, rds_error *err);
+/* The new instance's server could not be made: its secret goes too (own transaction). */
+void engine__mmp_new_undo(engine_op *op, const db_instance *d);
 /* A strong random master password (RDS's length, no characters RDS refuses), in a. */
 const char *engine__secret_new_password(arena *a);
 /* Deletes the secrets whose recovery window ended (engine_tick). */

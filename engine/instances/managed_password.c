@@ -45,6 +45,16 @@ int engine__mmp_new_server(engine_op *op, const db_instance *d, const engine_mmp
     return sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, m->password, err);
 }
 
+void engine__mmp_new_undo(engine_op *op, const db_instance *d)
+{
+    rds_error err;
+    rds_error_clear(&err);
+    if (!d->master_secret_arn || store_begin(op->s, &err))
+        return;
+    if (engine__secret_rds_drop(op->r, op->s, d->master_secret_arn, true, &err) || store_commit(op->s, &err))
+        store_rollback(op->s);
+}
+
 /* ---- ModifyDBInstance ---- */
 
 bool instances__mmp_requested(const modify_instance_in *in)

@@ -222,7 +222,7 @@ int engine_secret_get_value(engine_req *r, const char *id, const char *version_i
         sec->accessed_at_ms = day;
         rds_error e2;
         rds_error_clear(&e2);
-        store_secret_put(s, sec, &e2);
+        store_secret_touch(s, sec->arn, day, &e2);
     }
     return 0;
 }

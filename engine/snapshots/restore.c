@@ -219,8 +219,10 @@ static int restore_after(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (restore_server(op, err) || engine__mmp_new_server(op, c->d, &c->mmp, err))
+    if (restore_server(op, err) || engine__mmp_new_server(op, c->d, &c->mmp, err)) {
+        engine__mmp_new_undo(op, c->d);
         return instances__undo_new_row(op, "restore", err);
+    }
     engine__set_status(r->e, c->d, "available", "creating");
     if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, c->d, c->out, err))
         return -1;

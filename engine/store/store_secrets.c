@@ -61,3 +61,15 @@ int store_secret_version_delete(store *s, const char *secret_arn, const char *ve
     return store__delete_where(s, "DELETE FROM secret_version WHERE secret_arn = ? AND version_id = ?", secret_arn,
                                version_id, err);
 }
+
+int store_secret_touch(store *s, const char *arn, int64_t day_ms, rds_error *err)
+{
+    sqlite3_stmt *st;
+    if (store__prepare(s, &st, "UPDATE secret SET accessed_at_ms = ? WHERE arn = ?", err))
+        return -1;
+    sqlite3_bind_int64(st, 1, day_ms);
+    sqlite3_bind_text(st, 2, arn, -1, SQLITE_STATIC);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store__sql_fail(s, err, "touch secret");
+    store__release(s, st);
+    return rc;
+}

@@ -139,6 +139,8 @@ int store_secret_versions(store *s, arena *a, const char *secret_arn, sm_secret_
                           rds_error *err);
 int store_secret_version_put(store *s, const sm_secret_version *v, rds_error *err);
 int store_secret_version_delete(store *s, const char *secret_arn, const char *version_id, rds_error *err);
+/* LastAccessedDate alone (a read must not rewrite the row a concurrent write changed). */
+int store_secret_touch(store *s, const char *arn, int64_t day_ms, rds_error *err);
 
 /* ---- KMS keys and aliases (store_kms.c) ---- */
 /* *out = NULL (and 0 returned) when absent. Results live in arena a. */
