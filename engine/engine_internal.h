@@ -254,8 +254,12 @@ int engine__mmp_new_server(engine_op *op, const db_instance *d, const engine_mmp
 void engine__mmp_new_undo(engine_op *op, const db_instance *d);
 /* A strong random master password (RDS's length, no characters RDS refuses), in a. */
 const char *engine__secret_new_password(arena *a);
-/* Deletes the secrets whose recovery window ended (engine_tick). */
+/* Deletes the secrets whose recovery window ended and rotates the RDS-owned secrets whose
+ * rotation schedule has come (engine_tick). */
 void engine__secrets_tick(engine *e, store *s, arena *a);
+/* Rotates an RDS-owned secret through its instance (ModifyDBInstance
+ * RotateMasterUserPassword): takes the instance's lock, so the caller holds none. */
+int engine__secret_rds_rotate_now(engine_req *r, const sm_secret *sec, rds_error *err);
 
 /* ---- parameter groups (parameter_groups/) used by other families ---- */
 

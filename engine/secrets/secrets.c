@@ -228,12 +228,32 @@ int secrets__add_version(engine_req *r, store *s, sm_secret *sec, const char *cl
 
 /* ---- scheduled deletion (engine_tick) ---- */
 
+/* AWS rotates an RDS-managed secret on its schedule (7 days unless RotateSecret set
+ * another): by rdslocal's clock, through the instance, so the server changes too. A
+ * rotation that fails (the instance is stopped) is tried again at the next tick. */
+static void rotate_due(engine *e, store *s, arena *a)
+{
+    rds_error err;
+    rds_error_clear(&err);
+    sm_secret **due;
+    size_t n;
+    if (store_secret_rotation_due(s, a, rds_now_ms(), &due, &n, &err))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        engine_req r = { .e = e, .a = a, .region = due[i]->region, .valid_until_ms = INT64_MAX };
+        if (engine__secret_rds_rotate_now(&r, due[i], &err))
+            log_at(LOG_DEBUG, "secrets", "scheduled rotation of %s: %s", due[i]->name, err.message);
+        rds_error_clear(&err);
+    }
+}
+
 void engine__secrets_tick(engine *e, store *s, arena *a)
 {
     rds_error err;
     rds_error_clear(&err);
     sm_secret **due;
     size_t n;
+    rotate_due(e, s, a);
     if (store_secret_due(s, a, rds_now_ms(), &due, &n, &err) || n == 0)
         return;
     for (size_t i = 0; i < n; i++) {

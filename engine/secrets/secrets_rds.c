@@ -152,6 +152,23 @@ static const char *instance_of(engine_req *r, const sm_secret *sec, rds_error *e
     return NULL;
 }
 
+int engine__secret_rds_rotate_now(engine_req *r, const sm_secret *sec, rds_error *err)
+{
+    const char *id = instance_of(r, sec, err);
+    if (!id)
+        return rds_fail(err, RDS_E_SECRETSMANAGER_INVALID_REQUEST_EXCEPTION,
+                        "The DB instance that owns this secret no longer exists.");
+    modify_instance_in m = { .id = id, .rotate_master_password = { true, true }, .apply_immediately = { true, true } };
+    instance_view v;
+    if (engine_modify_instance(r, &m, &v, err)) {
+        char why[sizeof err->message];
+        snprintf(why, sizeof why, "%s", err->message);
+        return rds_fail(err, RDS_E_SECRETSMANAGER_INVALID_REQUEST_EXCEPTION, "RDS could not rotate the secret: %s",
+                        why);
+    }
+    return 0;
+}
+
 int engine_secret_rotate(engine_req *r, const secret_rotate_in *in, sm_secret **out, const char **version_id,
                          rds_error *err)
 {
@@ -164,18 +181,8 @@ int engine_secret_rotate(engine_req *r, const secret_rotate_in *in, sm_secret **
     if (in->rotate_now.set && !in->rotate_now.v)
         return 0;
     /* RDS rotates: the instance's lock, not the secrets' (never hold two) */
-    const char *id = instance_of(r, c.sec, err);
-    if (!id)
-        return rds_fail(err, RDS_E_SECRETSMANAGER_INVALID_REQUEST_EXCEPTION,
-                        "The DB instance that owns this secret no longer exists.");
-    modify_instance_in m = { .id = id, .rotate_master_password = { true, true }, .apply_immediately = { true, true } };
-    instance_view v;
-    if (engine_modify_instance(r, &m, &v, err)) {
-        char why[sizeof err->message];
-        snprintf(why, sizeof why, "%s", err->message);
-        rds_fail(err, RDS_E_SECRETSMANAGER_INVALID_REQUEST_EXCEPTION, "RDS could not rotate the secret: %s", why);
+    if (engine__secret_rds_rotate_now(r, c.sec, err))
         return -1;
-    }
     secret_value_view cur;
     if (engine_secret_get_value(r, c.sec->arn, NULL, SECRETS_CURRENT, &cur, err))
         return -1;

@@ -73,3 +73,13 @@ int store_secret_touch(store *s, const char *arn, int64_t day_ms, rds_error *err
     store__release(s, st);
     return rc;
 }
+
+int store_secret_rotation_due(store *s, arena *a, int64_t now_ms, sm_secret ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_SECRET);
+    return store__select_rows(s, a, &t,
+                              "WHERE rotation_enabled = 1 AND owning_service = 'rds' AND deletion_at_ms = 0"
+                              " AND rotation_days > 0 AND (CASE WHEN rotated_at_ms > 0 THEN rotated_at_ms"
+                              " ELSE created_at_ms END) + rotation_days * 86400000 <= ? ORDER BY region, name",
+                              NULL, 0, &now_ms, 1, (void ***)out, n_out, err);
+}

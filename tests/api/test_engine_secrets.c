@@ -194,6 +194,25 @@ static void test_secrets__rds_owned_secret(void)
     CHECK(sv.sec->deletion_at_ms > 0);
 }
 
+static void test_secrets__rds_secret_rotates_on_its_schedule(void)
+{
+    const char *arn = managed_instance("db3");
+    const char *first = arena_strdup(A, value_of(arn, NULL));
+    rds_error err;
+    rds_error_clear(&err);
+    CHECK_INT(engine_clock_advance(E, 6LL * 86400 * 1000, &err), 0);
+    engine_tick(E);
+    CHECK_STR(value_of(arn, NULL), first);
+    CHECK_INT(engine_clock_advance(E, 2LL * 86400 * 1000, &err), 0);
+    engine_tick(E);
+    const char *second = arena_strdup(A, value_of(arn, NULL));
+    CHECK(strcmp(second, first) != 0);
+    CHECK_STR(value_of(arn, "AWSPREVIOUS"), first);
+    /* the next one is due 7 days after that rotation, not after the creation */
+    engine_tick(E);
+    CHECK_STR(value_of(arn, NULL), second);
+}
+
 static void test_secrets__survive_reopen(void)
 {
     create("keep", "durable", NULL);
@@ -211,6 +230,7 @@ static const check_case cases[] = {
     TEST(test_secrets__deletion_by_the_clock_and_restore),
     TEST(test_secrets__disabled_key_refuses_reads),
     TEST(test_secrets__rds_owned_secret),
+    TEST(test_secrets__rds_secret_rotates_on_its_schedule),
     TEST(test_secrets__survive_reopen),
 };
 CHECK_MAIN(cases, setup, cleanup)

@@ -200,6 +200,19 @@ class ManagedPassword(t.PgTestCase):
         self.assertTrue(self.connects(d, pw)[0])
         self.assertFalse(self.connects(d, "S3cret-pass")[0])
 
+    def test_scheduled_rotation_by_the_clock(self):
+        d = self.create_managed("mp8")
+        arn = d["MasterUserSecret"]["SecretArn"]
+        first = self.secret_creds(arn)
+        self.assertEqual(self.sm.describe_secret(SecretId=arn)["RotationRules"], {"AutomaticallyAfterDays": 7})
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 8 * 86400})
+        t.wait_for(lambda: self.secret_creds(arn) != first, 10, what="the scheduled rotation")
+        new = self.secret_creds(arn)
+        self.assertEqual(self.secret_creds(arn, "AWSPREVIOUS"), first)
+        self.assertTrue(self.connects(d, new["password"])[0])
+        self.assertFalse(self.connects(d, first["password"])[0])
+        self.assertIn("LastRotatedDate", self.sm.describe_secret(SecretId=arn))
+
     def test_restart_keeps_secret_and_password(self):
         d = self.create_managed("mp7")
         arn = d["MasterUserSecret"]["SecretArn"]
