@@ -136,20 +136,15 @@ static int rotate_write(engine_op *op, rds_error *err)
     return store_secret_put(op->s, sec, err);
 }
 
-/* The instance an RDS secret belongs to (its tag), by identifier. */
+/* The instance an RDS secret belongs to, by identifier (found by the secret's ARN, so a
+ * renamed instance is still found). */
 static const char *instance_of(engine_req *r, const sm_secret *sec, rds_error *err)
 {
     store *s = engine__store(r->e, err);
-    rds_tag *t;
-    size_t n;
-    if (!s || store_tags_get(s, r->a, sec->arn, &t, &n, err))
+    db_instance *d;
+    if (!s || store_instance_by_master_secret(s, r->a, sec->arn, &d, err))
         return NULL;
-    for (size_t i = 0; i < n; i++) {
-        const char *db = strcmp(t[i].key, TAG_INSTANCE) == 0 ? strstr(t[i].value, ":db:") : NULL;
-        if (db)
-            return db + 4;
-    }
-    return NULL;
+    return d && strcmp(d->region, r->region) == 0 ? d->id : NULL;
 }
 
 int engine__secret_rds_rotate_now(engine_req *r, const sm_secret *sec, rds_error *err)

@@ -83,3 +83,10 @@ int store_secret_rotation_due(store *s, arena *a, int64_t now_ms, sm_secret ***o
                               " ELSE created_at_ms END) + rotation_days * 86400000 <= ? ORDER BY region, name",
                               NULL, 0, &now_ms, 1, (void ***)out, n_out, err);
 }
+
+int store_instance_by_master_secret(store *s, arena *a, const char *secret_arn, db_instance **out, rds_error *err)
+{
+    const char *args[] = { secret_arn };
+    return store__select_one(s, a, ST_INSTANCE, "WHERE master_secret_arn = ? AND status <> 'deleted' LIMIT 1", args,
+                             1, out, err);
+}

@@ -186,8 +186,18 @@ static void test_secrets__rds_owned_secret(void)
     CHECK_INT(engine_modify_instance(&r, &m, &v, &err), 0);
     CHECK(strcmp(value_of(arn, NULL), json) != 0);
     CHECK_STR(value_of(arn, "AWSPREVIOUS"), json);
+    /* RotateSecret on RDS's secret rotates through the instance, also after a rename */
+    modify_instance_in rn = { .id = "db1", .new_id = "db1b", .apply_immediately = { true, true } };
+    CHECK_INT(engine_modify_instance(&r, &rn, &v, &err), 0);
+    const char *before = arena_strdup(A, value_of(arn, NULL));
+    secret_rotate_in rot = { .id = arn };
+    const char *version;
+    CHECK_INT(engine_secret_rotate(&r, &rot, &s, &version, &err), 0);
+    CHECK(version != NULL);
+    CHECK(strcmp(value_of(arn, NULL), before) != 0);
+    CHECK_STR(value_of(arn, "AWSPREVIOUS"), before);
     /* deleting the instance schedules the secret's deletion */
-    delete_instance_in d = { .id = "db1", .skip_final_snapshot = { true, true } };
+    delete_instance_in d = { .id = "db1b", .skip_final_snapshot = { true, true } };
     CHECK_INT(engine_delete_instance(&r, &d, &v, &err), 0);
     secret_view sv;
     CHECK_INT(engine_secret_describe(&r, arn, &sv, &err), 0);

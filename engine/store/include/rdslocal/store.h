@@ -142,6 +142,8 @@ int store_secret_versions(store *s, arena *a, const char *secret_arn, sm_secret_
                           rds_error *err);
 int store_secret_version_put(store *s, const sm_secret_version *v, rds_error *err);
 int store_secret_version_delete(store *s, const char *secret_arn, const char *version_id, rds_error *err);
+/* The (not deleted) instance whose managed master password a secret holds; NULL if none. */
+int store_instance_by_master_secret(store *s, arena *a, const char *secret_arn, db_instance **out, rds_error *err);
 /* LastAccessedDate alone (a read must not rewrite the row a concurrent write changed). */
 int store_secret_touch(store *s, const char *arn, int64_t day_ms, rds_error *err);
 
