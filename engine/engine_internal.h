@@ -246,7 +246,7 @@ typedef struct engine_mmp {
     const char *kms_key_id;     /* MasterUserSecretKmsKeyId (NULL: aws/secretsmanager) */
 } engine_mmp;
 int engine__mmp_new_check(arena *a, opt_bool manage, const char *password_given, const char *kms_key_id,
-                          bool password_required, engine_mmp *m, rds_error *err);
+                          engine_mmp *m, rds_error *err);
 int engine__mmp_new_write(engine_op *op, db_instance *d, const char *instance_arn, const engine_mmp *m,
                           rds_error *err);
 int engine__mmp_new_server(engine_op *op, const db_instance *d, const engine_mmp *m, rds_error *err);

@@ -55,7 +55,7 @@ static int check_credentials(engine_op *op, rds_error *err)
     if (rules_master_username("postgres", in->master_username, err))
         return -1;
     if (engine__mmp_new_check(op->r->a, in->manage_master_password, in->master_password,
-                              in->master_secret_kms_key_id, true, &c->mmp, err))
+                              in->master_secret_kms_key_id, &c->mmp, err))
         return -1;
     if (c->mmp.on)
         return in->db_name && *in->db_name && rules_db_name("postgres", in->db_name, err) ? -1 : 0;

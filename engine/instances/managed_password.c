@@ -12,7 +12,7 @@
 /* ---- new instances ---- */
 
 int engine__mmp_new_check(arena *a, opt_bool manage, const char *password_given, const char *kms_key_id,
-                          bool password_required, engine_mmp *m, rds_error *err)
+                          engine_mmp *m, rds_error *err)
 {
     *m = (engine_mmp){ .on = manage.set && manage.v, .kms_key_id = kms_key_id };
     if (kms_key_id && !m->on)
@@ -23,7 +23,6 @@ int engine__mmp_new_check(arena *a, opt_bool manage, const char *password_given,
     if (password_given)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                         "You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.");
-    (void)password_required;
     m->password = engine__secret_new_password(a);
     return 0;
 }

@@ -180,10 +180,17 @@ static int check_rename_and_port(engine_op *op, rds_error *err)
     return 0;
 }
 
+/* secrets: the managed master password's combinations against the instance */
+static int check_managed_password(engine_op *op, rds_error *err)
+{
+    modify_ctx *c = op->ctx;
+    return instances__mmp_check(op, c->in, c->d, err);
+}
+
 static int check(engine_op *op, rds_error *err)
 {
     return check_state_and_version(op, err) || check_storage_change(op, err) || check_settings(op, err) ||
-                   check_rename_and_port(op, err) || instances__mmp_check(op, ((modify_ctx *)op->ctx)->in, ((modify_ctx *)op->ctx)->d, err)
+                   check_rename_and_port(op, err) || check_managed_password(op, err)
                ? -1
                : 0;
 }

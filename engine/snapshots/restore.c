@@ -43,8 +43,7 @@ static int restore_check_input(engine_op *op, rds_error *err)
     if (in->engine && strcmp(in->engine, "postgres") != 0)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "Cannot restore a postgres snapshot as engine %s.", in->engine);
-    if (engine__mmp_new_check(r->a, in->manage_master_password, NULL, in->master_secret_kms_key_id, false,
-                              &c->mmp, err))
+    if (engine__mmp_new_check(r->a, in->manage_master_password, NULL, in->master_secret_kms_key_id, &c->mmp, err))
         return -1;
     if (in->storage_type && rules_storage_type(in->storage_type, err))
         return -1;
