@@ -119,10 +119,6 @@ static void render_secret(res_out *x, req_ctx *rq, const secret_view *v, bool de
     res_close(x);
     res_str(x, "OwningService", s->owning_service);
     res_time(x, "CreatedDate", s->created_at_ms);
-    if (!describe)
-        res_str(x, "PrimaryRegion", s->region);
-    else
-        res_str(x, "PrimaryRegion", s->region);
 }
 
 static void render_id(res_out *x, const sm_secret *s)
