@@ -164,6 +164,23 @@ static bool same_value(engine_req *r, store *s, const sm_secret_version *v, cons
     return old.binary && old.binary_n == value->binary_n && memcmp(old.binary, value->binary, old.binary_n) == 0;
 }
 
+bool secrets__is_retry(engine_req *r, store *s, const sm_secret *sec, const char *token, const secret_value *value,
+                       sm_secret_version **out)
+{
+    rds_error err;
+    rds_error_clear(&err);
+    sm_secret_version **vs;
+    size_t n;
+    if (store_secret_versions(s, r->a, sec->arn, &vs, &n, &err))
+        return false;
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(vs[i]->version_id, token) == 0 && same_value(r, s, vs[i], value)) {
+            *out = vs[i];
+            return true;
+        }
+    return false;
+}
+
 int secrets__add_version(engine_req *r, store *s, sm_secret *sec, const char *client_token, const secret_value *value,
                          const str_list *stages, sm_secret_version **out, rds_error *err)
 {

@@ -32,6 +32,9 @@ bool secrets__has_stage(const sm_secret_version *v, const char *stage);
  * that version), another one ResourceExistsException. */
 int secrets__add_version(engine_req *r, store *s, sm_secret *sec, const char *client_token, const secret_value *value,
                          const str_list *stages, sm_secret_version **out, rds_error *err);
+/* True if sec has a version `token` holding value: a retried request (*out: that version). */
+bool secrets__is_retry(engine_req *r, store *s, const sm_secret *sec, const char *token, const secret_value *value,
+                       sm_secret_version **out);
 /* The value of a version (unsealed). A key that cannot decrypt: DecryptionFailure. */
 int secrets__open(engine_req *r, store *s, const sm_secret_version *v, secret_value *out, rds_error *err);
 /* The KMS error of a seal, as Secrets Manager words it (EncryptionFailure, KMS's reason). */

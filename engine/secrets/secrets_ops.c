@@ -59,6 +59,12 @@ static int create_write(engine_op *op, rds_error *err)
         return rds_fail(err, RDS_E_SECRETSMANAGER_INVALID_REQUEST_EXCEPTION,
                         "You can't create this secret because a secret with this name is already scheduled for "
                         "deletion.");
+    /* a retry of the same request (SDKs fill ClientRequestToken): the same answer */
+    if (old && !old->deletion_at_ms && in->client_token && has_value(&in->value) &&
+        secrets__is_retry(r, op->s, old, in->client_token, &in->value, &c->version)) {
+        c->sec = old;
+        return 0;
+    }
     if (old)
         return rds_fail(err, RDS_E_SECRETSMANAGER_RESOURCE_EXISTS_EXCEPTION,
                         "The operation failed because the secret %s already exists.", in->id);

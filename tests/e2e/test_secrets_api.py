@@ -135,6 +135,13 @@ class SecretsApiTest(ApiTestCase):
         self.assertError(self.sm.put_secret_value, "ResourceExistsException",
                          message="You can't modify an existing version, you can only create a new version.",
                          SecretId="t", SecretString="c", ClientRequestToken=tok)
+        # a retried CreateSecret (same token, same value) gets the same answer; another value does not
+        tok2 = "22222222-2222-3333-4444-555555555555"
+        first = self.sm.create_secret(Name="t2", SecretString="x", ClientRequestToken=tok2)
+        again = self.sm.create_secret(Name="t2", SecretString="x", ClientRequestToken=tok2)
+        self.assertEqual((again["ARN"], again["VersionId"]), (first["ARN"], tok2))
+        self.assertError(self.sm.create_secret, "ResourceExistsException", Name="t2", SecretString="y",
+                         ClientRequestToken=tok2)
 
     def test_update_secret(self):
         self.sm.create_secret(Name="u", SecretString="a")
