@@ -214,6 +214,56 @@ void engine__kms_tick(engine *e, store *s, arena *a);
 /* Worker tick: removes log files past rds.log_retention_period (default 4320 minutes). */
 void engine__logs_tick(engine *e, store *s, arena *a);
 
+/* ---- secrets: Secrets Manager (secrets/ and kms/) used by other families ---- */
+
+/* Seals plain under the KMS key ref names (key id, ARN, alias, alias ARN; NULL or "": the
+ * region's AWS managed key alias/aws/secretsmanager, created on first use). *key_arn gets
+ * the key's ARN. Errors are KMS's (NotFoundException, DisabledException,
+ * KMSInvalidStateException): the caller words them as its service does. */
+int engine__kms_seal(engine_req *r, store *s, const char *ref, const unsigned char *plain, size_t n,
+                     unsigned char **blob, size_t *blob_n, const char **key_arn, rds_error *err);
+/* Opens a blob of engine__kms_seal: its key must exist and be Enabled (KMS's errors). */
+int engine__kms_unseal(engine_req *r, store *s, const unsigned char *blob, size_t blob_n, unsigned char **plain,
+                       size_t *plain_n, rds_error *err);
+/* The secret RDS keeps a managed master password in (rds!db-<uuid>): created with the
+ * instance's username and password, sealed under kms_ref (NULL: aws/secretsmanager),
+ * inside the caller's transaction. *secret_arn and *key_arn in r->a. */
+int engine__secret_rds_create(engine_req *r, store *s, const char *instance_arn, const char *username,
+                              const char *password, const char *kms_ref, const char **secret_arn,
+                              const char **key_arn, rds_error *err);
+/* A new AWSCURRENT version of an RDS secret holding password (the old one AWSPREVIOUS). */
+int engine__secret_rds_rotate(engine_req *r, store *s, const char *secret_arn, const char *username,
+                              const char *password, rds_error *err);
+/* The RDS secret goes: force true deletes it at once (management turned off), else its
+ * deletion is scheduled after the 7-day window (the instance was deleted). */
+int engine__secret_rds_drop(engine_req *r, store *s, const char *secret_arn, bool force, rds_error *err);
+/* Managed master passwords of NEW instances (instances/managed_password.c), the one step
+ * CreateDBInstance, RestoreDBInstanceFromDBSnapshot and RestoreDBInstanceToPointInTime
+ * share: check_input -> engine__mmp_new_check (the combinations AWS refuses; on success
+ * m->password is the generated password when managed), write -> engine__mmp_new_write
+ * (the secret, in the op's transaction; sets d->master_secret_*), and for restores, once
+ * the server runs, engine__mmp_new_server (the restored server gets the new password). */
+typedef struct engine_mmp {
+    bool on;                    /* ManageMasterUserPassword=true */
+    const char *password;       /* the generated password (on) */
+    const char *kms_key_id;     /* MasterUserSecretKmsKeyId (NULL: aws/secretsmanager) */
+} engine_mmp;
+int engine__mmp_new_check(arena *a, opt_bool manage, const char *password_given, const char *kms_key_id,
+                          engine_mmp *m, rds_error *err);
+int engine__mmp_new_write(engine_op *op, db_instance *d, const char *instance_arn, const engine_mmp *m,
+                          rds_error *err);
+int engine__mmp_new_server(engine_op *op, const db_instance *d, const engine_mmp *m, rds_error *err);
+/* The new instance's server could not be made: its secret goes too (own transaction). */
+void engine__mmp_new_undo(engine_op *op, const db_instance *d);
+/* A strong random master password (RDS's length, no characters RDS refuses), in a. */
+const char *engine__secret_new_password(arena *a);
+/* Deletes the secrets whose recovery window ended and rotates the RDS-owned secrets whose
+ * rotation schedule has come (engine_tick). */
+void engine__secrets_tick(engine *e, store *s, arena *a);
+/* Rotates an RDS-owned secret through its instance (ModifyDBInstance
+ * RotateMasterUserPassword): takes the instance's lock, so the caller holds none. */
+int engine__secret_rds_rotate_now(engine_req *r, const sm_secret *sec, rds_error *err);
+
 /* ---- parameter groups (parameter_groups/) used by other families ---- */
 
 /* The value parameter `name` (as in DescribeDBParameters: "rds.log_retention_period",

@@ -252,3 +252,18 @@ bool model_status_runs(const char *status)
             return false;
     return true;
 }
+
+/* Secrets Manager (secrets) */
+const model_field secret_fields[] = {
+#define SEC_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(sm_secret, name), wire },
+#include "rdslocal/secret.def"
+#undef SEC_FIELD
+};
+const size_t secret_field_count = sizeof secret_fields / sizeof secret_fields[0];
+
+const model_field secret_version_fields[] = {
+#define SECV_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(sm_secret_version, name), wire },
+#include "rdslocal/secret_version.def"
+#undef SECV_FIELD
+};
+const size_t secret_version_field_count = sizeof secret_version_fields / sizeof secret_version_fields[0];

@@ -19,16 +19,18 @@
 #define DISPATCH_FAMILY_ENTRY(id) extern const dispatch_family id##_family;
 #include "rds/families.def"
 #include "kms/families.def"
+#include "secretsmanager/families.def"
 #undef DISPATCH_FAMILY_ENTRY
 
 static const dispatch_family *const families[] = {
 #define DISPATCH_FAMILY_ENTRY(id) &id##_family,
 #include "rds/families.def"
 #include "kms/families.def"
+#include "secretsmanager/families.def"
 #undef DISPATCH_FAMILY_ENTRY
 };
 
-static const api_service *const services[] = { &rds_api, &kms_api };
+static const api_service *const services[] = { &rds_api, &kms_api, &secretsmanager_api };
 
 static action_def *table;
 static size_t table_n;
@@ -405,4 +407,6 @@ void dispatch_print_coverage(FILE *f)
     print_service_coverage(f, &rds_api, "RDS", "not implemented (InvalidAction)");
     fprintf(f, "\n### KMS (same port, `X-Amz-Target: TrentService.*`)\n\n");
     print_service_coverage(f, &kms_api, "KMS", "not implemented (UnknownOperationException)");
+    fprintf(f, "\n### Secrets Manager (same port, `X-Amz-Target: secretsmanager.*`)\n\n");
+    print_service_coverage(f, &secretsmanager_api, "Secrets Manager", "not implemented (UnknownOperationException)");
 }

@@ -14,6 +14,7 @@
 
 #include "api_model.h"
 #include "generated/kms_model.h"
+#include "generated/secretsmanager_model.h"
 #include "generated/rds_model.h"
 #include "query.h"
 #include "rdslocal/engine.h"

@@ -11,7 +11,7 @@ cc=${3:-}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 status=0
-for svc in rds kms; do
+for svc in rds kms secretsmanager; do
     "$py" "$src/tools/gen_api_model.py" "$svc" --out "$tmp"
     for ext in c h; do
         if ! diff -u "$src/server/generated/${svc}_model.$ext" "$tmp/${svc}_model.$ext" >"$tmp/diff" 2>&1; then
@@ -21,9 +21,9 @@ for svc in rds kms; do
         fi
     done
 done
-"$py" "$src/tools/gen_errors.py" rds kms >"$tmp/errors.def"
+"$py" "$src/tools/gen_errors.py" rds kms secretsmanager >"$tmp/errors.def"
 if ! diff -u "$src/include/rdslocal/errors.def" "$tmp/errors.def" >"$tmp/diff" 2>&1; then
-    echo "include/rdslocal/errors.def is stale: run tools/gen_errors.py rds kms" >&2
+    echo "include/rdslocal/errors.def is stale: run tools/gen_errors.py rds kms secretsmanager" >&2
     head -40 "$tmp/diff" >&2
     status=1
 fi

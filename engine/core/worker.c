@@ -203,6 +203,7 @@ void engine_tick(engine *e)
     }
     engine__kms_tick(e, s, a); /* keys whose waiting period ended are deleted */
     engine__logs_tick(e, s, a); /* log files past their retention are removed */
+    engine__secrets_tick(e, s, a); /* secrets: recovery windows that ended */
     if (store_begin(s, &err) == 0) {
         if (store_event_prune(s, now - (int64_t)EVENT_RETENTION_DAYS * 86400 * 1000, &err) ||
             store_commit(s, &err))

@@ -19,6 +19,7 @@ typedef struct create_ctx {
     db_instance *d;         /* the new row (decide) */
     db_subnet_group *g;     /* its subnet group; NULL: the default one */
     const char *arn;
+    engine_mmp mmp;         /* secrets: managed master password */
 } create_ctx;
 
 /* Identifier, engine, version and class. */
@@ -53,13 +54,11 @@ static int check_credentials(engine_op *op, rds_error *err)
                         "The parameter MasterUsername must be provided and must not be blank.");
     if (rules_master_username("postgres", in->master_username, err))
         return -1;
-    if (in->manage_master_password.set && in->manage_master_password.v) {
-        if (in->master_password)
-            return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                            "You can't specify MasterUserPassword and ManageMasterUserPassword at the same time.");
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                        "ManageMasterUserPassword needs Secrets Manager, which rdslocal does not provide yet.");
-    }
+    if (engine__mmp_new_check(op->r->a, in->manage_master_password, in->master_password,
+                              in->master_secret_kms_key_id, &c->mmp, err))
+        return -1;
+    if (c->mmp.on)
+        return in->db_name && *in->db_name && rules_db_name("postgres", in->db_name, err) ? -1 : 0;
     if (!in->master_password || !*in->master_password)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                         "The parameter MasterUserPassword must be provided and must not be blank.");
@@ -218,6 +217,8 @@ static int write(engine_op *op, rds_error *err)
     if (c->d->storage_encrypted &&
         engine__kms_usable_key(op->r, op->s, c->in->kms_key_id, &c->d->kms_key_id, err))
         return -1;
+    if (engine__mmp_new_write(op, c->d, c->arn, &c->mmp, err))
+        return -1;
     return instances__claim(op, c->d, &c->in->port, &c->in->tags, c->arn, err);
 }
 
@@ -238,10 +239,12 @@ static int after(engine_op *op, rds_error *err)
     if (!e->cfg.no_engine) {
         sv_instance_spec spec = engine__spec(r->a, d);
         spec.master_username = c->in->master_username;
-        spec.master_password = c->in->master_password;
+        spec.master_password = c->mmp.on ? c->mmp.password : c->in->master_password;
         spec.db_name = c->in->db_name;
-        if (!e->sv || sv_instance_create(e->sv, &spec, err))
+        if (!e->sv || sv_instance_create(e->sv, &spec, err)) {
+            engine__mmp_new_undo(op, d);
             return instances__undo_new_row(op, "create", err);
+        }
     }
     engine__set_status(e, d, "available", "creating");
     if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, d, c->out, err))

@@ -74,4 +74,21 @@ int instances__claim(engine_op *op, db_instance *d, const opt_int *port, const t
  * tags, logs, and leaves err set (InternalFailure if nothing set it). Returns -1. */
 int instances__undo_new_row(engine_op *op, const char *verb, rds_error *err);
 
+/* ---- managed_password.c (secrets): ModifyDBInstance's managed master password ---- */
+/* The request touches management (ManageMasterUserPassword, RotateMasterUserPassword,
+ * MasterUserSecretKmsKeyId). */
+bool instances__mmp_requested(const modify_instance_in *in);
+/* The combinations AWS refuses from the request alone, then against the instance (and the
+ * secret's KMS key, so the write cannot fail after the server changed). */
+int instances__mmp_check_input(const modify_instance_in *in, rds_error *err);
+int instances__mmp_check(engine_op *op, const modify_instance_in *in, const db_instance *d, rds_error *err);
+/* The password the server gets now: generated (management on, rotation), the request's,
+ * or NULL. */
+const char *instances__mmp_password(arena *a, const modify_instance_in *in, const db_instance *d);
+/* The secret's side, in the op's transaction (d's secret fields updated and stored). */
+int instances__mmp_write(engine_op *op, const modify_instance_in *in, db_instance *d, const char *password,
+                         rds_error *err);
+/* DeleteDBInstance: the instance's secret is scheduled for deletion. */
+int instances__mmp_forget(engine_op *op, const db_instance *d, rds_error *err);
+
 #endif

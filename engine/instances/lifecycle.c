@@ -77,6 +77,8 @@ static int delete_write(engine_op *op, rds_error *err)
     db_instance *d = c->d;
     if (c->final.snap && engine__snapshot_record(r, op->s, d, NULL, &c->final, err))
         return -1;
+    if (instances__mmp_forget(op, d, err))
+        return -1;
     if (e->cfg.realistic_timing_ms > 0) {
         engine__set_status(e, d, "deleted", "deleting");
         if (store_instance_put(op->s, d, err))

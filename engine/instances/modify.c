@@ -20,6 +20,7 @@ typedef struct modify_ctx {
     bool port_change, restart, class_change, retention_toggle;
     bool cert_change;           /* TLS: the CA changes now: re-issue (restart or reload) */
     const char *new_param_group; /* params: DBParameterGroupName checked, NULL: unchanged */
+    const char *password;       /* secrets: the server's new password (given, generated), or NULL */
 } modify_ctx;
 
 static int check_input(engine_op *op, rds_error *err)
@@ -35,12 +36,14 @@ static int check_input(engine_op *op, rds_error *err)
                in->monitoring_interval.set || in->multi_az.set || in->publicly_accessible.set ||
                in->auto_minor_version_upgrade.set || in->deletion_protection.set ||
                in->copy_tags_to_snapshot.set || in->iam_auth.set || in->performance_insights.set ||
-               in->vpc_security_group_ids.n;
+               in->vpc_security_group_ids.n || instances__mmp_requested(in);
     if (!any)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION, "No modifications were requested");
     if (in->new_id && rules_identifier("NewDBInstanceIdentifier", in->new_id, err))
         return -1;
     if (in->master_password && rules_master_password("postgres", in->master_password, err))
+        return -1;
+    if (instances__mmp_check_input(in, err))
         return -1;
     if (in->backup_retention.set && rules_backup_retention((int)in->backup_retention.v, err))
         return -1;
@@ -181,10 +184,17 @@ static int check_rename_and_port(engine_op *op, rds_error *err)
     return 0;
 }
 
+/* secrets: the managed master password's combinations against the instance */
+static int check_managed_password(engine_op *op, rds_error *err)
+{
+    modify_ctx *c = op->ctx;
+    return instances__mmp_check(op, c->in, c->d, err);
+}
+
 static int check(engine_op *op, rds_error *err)
 {
     return check_state_and_version(op, err) || check_storage_change(op, err) || check_settings(op, err) ||
-                   check_rename_and_port(op, err)
+                   check_rename_and_port(op, err) || check_managed_password(op, err)
                ? -1
                : 0;
 }
@@ -287,7 +297,8 @@ static int decide(engine_op *op, rds_error *err)
     c->shown = *d;
     if (c->class_change)
         c->shown.pending_instance_class = d->instance_class, c->shown.instance_class = c->before.instance_class;
-    if (in->master_password)
+    c->password = instances__mmp_password(a, in, &c->before);
+    if (c->password)
         c->shown.pending_master_password = true;
     if (c->port_change)
         c->shown.pending_port = d->port, c->shown.port = c->before.port;
@@ -303,8 +314,7 @@ static int act(engine_op *op, rds_error *err)
     db_instance *d = c->d;
     if (e->cfg.no_engine || !e->sv || !model_status_runs(d->status))
         return 0;
-    if (c->in->master_password &&
-        sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, c->in->master_password, err))
+    if (c->password && sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, c->password, err))
         return -1;
     if (c->restart) {
         sv_instance_spec spec = engine__spec(op->r->a, d);
@@ -324,15 +334,15 @@ static int write(engine_op *op, rds_error *err)
     engine *e = op->r->e;
     store *s = op->s;
     db_instance *d = c->d;
-    const char *transitional = c->in->master_password ? "resetting-master-credentials"
+    const char *transitional = c->password ? "resetting-master-credentials"
                                : c->new_id             ? "renaming"
                                                        : "modifying";
     engine__set_status(e, d, d->status, transitional);
     if (c->new_id && instances__rename_in_tx(e, s, op->r->a, d, c->before.id, err))
         return -1;
-    if (store_instance_put(s, d, err))
+    if (store_instance_put(s, d, err) || instances__mmp_write(op, c->in, d, c->password, err))
         return -1;
-    if (c->in->master_password && engine__event(e, s, d, RULES_EV_RESET_CREDENTIALS, NULL, err))
+    if (c->password && engine__event(e, s, d, RULES_EV_RESET_CREDENTIALS, NULL, err))
         return -1;
     if (c->class_change && engine__event(e, s, d, RULES_EV_CLASS_CHANGED, NULL, err))
         return -1;
@@ -354,6 +364,8 @@ static int after(engine_op *op, rds_error *err)
     modify_ctx *c = op->ctx;
     db_instance *sh = arena_alloc(op->r->a, sizeof *sh);
     *sh = c->shown;
+    sh->master_secret_arn = c->d->master_secret_arn; /* secrets: written after decide */
+    sh->master_secret_key_arn = c->d->master_secret_key_arn;
     if (engine__instance_view(op->r, op->s, sh, c->out, err))
         return -1;
     /* AWS's ModifyDBInstance response still shows the status the instance had (the CLI

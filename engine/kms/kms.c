@@ -62,33 +62,41 @@ int kms__new_key(engine_req *r, const char *description, const char *manager, co
 }
 
 static const char MANAGED_ALIAS[] = "alias/aws/rds";
+/* secrets: Secrets Manager's AWS managed key, created on first use as aws/rds is. */
+static const char SECRETS_ALIAS[] = "alias/aws/secretsmanager";
 
-/* Creates alias/aws/rds and its key. Caller is inside a transaction. */
-static int create_managed(engine_req *r, store *s, kms_key **out, rds_error *err)
+static const char *managed_description(const char *alias)
 {
-    if (kms__new_key(r, "Default key that protects my RDS database volumes when no other key is defined", "AWS",
-                     NULL, out, err) ||
-        store_kms_key_put(s, *out, err))
+    return strcmp(alias, SECRETS_ALIAS) == 0
+               ? "Default key that protects my Secrets Manager data when no other key is defined"
+               : "Default key that protects my RDS database volumes when no other key is defined";
+}
+
+/* Creates an AWS managed alias (aws/rds, aws/secretsmanager) and its key. Caller is
+ * inside a transaction. */
+static int create_managed(engine_req *r, store *s, const char *alias, kms_key **out, rds_error *err)
+{
+    if (kms__new_key(r, managed_description(alias), "AWS", NULL, out, err) || store_kms_key_put(s, *out, err))
         return -1;
     int64_t now = rds_now_ms();
-    kms_alias al = { .region = r->region, .name = MANAGED_ALIAS, .key_id = (*out)->key_id,
+    kms_alias al = { .region = r->region, .name = alias, .key_id = (*out)->key_id,
                      .created_at_ms = now, .updated_at_ms = now };
     return store_kms_alias_put(s, &al, err);
 }
 
-/* The managed key of r's region, created when missing (in the caller's transaction if one
- * is open, else in one of its own). */
-static int managed_key(engine_req *r, store *s, kms_key **out, rds_error *err)
+/* The managed key `alias` of r's region, created when missing (in the caller's transaction
+ * if one is open, else in one of its own). */
+static int managed_key_of(engine_req *r, store *s, const char *alias, kms_key **out, rds_error *err)
 {
     bool own_tx = !store_in_tx(s);
     if (own_tx && store_begin(s, err))
         return -1;
     kms_alias *al;
-    int rc = store_kms_alias_get(s, r->a, r->region, MANAGED_ALIAS, &al, err);
+    int rc = store_kms_alias_get(s, r->a, r->region, alias, &al, err);
     if (rc == 0 && al)
         rc = store_kms_key_get(s, r->a, r->region, al->key_id, out, err);
     if (rc == 0 && (!al || !*out))
-        rc = create_managed(r, s, out, err);
+        rc = create_managed(r, s, alias, out, err);
     if (own_tx) {
         if (rc == 0)
             rc = store_commit(s, err);
@@ -96,6 +104,11 @@ static int managed_key(engine_req *r, store *s, kms_key **out, rds_error *err)
             store_rollback(s);
     }
     return rc;
+}
+
+static int managed_key(engine_req *r, store *s, kms_key **out, rds_error *err)
+{
+    return managed_key_of(r, s, MANAGED_ALIAS, out, err);
 }
 
 int kms__resolve(engine_req *r, store *s, const char *ref, kms_ref_mode mode, kms_key **out, rds_error *err)
@@ -120,8 +133,8 @@ int kms__resolve(engine_req *r, store *s, const char *ref, kms_ref_mode mode, km
         kms_alias *al;
         if (store_kms_alias_get(s, r->a, r->region, alias, &al, err))
             return -1;
-        if (!al && create_managed_key && strcmp(alias, MANAGED_ALIAS) == 0)
-            return managed_key(r, s, out, err);
+        if (!al && create_managed_key && (strcmp(alias, MANAGED_ALIAS) == 0 || strcmp(alias, SECRETS_ALIAS) == 0))
+            return managed_key_of(r, s, alias, out, err);
         if (!al)
             return rds_fail(err, RDS_E_KMS_NOT_FOUND_EXCEPTION, "Alias '%s' is not found.",
                             kms__alias_arn(r->e, r->a, r->region, alias));
@@ -314,4 +327,37 @@ void engine__kms_tick(engine *e, store *s, arena *a)
         engine__unlock(mu);
         rds_error_clear(&err);
     }
+}
+
+/* ---- secrets: sealing Secrets Manager values ---- */
+
+int engine__kms_seal(engine_req *r, store *s, const char *ref, const unsigned char *plain, size_t n,
+                     unsigned char **blob, size_t *blob_n, const char **key_arn, rds_error *err)
+{
+    kms_key *k;
+    if ((!ref || !*ref) ? managed_key_of(r, s, SECRETS_ALIAS, &k, err)
+                        : kms__resolve(r, s, ref, KMS_REF_MANAGED, &k, err))
+        return -1;
+    if (kms__check_usable(r->e, r->a, k, err) || kms__seal(r->e, r->a, k, NULL, plain, n, blob, blob_n, err))
+        return -1;
+    *key_arn = kms__key_arn(r->e, r->a, k->region, k->key_id);
+    return 0;
+}
+
+int engine__kms_unseal(engine_req *r, store *s, const unsigned char *blob, size_t blob_n, unsigned char **plain,
+                       size_t *plain_n, rds_error *err)
+{
+    char id[KMS_KEY_ID_LEN + 1];
+    kms_key *k = NULL;
+    if (!kms__blob_key_id(blob, blob_n, id))
+        return rds_fail(err, RDS_E_KMS_INVALID_CIPHERTEXT_EXCEPTION, "%s", "");
+    if (store_kms_key_by_id(s, r->a, id, &k, err))
+        return -1;
+    if (!k)
+        return rds_fail(err, RDS_E_KMS_NOT_FOUND_EXCEPTION, "Key '%s' does not exist", id);
+    if (kms__check_usable(r->e, r->a, k, err))
+        return -1;
+    if (kms__open(r->e, r->a, k, NULL, blob, blob_n, plain, plain_n))
+        return rds_fail(err, RDS_E_KMS_INVALID_CIPHERTEXT_EXCEPTION, "%s", "");
+    return 0;
 }

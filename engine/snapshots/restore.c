@@ -23,6 +23,7 @@ typedef struct restore_ctx {
     db_subnet_group *g;
     db_instance *d;
     const char *arn;
+    engine_mmp mmp;         /* secrets: managed master password */
 } restore_ctx;
 
 static int restore_check_input(engine_op *op, rds_error *err)
@@ -42,9 +43,8 @@ static int restore_check_input(engine_op *op, rds_error *err)
     if (in->engine && strcmp(in->engine, "postgres") != 0)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "Cannot restore a postgres snapshot as engine %s.", in->engine);
-    if (in->manage_master_password.set && in->manage_master_password.v)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
-                        "ManageMasterUserPassword needs Secrets Manager, which rdslocal does not provide yet.");
+    if (engine__mmp_new_check(r->a, in->manage_master_password, NULL, in->master_secret_kms_key_id, &c->mmp, err))
+        return -1;
     if (in->storage_type && rules_storage_type(in->storage_type, err))
         return -1;
     if (in->multi_az.set && in->multi_az.v && in->availability_zone)
@@ -175,7 +175,10 @@ static int restore_decide(engine_op *op, rds_error *err)
 static int restore_write(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
-    return instances__claim(op, c->d, &c->in->port, &c->in->tags, c->arn, err);
+    return engine__mmp_new_write(op, c->d, c->arn, &c->mmp, err) ||
+                   instances__claim(op, c->d, &c->in->port, &c->in->tags, c->arn, err)
+               ? -1
+               : 0;
 }
 
 static int settle(engine_op *op, rds_error *err)
@@ -215,8 +218,10 @@ static int restore_after(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (restore_server(op, err))
+    if (restore_server(op, err) || engine__mmp_new_server(op, c->d, &c->mmp, err)) {
+        engine__mmp_new_undo(op, c->d);
         return instances__undo_new_row(op, "restore", err);
+    }
     engine__set_status(r->e, c->d, "available", "creating");
     if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, c->d, c->out, err))
         return -1;

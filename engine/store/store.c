@@ -106,6 +106,11 @@ static const struct {
                          sizeof(db_parameter_group), "PRIMARY KEY (region, name)", NULL },
     [ST_PARAM] = { "db_parameter", db_parameter_fields, &db_parameter_field_count, sizeof(db_parameter),
                    "PRIMARY KEY (region, group_name, name)", NULL },
+    /* secrets: Secrets Manager */
+    [ST_SECRET] = { "secret", secret_fields, &secret_field_count, sizeof(sm_secret), "PRIMARY KEY (region, name)",
+                    "CREATE UNIQUE INDEX IF NOT EXISTS secret_by_arn ON secret (arn);" },
+    [ST_SECRET_VERSION] = { "secret_version", secret_version_fields, &secret_version_field_count,
+                            sizeof(sm_secret_version), "PRIMARY KEY (secret_arn, version_id)", NULL },
 };
 
 table_def store__table(store_table_id id)
@@ -637,5 +642,7 @@ int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
                    " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
-                   " DELETE FROM db_parameter_group; DELETE FROM db_parameter;", err);
+                   " DELETE FROM db_parameter_group; DELETE FROM db_parameter;" /* params */
+                   " DELETE FROM secret; DELETE FROM secret_version;" /* secrets */
+                   "", err);
 }

@@ -87,6 +87,8 @@ typedef struct create_instance_in {
         manage_master_password;
     str_list vpc_security_group_ids;
     tag_list tags;
+    /* secrets: managed master password */
+    const char *master_secret_kms_key_id;   /* MasterUserSecretKmsKeyId */
 } create_instance_in;
 
 typedef struct modify_instance_in {
@@ -101,6 +103,9 @@ typedef struct modify_instance_in {
     str_list vpc_security_group_ids;
     /* TLS */
     opt_bool certificate_rotation_restart; /* CA change: restart (default) or only reload */
+    /* secrets: managed master password */
+    const char *master_secret_kms_key_id;   /* MasterUserSecretKmsKeyId */
+    opt_bool manage_master_password, rotate_master_password;
 } modify_instance_in;
 
 typedef struct delete_instance_in {
@@ -211,6 +216,8 @@ typedef struct restore_instance_in {
         copy_tags_to_snapshot, iam_auth, manage_master_password, dedicated_log_volume;
     str_list vpc_security_group_ids;
     tag_list tags;
+    /* secrets: managed master password */
+    const char *master_secret_kms_key_id;   /* MasterUserSecretKmsKeyId */
 } restore_instance_in;
 int engine_restore_instance_from_snapshot(engine_req *r, const restore_instance_in *in, instance_view *out,
                                           rds_error *err);
@@ -320,6 +327,76 @@ int engine_kms_put_policy(engine_req *r, const char *key_ref, const char *policy
 /* Enable/DisableKeyRotation (period_days 90-2560, default 365). */
 int engine_kms_set_rotation(engine_req *r, const char *key_ref, bool enabled, opt_int period_days,
                             rds_error *err);
+
+/* ---- secrets: Secrets Manager (engine/secrets/), AWS JSON errors (RDS_E_SECRETSMANAGER_*) ----
+ * A SecretId is a name, a full ARN or a partial ARN (without the 6 random characters). */
+typedef struct secret_value {
+    const char *string;                 /* SecretString, or NULL */
+    const unsigned char *binary;        /* SecretBinary (decoded), or NULL */
+    size_t binary_n;
+} secret_value;
+typedef struct secret_put_in {
+    const char *id;                     /* SecretId (Put/Update); Name (Create) */
+    const char *description, *kms_key_id, *client_token;
+    secret_value value;
+    str_list stages;                    /* PutSecretValue VersionStages; none: AWSCURRENT */
+    tag_list tags;                      /* CreateSecret */
+} secret_put_in;
+/* A secret as Describe/List show it: the row, its versions' stages and its tags. */
+typedef struct secret_view {
+    sm_secret *sec;
+    sm_secret_version **versions;
+    size_t n_versions;
+    rds_tag *tags;
+    size_t n_tags;
+} secret_view;
+typedef struct secret_value_view {
+    sm_secret *sec;
+    sm_secret_version *version;
+    secret_value value;
+} secret_value_view;
+typedef struct secret_list_in {
+    str_list filter_keys;               /* Filters[i].Key */
+    const str_list *filter_values;      /* Filters[i].Values, parallel to filter_keys */
+    bool include_deleted;               /* IncludePlannedDeletion */
+    bool descending;                    /* SortOrder desc */
+    const char *next_token;
+    int max_results;                    /* 1..100; 0: 100 */
+} secret_list_in;
+typedef struct secret_rotate_in {
+    const char *id, *client_token, *lambda_arn;
+    opt_int after_days;                 /* RotationRules.AutomaticallyAfterDays */
+    opt_bool rotate_now;                /* RotateImmediately (default true) */
+} secret_rotate_in;
+
+/* CreateSecret: *version_id NULL when no value was given. */
+int engine_secret_create(engine_req *r, const secret_put_in *in, sm_secret **out, const char **version_id,
+                         rds_error *err);
+/* PutSecretValue (value required) and UpdateSecret (description, key, value optional). */
+int engine_secret_put_value(engine_req *r, const secret_put_in *in, sm_secret **out, sm_secret_version **version,
+                            rds_error *err);
+int engine_secret_update(engine_req *r, const secret_put_in *in, sm_secret **out, const char **version_id,
+                         rds_error *err);
+int engine_secret_describe(engine_req *r, const char *id, secret_view *out, rds_error *err);
+/* GetSecretValue by VersionId and/or VersionStage (default AWSCURRENT). */
+int engine_secret_get_value(engine_req *r, const char *id, const char *version_id, const char *stage,
+                            secret_value_view *out, rds_error *err);
+int engine_secret_list(engine_req *r, const secret_list_in *in, secret_view **out, size_t *n_out,
+                       const char **next_token, rds_error *err);
+/* DeleteSecret: window 7..30 days (default 30) or force (at once). */
+int engine_secret_delete(engine_req *r, const char *id, opt_int window_days, opt_bool force, sm_secret **out,
+                         rds_error *err);
+int engine_secret_restore(engine_req *r, const char *id, sm_secret **out, rds_error *err);
+/* RotateSecret: an RDS-owned secret rotates its instance's password; others need a
+ * rotation Lambda, which rdslocal cannot run. */
+int engine_secret_rotate(engine_req *r, const secret_rotate_in *in, sm_secret **out, const char **version_id,
+                         rds_error *err);
+int engine_secret_tags(engine_req *r, const char *id, const tag_list *add, const str_list *remove,
+                       rds_error *err);
+/* UpdateSecretVersionStage: moves label `stage` from version remove_from to move_to
+ * (either may be NULL: attach only / detach only). */
+int engine_secret_update_stage(engine_req *r, const char *id, const char *stage, const char *remove_from,
+                               const char *move_to, sm_secret **out, rds_error *err);
 
 /* Changes whenever any resource changes (every committed write, clock moves included). */
 uint64_t engine_generation(const engine *e);

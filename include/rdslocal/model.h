@@ -135,6 +135,23 @@ typedef struct kms_alias {
 extern const model_field kms_alias_fields[];
 extern const size_t kms_alias_field_count;
 
+/* Secrets Manager secret and secret version, declared in secret.def and secret_version.def. */
+typedef struct sm_secret {
+#define SEC_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/secret.def"
+#undef SEC_FIELD
+} sm_secret;
+extern const model_field secret_fields[];
+extern const size_t secret_field_count;
+
+typedef struct sm_secret_version {
+#define SECV_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/secret_version.def"
+#undef SECV_FIELD
+} sm_secret_version;
+extern const model_field secret_version_fields[];
+extern const size_t secret_version_field_count;
+
 /* One RDS event (DescribeEvents), declared in rds_event.def. */
 typedef struct rds_event {
 #define EVT_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;

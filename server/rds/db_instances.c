@@ -131,6 +131,13 @@ void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
                                                        : d->created_at_ms + (int64_t)365 * 86400 * 1000);
         res_close(x);
     }
+    if (d->master_secret_arn && *d->master_secret_arn) { /* secrets: managed master password */
+        res_struct(x, "MasterUserSecret");
+        res_str(x, "SecretArn", d->master_secret_arn);
+        res_str(x, "SecretStatus", strcmp(v->status, "creating") == 0 ? "creating" : "active");
+        res_str(x, "KmsKeyId", d->master_secret_key_arn);
+        res_close(x);
+    }
     res_bool(x, "DedicatedLogVolume", false);
     res_bool(x, "IsStorageConfigUpgradeAvailable", false);
     res_str(x, "EngineLifecycleSupport", "open-source-rds-extended-support");
@@ -157,6 +164,7 @@ ACTION(CreateDBInstance)
         .monitoring_interval = act_opt_int(in, RDS_M_MonitoringInterval),
         .storage_encrypted = act_opt_bool(in, RDS_M_StorageEncrypted),
         .performance_insights = act_opt_bool(in, RDS_M_EnablePerformanceInsights),
+        .master_secret_kms_key_id = param_str(in, RDS_M_MasterUserSecretKmsKeyId),
     };
     instance_view v;
     if (engine_create_instance(&rq->er, &c, &v, err))
@@ -229,6 +237,9 @@ ACTION(ModifyDBInstance)
         .allow_major_version_upgrade = act_opt_bool(in, RDS_M_AllowMajorVersionUpgrade),
         .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),
         .certificate_rotation_restart = act_opt_bool(in, RDS_M_CertificateRotationRestart),
+        .master_secret_kms_key_id = param_str(in, RDS_M_MasterUserSecretKmsKeyId),
+        .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword),
+        .rotate_master_password = act_opt_bool(in, RDS_M_RotateMasterUserPassword),
     };
     instance_view v;
     if (engine_modify_instance(&rq->er, &m, &v, err))

@@ -172,6 +172,7 @@ ACTION(RestoreDBInstanceFromDBSnapshot)
         ACT_INSTANCE_INPUTS(rq, in),
         .snapshot_id = param_str(in, RDS_M_DBSnapshotIdentifier),
         .dedicated_log_volume = act_opt_bool(in, RDS_M_DedicatedLogVolume),
+        .master_secret_kms_key_id = param_str(in, RDS_M_MasterUserSecretKmsKeyId),
     };
     instance_view v;
     if (engine_restore_instance_from_snapshot(&rq->er, &c, &v, err))

@@ -630,7 +630,7 @@ static const char *target_header(void *ctx, const char *name)
 static void test_api_dispatch__x_amz_target_unknown_operation(void)
 {
     static const char *const targets[] = { "TrentService.CreateGrant", "TrentService.NoSuchOp",
-                                            "secretsmanager.GetSecretValue", "Nope", "A.B<c>",
+                                            "secretsmanager.GetResourcePolicy", "Nope", "A.B<c>",
                                             "rpc-v2-cbor" /* sent as smithy-protocol instead */ };
     static const char body[] = "{\"Description\": \"100%\"}";
     for (size_t i = 0; i < sizeof targets / sizeof targets[0]; i++) {

@@ -114,21 +114,25 @@ static void test_dispatch_table__coverage_lists_every_operation(void)
     char *buf = calloc(1, (size_t)len + 1);
     CHECK(fread(buf, 1, (size_t)len, f) == (size_t)len);
     fclose(f);
-    size_t n, rds_rows = 0, kms_rows = 0;
+    size_t n, rds_rows = 0, kms_rows = 0, sm_rows = 0;
     const action_def *t = dispatch_table(&n);
     for (size_t i = 0; i < n; i++) {
         rds_rows += t[i].service == &rds_api;
         kms_rows += t[i].service == &kms_api;
+        sm_rows += t[i].service == &secretsmanager_api;
     }
     char head[64];
     snprintf(head, sizeof head, "%zu of %zu RDS operations are implemented.", rds_rows, rds_api.n_ops);
     CHECK_CONTAINS(buf, head);
     snprintf(head, sizeof head, "%zu of %zu KMS operations are implemented.", kms_rows, kms_api.n_ops);
     CHECK_CONTAINS(buf, head);
+    snprintf(head, sizeof head, "%zu of %zu Secrets Manager operations are implemented.", sm_rows,
+             secretsmanager_api.n_ops);
+    CHECK_CONTAINS(buf, head);
     size_t rows = 0;
     for (const char *p = buf; (p = strstr(p, "\n| ")) != NULL; p++)
         rows++;
-    CHECK_INT(rows, rds_api.n_ops + 1 + kms_api.n_ops + 1); /* + a header row per service */
+    CHECK_INT(rows, rds_api.n_ops + 1 + kms_api.n_ops + 1 + secretsmanager_api.n_ops + 1); /* + a header row per service */
     for (size_t i = 0; i < n; i++) {
         char line[128];
         snprintf(line, sizeof line, "| %s | implemented |", t[i].name);

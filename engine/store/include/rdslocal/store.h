@@ -122,6 +122,31 @@ int store_tag_set(store *s, const char *arn, const char *key, const char *value,
 int store_tag_remove(store *s, const char *arn, const char *key, rds_error *err);
 int store_tags_delete_all(store *s, const char *arn, rds_error *err);
 
+/* ---- Secrets Manager secrets and their versions (store_secrets.c) ---- */
+/* By name, or by ARN (full, or without the 6 random characters) in region; NULL if none. */
+int store_secret_find(store *s, arena *a, const char *region, const char *name_or_arn, sm_secret **out, rds_error *err);
+/* A page of a region's secrets in name order after `after` (NULL: from the start);
+ * with_deleted false leaves out those scheduled for deletion. */
+int store_secret_list(store *s, arena *a, const char *region, const char *after, int limit, bool with_deleted,
+                      sm_secret ***out, size_t *n_out, rds_error *err);
+/* RDS-owned secrets (any region) whose rotation schedule has come (last rotation, or
+ * creation, + RotationRules days <= now). */
+int store_secret_rotation_due(store *s, arena *a, int64_t now_ms, sm_secret ***out, size_t *n_out, rds_error *err);
+/* Secrets (any region) whose deletion date has come. */
+int store_secret_due(store *s, arena *a, int64_t now_ms, sm_secret ***out, size_t *n_out, rds_error *err);
+int store_secret_put(store *s, const sm_secret *sec, rds_error *err); /* insert or replace */
+/* Deletes the secret and its versions. */
+int store_secret_delete(store *s, const sm_secret *sec, rds_error *err);
+/* The versions of a secret, oldest first. */
+int store_secret_versions(store *s, arena *a, const char *secret_arn, sm_secret_version ***out, size_t *n_out,
+                          rds_error *err);
+int store_secret_version_put(store *s, const sm_secret_version *v, rds_error *err);
+int store_secret_version_delete(store *s, const char *secret_arn, const char *version_id, rds_error *err);
+/* The (not deleted) instance whose managed master password a secret holds; NULL if none. */
+int store_instance_by_master_secret(store *s, arena *a, const char *secret_arn, db_instance **out, rds_error *err);
+/* LastAccessedDate alone (a read must not rewrite the row a concurrent write changed). */
+int store_secret_touch(store *s, const char *arn, int64_t day_ms, rds_error *err);
+
 /* ---- KMS keys and aliases (store_kms.c) ---- */
 /* *out = NULL (and 0 returned) when absent. Results live in arena a. */
 int store_kms_key_get(store *s, arena *a, const char *region, const char *key_id, kms_key **out,
