@@ -218,4 +218,34 @@ void engine__kms_tick(engine *e, store *s, arena *a);
  * the engine default. NULL: no value known (the caller uses its own default). In arena a. */
 const char *engine__instance_param(engine *e, store *s, arena *a, const db_instance *d, const char *name);
 
+/* ---- automated backups (automated_backups/, autobackup) ---- */
+
+/* The automated backup of an instance (instance_id: the live instance's, else the newest
+ * retained one of that id), of a resource id, or of an auto-backup ARN (the first given
+ * wins), with the instance's current values when active. DBInstanceAutomatedBackupNotFound
+ * (404) when none. */
+int engine__autobackup_find(engine_req *r, store *s, const char *instance_id, const char *resource_id,
+                            const char *arn, db_automated_backup *out, rds_error *err);
+/* The newest automated snapshot of resource_id that is a consistent base for the real
+ * instant target_real_ms (consistent_real_ms <= target). InvalidRestoreFault when none. */
+int engine__autobackup_base_for(engine_req *r, store *s, const char *resource_id, int64_t target_real_ms,
+                                db_snapshot *out, rds_error *err);
+/* RestoreWindow of a backup row (as engine__autobackup_find returns it), rdslocal clock. */
+int engine__autobackup_window(engine_req *r, store *s, const db_automated_backup *b, int64_t *earliest_ms,
+                              int64_t *latest_ms, rds_error *err);
+/* The worker's pass (engine_tick): due backups are taken, expired ones removed. */
+void engine__autobackup_tick(engine *e, store *s, arena *a);
+/* Status an instance view shows: "backing-up" while its first automated backup is due or
+ * running, else `shown`. */
+const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown);
+/* ModifyDBInstance changed the retention of `before` into d (inside its transaction):
+ * 0 -> stops backups and deletes the automated ones; 0 -> N: the first backup is due now;
+ * N -> M: the row follows. */
+int engine__autobackup_modified(engine *e, store *s, arena *a, const db_instance *before, db_instance *d,
+                                rds_error *err);
+/* DeleteDBInstance (inside its transaction): keep true (DeleteAutomatedBackups=false) retains
+ * the instance's automated backups, else they go with it. */
+int engine__autobackup_instance_deleted(engine *e, store *s, arena *a, const db_instance *d, bool keep,
+                                        rds_error *err);
+
 #endif

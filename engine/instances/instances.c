@@ -84,6 +84,7 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
     out->inst = d;
     out->arn = engine__arn(r->e, r->a, d->region, "db", d->id);
     out->status = engine__shown_status(d, rds_now_ms());
+    out->status = engine__autobackup_shown_status(r->e, d, out->status); /* first backup: backing-up */
     if (with_tags && store_tags_get(s, r->a, out->arn, &out->tags, &out->n_tags, err))
         return -1;
     char vpc[32];

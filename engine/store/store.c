@@ -101,6 +101,9 @@ static const struct {
     [ST_KMS_ALIAS] = { "kms_alias", kms_alias_fields, &kms_alias_field_count, sizeof(kms_alias),
                        "PRIMARY KEY (region, name)",
                        "CREATE INDEX IF NOT EXISTS kms_alias_by_key ON kms_alias (region, key_id);" },
+    /* automated backups: one row per instance (resource id) with automated backups */
+    [ST_AUTOMATED_BACKUP] = { "db_automated_backup", db_automated_backup_fields, &db_automated_backup_field_count,
+                              sizeof(db_automated_backup), "PRIMARY KEY (region, id)", NULL },
 };
 
 table_def store__table(store_table_id id)
@@ -631,5 +634,6 @@ int store_meta_set(store *s, const char *key, const char *value, rds_error *err)
 int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
-                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;", err);
+                   " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
+                   " DELETE FROM db_automated_backup;", err);
 }

@@ -330,4 +330,26 @@ void engine_tick(engine *e);
 /* ARN of an instance in the request's region. */
 const char *engine_instance_arn(engine_req *r, const char *id);
 
+/* ---- automated backups (autobackup) ---- */
+/* One automated backup as DescribeDBInstanceAutomatedBackups shows it. */
+typedef struct autobackup_view {
+    db_automated_backup *b;    /* active: the instance's current values */
+    const char *status;        /* active, creating (no automated snapshot yet), retained */
+    const char *arn;           /* DBInstanceAutomatedBackupsArn (auto-backup:ab-...) */
+    const char *instance_arn;  /* DBInstanceArn */
+    int64_t earliest_ms, latest_ms; /* RestoreWindow (rdslocal clock); 0: not known yet */
+} autobackup_view;
+
+typedef struct describe_autobackups_in {
+    const char *instance_id, *dbi_resource_id, *arn;
+    str_list f_status, f_instance_ids, f_resource_ids;
+    const char *marker;
+    int max_records;           /* validated 20..100 by the caller */
+} describe_autobackups_in;
+int engine_describe_autobackups(engine_req *r, const describe_autobackups_in *in, autobackup_view **out,
+                                size_t *n_out, const char **next_marker, rds_error *err);
+/* DeleteDBInstanceAutomatedBackup: a retained backup (by DbiResourceId or its ARN). */
+int engine_delete_autobackup(engine_req *r, const char *dbi_resource_id, const char *arn, autobackup_view *out,
+                             rds_error *err);
+
 #endif
