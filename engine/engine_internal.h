@@ -248,4 +248,27 @@ int engine__autobackup_modified(engine *e, store *s, arena *a, const db_instance
 int engine__autobackup_instance_deleted(engine *e, store *s, arena *a, const db_instance *d, bool keep,
                                         rds_error *err);
 
+/* ---- WAL archive and point-in-time restore (pitr/, pitr) ---- */
+
+/* rdslocal's clock <-> real instants (pitr/clock.c): every clock advance is recorded; a
+ * model instant the clock jumped over maps to the real moment of the jump. */
+int64_t engine__clock_real_of(engine *e, store *s, int64_t model_ms);
+int64_t engine__clock_model_of(engine *e, store *s, int64_t real_ms);
+/* Records one advance (engine_clock_advance, inside its transaction). */
+int engine__pitr_clock_record(engine *e, store *s, int64_t real_ms, int64_t offset_before, int64_t offset_after,
+                              rds_error *err);
+/* Removes the archived WAL of resource_id older than before_real_ms (a base that started
+ * then needs none of it). No supervisor / API-only mode: 0. */
+int engine__pitr_prune(engine *e, const char *resource_id, int64_t before_real_ms, rds_error *err);
+/* Deletes all the archived WAL of resource_id. */
+int engine__pitr_forget(engine *e, const char *resource_id, rds_error *err);
+/* True if instance d archives its WAL (spec.archive_wal): retention > 0. */
+bool engine__pitr_archives(const db_instance *d);
+/* The worker's pass (a few times a second): ships every archiving instance's WAL and keeps
+ * its LatestRestorableTime. */
+void engine__pitr_poll(engine *e);
+/* LatestRestorableTime to show for d now (model ms): the stored value, or the clock's now
+ * while its archive is caught up (idle). */
+int64_t engine__pitr_latest(engine *e, store *s, const db_instance *d);
+
 #endif
