@@ -452,6 +452,7 @@ int engine_reset(engine *e, rds_error *err)
                 log_at(LOG_WARN, "engine", "reset: could not remove instance \"%s\": %s", all[i]->id,
                        err->detail);
     engine__snapshots_remove_all_files(e, s);
+    engine__pitr_reset(e); /* pitr: WAL archives */
     if (store_begin(s, err))
         goto done;
     if (store_reset(s, err)) {

@@ -266,3 +266,13 @@ int engine__pitr_forget(engine *e, const char *resource_id, rds_error *err)
         return 0;
     return sv_wal_delete_all(e->sv, resource_id, err);
 }
+
+void engine__pitr_reset(engine *e)
+{
+    pthread_mutex_lock(&mu);
+    nstates = 0;
+    pthread_mutex_unlock(&mu);
+    rds_error err = { 0 };
+    if (e->sv && !e->cfg.no_engine && sv_wal_delete_every(e->sv, &err))
+        log_at(LOG_WARN, "pitr", "reset: could not remove WAL archives: %s", err.message);
+}

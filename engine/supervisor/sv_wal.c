@@ -541,3 +541,25 @@ int sv_wal_reconcile(sv_supervisor *sv, rds_error *err)
     pthread_mutex_unlock(&wal_mu);
     return 0;
 }
+
+int sv_wal_delete_every(sv_supervisor *sv, rds_error *err)
+{
+    char root[SV_PATH];
+    if (sv__path(root, sizeof root, err, "%s/backups", sv->state_dir) != 0)
+        return -1;
+    pthread_mutex_lock(&wal_mu);
+    DIR *d = opendir(root);
+    struct dirent *de;
+    while (d && (de = readdir(d)) != NULL) {
+        char p[SV_PATH];
+        if (de->d_name[0] != '.' && sv__path(p, sizeof p, NULL, "%s/%s/wal", root, de->d_name) == 0)
+            sv__remove_tree(p, NULL);
+    }
+    if (d)
+        closedir(d);
+    for (size_t i = 0; i < nstates; i++)
+        free(states[i]);
+    nstates = 0;
+    pthread_mutex_unlock(&wal_mu);
+    return 0;
+}

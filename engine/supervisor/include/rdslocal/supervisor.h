@@ -286,6 +286,8 @@ int sv_wal_wrapped_key(sv_supervisor *sv, const char *key, unsigned char *buf, s
 int sv_wal_prune_before(sv_supervisor *sv, const char *key, int64_t real_ms, rds_error *err);
 /* Removes the whole archive of key and what its outbox holds. Missing: 0. */
 int sv_wal_delete_all(sv_supervisor *sv, const char *key, rds_error *err);
+/* Removes every archive (admin reset). */
+int sv_wal_delete_every(sv_supervisor *sv, rds_error *err);
 /* Start-up: removes copies cut short by a crash (their outbox files ship again). */
 int sv_wal_reconcile(sv_supervisor *sv, rds_error *err);
 
