@@ -45,8 +45,9 @@ class AutoBackupTest(tl.PgTestCase):
     def test_first_backup_after_create(self):
         r = self.rds.create_db_instance(**tl.create_args("ab1", BackupRetentionPeriod=3))
         self.assertEqual(r["DBInstance"]["DBInstanceStatus"], "creating")
-        # the first backup runs after the response: the instance shows backing-up until it is done
-        self.assertEqual(tl.describe_one(self.rds, "ab1")["DBInstanceStatus"], "backing-up")
+        # the first backup runs after the response (without --realistic-timing the instance is
+        # available at once, as every transitional status; see RealisticTimingTest)
+        self.assertEqual(tl.describe_one(self.rds, "ab1")["DBInstanceStatus"], "available")
         d = self.wait_first_backup("ab1")
         [snap] = self.automated("ab1")
         self.assertRegex(snap["DBSnapshotIdentifier"], NAME.pattern % "ab1")
@@ -164,6 +165,8 @@ class AutoBackupTest(tl.PgTestCase):
                                                       DBSnapshotIdentifier=snaps[1]["DBSnapshotIdentifier"])
         r = tl.wait_status(self.rds, "ab4-back", "available", 60)
         self.assertEqual(self.sql(r, "select v from kept"), "in the daily backup")
+        self.wait_first_backup("ab4-back")
+        self.assertEqual(self.backups(DBInstanceIdentifier="ab4-back")[0]["Status"], "active")
         # the active one must be refused, the retained one goes
         self.assert_error("InvalidDBInstanceAutomatedBackupState", 400,
                           self.rds.delete_db_instance_automated_backup, DbiResourceId=r["DbiResourceId"])
@@ -214,6 +217,33 @@ class AutoBackupTest(tl.PgTestCase):
         self.assertEqual(sorted(b["DBInstanceIdentifier"] for b in picked), ["pg1", "pg2"])
         picked = self.backups(Filters=[{"Name": "dbi-resource-id", "Values": [all_ids[0]]}])
         self.assertEqual([b["DbiResourceId"] for b in picked], [all_ids[0]])
+
+
+class RealisticTimingTest(tl.PgTestCase):
+    """With --realistic-timing the statuses AWS shows: creating, then backing-up while the
+    first automated backup really runs, then available."""
+    server_args = ("--realistic-timing", "1")
+
+    def test_creating_backing_up_available(self):
+        self.rds.create_db_instance(**tl.create_args("rt1"))
+        seen = []
+
+        def settled():
+            st = tl.describe_one(self.rds, "rt1")["DBInstanceStatus"]
+            if not seen or seen[-1] != st:
+                seen.append(st)
+            return st == "available"
+        tl.wait_for(settled, 60, 0.02, "rt1 available")
+        self.assertEqual(seen, ["creating", "backing-up", "available"])
+        snaps = self.rds.describe_db_snapshots(DBInstanceIdentifier="rt1", SnapshotType="automated")["DBSnapshots"]
+        self.assertEqual(len(snaps), 1)
+        # retention 0 -> 1 shows backing-up again until the immediate backup is done
+        self.rds.modify_db_instance(DBInstanceIdentifier="rt1", BackupRetentionPeriod=0, ApplyImmediately=True)
+        tl.wait_status(self.rds, "rt1", "available")
+        self.rds.modify_db_instance(DBInstanceIdentifier="rt1", BackupRetentionPeriod=1, ApplyImmediately=True)
+        seen.clear()
+        tl.wait_for(settled, 60, 0.02, "rt1 available again")
+        self.assertIn("backing-up", seen)
 
 
 if __name__ == "__main__":
