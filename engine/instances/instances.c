@@ -72,6 +72,7 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
                               .port = (int)d->port, .master_username = NULL, .master_password = NULL,
                               .db_name = NULL, .max_connections = (int)d->max_connections,
                               .shared_buffers_mb = 16 };
+    spec.archive_wal = engine__pitr_archives(d); /* pitr */
     return spec;
 }
 
@@ -84,6 +85,7 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
     out->inst = d;
     out->arn = engine__arn(r->e, r->a, d->region, "db", d->id);
     out->status = engine__shown_status(d, rds_now_ms());
+    d->latest_restorable_ms = engine__pitr_latest(r->e, s, d); /* pitr: fresher than the row */
     out->status = engine__autobackup_shown_status(r->e, d, out->status); /* first backup: backing-up */
     if (with_tags && store_tags_get(s, r->a, out->arn, &out->tags, &out->n_tags, err))
         return -1;

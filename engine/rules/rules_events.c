@@ -92,6 +92,9 @@ static const rules_event_def events[RULES_EV__COUNT] = {
                                           "db-snapshot" },
     [RULES_EV_AUTO_SNAPSHOT_CREATED] = { "RDS-EVENT-0091", "creation", "Automated snapshot created", 0,
                                          "db-snapshot" },
+    /* ---- point-in-time restore (pitr) ---- */
+    [RULES_EV_RESTORED_TO_POINT_IN_TIME] = { "RDS-EVENT-0019", "restoration", "Restored from DB instance %s", 1,
+                                             "db-instance" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

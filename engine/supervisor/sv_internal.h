@@ -48,6 +48,10 @@ typedef struct sv_inst {
     bool deleted;        /* removed from the table; freed by whoever clears busy */
     int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
     int ncrash;
+    /* WAL archive and PITR (pitr, sv_wal.c / sv_pitr.c) */
+    bool archive_wal;            /* archive_command copies finished segments into <dir>/walout */
+    char pitr_stage[SV_PATH];    /* during a point-in-time restore: the staged WAL dir; "" otherwise */
+    char pitr_target[48];        /* its recovery_target_time ("" = replay all the staged WAL) */
 } sv_inst;
 
 typedef struct sv_major {
@@ -267,6 +271,21 @@ int sv__snap_write_all(int fd, const unsigned char *p, size_t n, rds_error *err)
 int sv__snap_pipe(int fds[2], rds_error *err);
 /* waitpid(pid); INTERNAL_FAILURE "<what> failed" with the tail of logp unless it exited 0. */
 int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
+
+/* ---- sv_snapshot_restore.c (shared with sv_pitr.c) ---- */
+/* sv_instance_restore with two hooks: staged(sv, in, arg) runs after the base is extracted
+ * and before the first start (it may set recovery settings on in); ready(sv, in, arg) replaces
+ * the default wait for the server (spawn included). NULL hooks: the plain snapshot restore. */
+typedef int sv__restore_hook(sv_supervisor *sv, sv_inst *in, void *arg, rds_error *err);
+int sv__instance_restore_ex(sv_supervisor *sv, const sv_instance_spec *spec, const char *snap_key,
+                            const sv_snapshot_crypt *crypt, sv__restore_hook *staged, sv__restore_hook *ready,
+                            void *arg, rds_error *err);
+
+/* ---- sv_wal.c (shared with sv_pitr.c) ---- */
+/* The archive's file holding the segment size in bytes (decimal text). */
+#define SV_WAL_SEGSIZE_FILE "segment_size"
+/* <state>/backups/<key>/wal into buf (the key is validated). */
+int sv__wal_dir(sv_supervisor *sv, const char *key, char *buf, size_t n, rds_error *err);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

@@ -211,6 +211,20 @@ typedef struct restore_instance_in {
 int engine_restore_instance_from_snapshot(engine_req *r, const restore_instance_in *in, instance_view *out,
                                           rds_error *err);
 
+/* ---- point-in-time restore (pitr) ---- */
+/* RestoreDBInstanceToPointInTime: target.id is TargetDBInstanceIdentifier, target's other
+ * members the overrides (snapshot_id unused); the source is named by one of source_id,
+ * source_resource_id, source_ab_arn (the first given wins); restore_time (rdslocal clock,
+ * epoch ms) xor use_latest. */
+typedef struct pitr_restore_in {
+    restore_instance_in target;
+    const char *source_id, *source_resource_id, *source_ab_arn;
+    opt_int restore_time;
+    opt_bool use_latest;
+} pitr_restore_in;
+int engine_restore_instance_to_point_in_time(engine_req *r, const pitr_restore_in *in, instance_view *out,
+                                             rds_error *err);
+
 /* Engine versions / orderable options from the installed postgres majors. */
 typedef struct engine_version_view { const char *engine, *version, *major, *family; bool is_default; } engine_version_view;
 int engine_versions(engine_req *r, const char *engine_name, const char *version, const char *family,

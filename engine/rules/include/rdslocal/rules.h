@@ -287,6 +287,8 @@ typedef enum rules_event_id {
     RULES_EV_BACKUP_FINISHED,               /* RDS-EVENT-0002 */
     RULES_EV_AUTO_SNAPSHOT_CREATING,        /* RDS-EVENT-0090 (db-snapshot) */
     RULES_EV_AUTO_SNAPSHOT_CREATED,         /* RDS-EVENT-0091 (db-snapshot) */
+    /* ---- point-in-time restore (pitr) ---- */
+    RULES_EV_RESTORED_TO_POINT_IN_TIME,     /* RDS-EVENT-0019, one %s: "<source> to <time>" */
     RULES_EV__COUNT
 } rules_event_id;
 
