@@ -88,7 +88,7 @@ int autobackup__delete_all(engine *e, store *s, arena *a, const char *region, co
 void autobackup__forget_wal(engine *e, const char *resource_id)
 {
     rds_error err = { 0 };
-    if (engine__pitr_forget && engine__pitr_forget(e, resource_id, &err))
+    if (engine__pitr_forget(e, resource_id, &err))
         log_at(LOG_WARN, "engine", "could not delete the WAL of %s: %s", resource_id, err.detail);
 }
 
@@ -135,6 +135,7 @@ int engine__autobackup_instance_deleted(engine *e, store *s, arena *a, const db_
         return 0;
     }
     autobackup__overlay(b, d);
+    b->latest_restorable_ms = engine__pitr_latest(e, s, d); /* frozen from now on */
     b->status = "retained";
     b->retained_at_ms = rds_now_ms();
     if (!b->latest_restorable_ms)
@@ -197,10 +198,10 @@ static int load_rows(engine_req *r, store *s, db_automated_backup ***out, size_t
         for (size_t j = 0; j < nr && !found; j++)
             if (strcmp(rows[j]->id, d->resource_id) == 0)
                 found = rows[j];
-        if (found)
-            autobackup__overlay(found, d);
-        else
-            all[k++] = autobackup__new_row(r, d);
+        if (!found)
+            found = all[k++] = autobackup__new_row(r, d);
+        autobackup__overlay(found, d);
+        found->latest_restorable_ms = engine__pitr_latest(r->e, s, d);
     }
     qsort(all, k, sizeof *all, by_id);
     *out = all;

@@ -272,7 +272,7 @@ static int expire_after(engine_op *op, rds_error *err)
     engine *e = op->r->e;
     if (c->drop_row) {
         autobackup__forget_wal(e, c->b->id);
-    } else if (c->keep_from_real > 0 && engine__pitr_prune) {
+    } else if (c->keep_from_real > 0) {
         if (engine__pitr_prune(e, c->b->id, c->keep_from_real, err)) {
             log_at(LOG_WARN, "engine", "could not prune the WAL of %s: %s", c->b->id, err->detail);
             rds_error_clear(err);

@@ -27,6 +27,9 @@ class AutoBackupTest(tl.PgTestCase):
     def backups(self, **kw):
         return self.rds.describe_db_instance_automated_backups(**kw)["DBInstanceAutomatedBackups"]
 
+    def arns(self, **kw):
+        return [b["DBInstanceAutomatedBackupsArn"] for b in self.backups(**kw)]
+
     def wait_first_backup(self, ident):
         tl.wait_for(lambda: self.automated(ident), 60, 0.1, "the first automated backup of %s" % ident)
         return tl.wait_status(self.rds, ident, "available")
@@ -77,10 +80,13 @@ class AutoBackupTest(tl.PgTestCase):
         self.assertFalse(b["Encrypted"])
         self.assertRegex(b["DBInstanceAutomatedBackupsArn"], r"^arn:aws:rds:us-east-1:\d{12}:auto-backup:ab-[A-Z0-9]{26}$")
         self.assertEqual(b["RestoreWindow"]["EarliestTime"] >= snap["SnapshotCreateTime"], True)
-        self.assertEqual(self.backups(DbiResourceId=d["DbiResourceId"]), [b])
-        self.assertEqual(self.backups(DBInstanceAutomatedBackupsArn=b["DBInstanceAutomatedBackupsArn"]), [b])
-        self.assertEqual(self.backups(Filters=[{"Name": "status", "Values": ["active"]}]), [b])
-        self.assertEqual(self.backups(Filters=[{"Name": "status", "Values": ["retained"]}]), [])
+        # LatestTime moves with the clock (the instance is idle): compare the backups by id
+        one = [b["DBInstanceAutomatedBackupsArn"]]
+        self.assertEqual(self.arns(DbiResourceId=d["DbiResourceId"]), one)
+        self.assertEqual(self.arns(DBInstanceAutomatedBackupsArn=b["DBInstanceAutomatedBackupsArn"]), one)
+        self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["active"]}]), one)
+        self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["retained"]}]), [])
+        self.assertLessEqual(b["RestoreWindow"]["EarliestTime"], b["RestoreWindow"]["LatestTime"])
         # AWS's errors
         self.assert_error("InvalidDBSnapshotState", 400, self.rds.delete_db_snapshot,
                           DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
@@ -145,12 +151,20 @@ class AutoBackupTest(tl.PgTestCase):
         self.advance(DAY)  # the daily backup holds the row
         snaps = self.automated("ab4")
         self.assertEqual(len(snaps), 2)
+        self.sql(d, "insert into kept values ('only in the WAL')")
+        before = tl.describe_one(self.rds, "ab4")["LatestRestorableTime"]
+        tl.wait_for(lambda: tl.describe_one(self.rds, "ab4")["LatestRestorableTime"] > before, 30, 0.2,
+                    "the insert archived")
         self.rds.delete_db_instance(DBInstanceIdentifier="ab4", SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
         [b] = self.backups(DBInstanceIdentifier="ab4")
         self.assertEqual(b["Status"], "retained")
         self.assertEqual(b["DbiResourceId"], d["DbiResourceId"])
         self.assertEqual(b["BackupRetentionPeriod"], 2)
-        self.assertEqual(self.backups(Filters=[{"Name": "status", "Values": ["retained"]}]), [b])
+        self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["retained"]}]),
+                         [b["DBInstanceAutomatedBackupsArn"]])
+        # retained: the window is frozen at the deletion
+        self.advance(3600)
+        self.assertEqual(self.backups(DBInstanceIdentifier="ab4")[0]["RestoreWindow"], b["RestoreWindow"])
         self.assertEqual([s["DBSnapshotIdentifier"] for s in self.automated("ab4")],
                          [s["DBSnapshotIdentifier"] for s in snaps])
         # restarts lose nothing: SIGTERM, then kill -9
@@ -167,6 +181,13 @@ class AutoBackupTest(tl.PgTestCase):
         self.assertEqual(self.sql(r, "select v from kept"), "in the daily backup")
         self.wait_first_backup("ab4-back")
         self.assertEqual(self.backups(DBInstanceIdentifier="ab4-back")[0]["Status"], "active")
+        # point-in-time restore from the retained backup (pitr): base + WAL, the last row too
+        self.rds.restore_db_instance_to_point_in_time(
+            SourceDBInstanceAutomatedBackupsArn=b["DBInstanceAutomatedBackupsArn"],
+            TargetDBInstanceIdentifier="ab4-pitr", UseLatestRestorableTime=True)
+        p = tl.wait_status(self.rds, "ab4-pitr", "available", 120)
+        self.assertEqual(self.sql(p, "select string_agg(v, ',' order by v) from kept"),
+                         "in the daily backup,only in the WAL")
         # the active one must be refused, the retained one goes
         self.assert_error("InvalidDBInstanceAutomatedBackupState", 400,
                           self.rds.delete_db_instance_automated_backup, DbiResourceId=r["DbiResourceId"])
