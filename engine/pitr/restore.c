@@ -142,7 +142,7 @@ static int pitr_server(engine_op *op, void *arg, const db_snapshot *base, const 
     pitr_ctx *c = arg;
     engine_req *r = op->r;
     engine *e = r->e;
-    if (c->live && engine__pitr_archives(c->live)) {
+    if (c->live && engine__pitr_archives(c->live) && strcmp(c->live->status, "available") == 0) {
         /* what was committed up to the target may still be in the server's last segment */
         int64_t got = pitr__ship_until(e, op->s, c->live, c->target_real, 10000);
         if (got < c->target_real)

@@ -44,6 +44,7 @@
 
 #define WAL_LONG_PHD 40 /* SizeOfXLogLongPHD: no record starts before seg start + 40 */
 #define SAMPLES 128
+#define IDLE_SWITCH_MS 1500
 
 typedef struct wal_sample {
     int64_t t;
@@ -57,6 +58,8 @@ typedef struct wal_state {
     uint64_t archived_end; /* end LSN of the highest archived segment; 0: none */
     wal_sample s[SAMPLES];
     int n, head;           /* ring of samples, oldest at head */
+    uint64_t still_lsn;    /* the insert LSN seen unchanged since still_since */
+    int64_t still_since;
 } wal_state;
 
 static pthread_mutex_t wal_mu = PTHREAD_MUTEX_INITIALIZER;
@@ -354,8 +357,9 @@ static int ship_one(const char *box, const char *dir, const char *name, const sv
     return 0;
 }
 
-/* (t, insert LSN) of the running primary; false if it cannot be asked or is recovering. */
-static bool sample_now(sv_supervisor *sv, const char *key, wal_sample *out)
+/* (t, insert LSN) of the running primary; false if it cannot be asked or is recovering.
+ * switch_wal: first closes the current segment (pg_switch_wal) -- see sv_wal_ship. */
+static bool sample_now(sv_supervisor *sv, const char *key, bool switch_wal, wal_sample *out)
 {
     char sock[SV_PATH], port[16];
     pthread_mutex_lock(&sv->mu);
@@ -374,6 +378,8 @@ static bool sample_now(sv_supervisor *sv, const char *key, wal_sample *out)
     PGconn *c = PQconnectdbParams(kw, val, 0);
     bool ok = false;
     if (PQstatus(c) == CONNECTION_OK) {
+        if (switch_wal)
+            PQclear(PQexec(c, "SELECT pg_switch_wal()"));
         PGresult *r = PQexec(c, "SELECT CASE WHEN pg_is_in_recovery() THEN NULL "
                                 "ELSE pg_current_wal_insert_lsn()::text END");
         unsigned hi, lo;
@@ -397,8 +403,20 @@ int sv_wal_ship(sv_supervisor *sv, const char *key, const sv_snapshot_crypt *cry
     if (sv__wal_dir(sv, key, dir, sizeof dir, err) != 0 || outbox_dir(sv, key, box, sizeof box, err) != 0 ||
         sv__path(root, sizeof root, err, "%s/backups", sv->state_dir) != 0)
         return -1;
+    /* A server that went idle right after writing may leave records archive_timeout
+     * ignores (running-xacts snapshots are not "important" WAL) in an open segment: the
+     * archive then never reaches its insert position. Once that position has not moved for
+     * IDLE_SWITCH_MS and is past the archive, the segment is closed by hand. */
+    pthread_mutex_lock(&wal_mu);
+    wal_state *st0 = state_of(key);
+    bool switch_wal = st0 && st0->still_since && st0->archived_end &&
+                      rds_real_now_ms() - st0->still_since > IDLE_SWITCH_MS &&
+                      st0->still_lsn > st0->archived_end + WAL_LONG_PHD;
+    if (switch_wal)
+        st0->still_since = 0;
+    pthread_mutex_unlock(&wal_mu);
     wal_sample now;
-    bool sampled = sample_now(sv, key, &now);
+    bool sampled = sample_now(sv, key, switch_wal, &now);
     pthread_mutex_lock(&wal_mu);
     int rc = -1;
     wal_state *st = state_of(key);
@@ -418,6 +436,10 @@ int sv_wal_ship(sv_supervisor *sv, const char *key, const sv_snapshot_crypt *cry
     free_list(names, n);
     if (rc != 0)
         goto out;
+    if (sampled && (now.lsn != st->still_lsn || !st->still_since)) {
+        st->still_lsn = now.lsn;
+        st->still_since = now.t;
+    }
     if (sampled) {
         int at = (st->head + st->n) % SAMPLES;
         if (st->n == SAMPLES)

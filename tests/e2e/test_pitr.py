@@ -183,6 +183,24 @@ class PitrTest(tl.PgTestCase):
             _, got = self.restore("src", name, RestoreTime=when)
             self.assertEqual(self.ids(got), want, name)
 
+    def test_retained_backup_after_delete(self):
+        src = self.make_source("src")
+        t = self.insert_rows(src, [1, 2], gap=0.3)
+        self.wait_restorable("src", t[-1])
+        self.rds.delete_db_instance(DBInstanceIdentifier="src", SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
+        tl.wait_for(lambda: not [d for d in self.rds.describe_db_instances()["DBInstances"]
+                                 if d["DBInstanceIdentifier"] == "src"], 30, what="src gone")
+        b = self.rds.describe_db_instance_automated_backups(DBInstanceIdentifier="src")["DBInstanceAutomatedBackups"][0]
+        self.assertEqual(b["Status"], "retained")
+        r = self.rds.restore_db_instance_to_point_in_time(
+            SourceDBInstanceAutomatedBackupsArn=b["DBInstanceAutomatedBackupsArn"],
+            TargetDBInstanceIdentifier="from-retained", RestoreTime=t[1])["DBInstance"]
+        got = tl.wait_status(self.rds, "from-retained", "available", 120)
+        self.assertEqual(self.ids(got), "1")
+        # by the deleted instance's name too, to its latest restorable time
+        _, latest = self.restore("src", "from-retained-2", UseLatestRestorableTime=True)
+        self.assertEqual(self.ids(latest), "1,2")
+
     def test_encrypted_instance(self):
         kms = self.server.client("kms")
         key = kms.create_key()["KeyMetadata"]["KeyId"]
