@@ -253,8 +253,8 @@ int engine__autobackup_window(engine_req *r, store *s, const db_automated_backup
                               int64_t *latest_ms, rds_error *err);
 /* The worker's pass (engine_tick): due backups are taken, expired ones removed. */
 void engine__autobackup_tick(engine *e, store *s, arena *a);
-/* Status an instance view shows: "backing-up" while its first automated backup is due or
- * running, else `shown`. */
+/* Status an instance view shows: with --realistic-timing, "backing-up" while its first
+ * automated backup is due or running; else `shown`. */
 const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown);
 /* ModifyDBInstance changed the retention of `before` into d (inside its transaction):
  * 0 -> stops backups and deletes the automated ones; 0 -> N: the first backup is due now;

@@ -7,19 +7,13 @@
  * pg_basebackup -X fetch, so each is a consistent base for point-in-time restore). The
  * worker (engine_tick, so also every clock advance) takes the due backups (take.c) and
  * removes expired ones; the API side is in backups.c. WAL belongs to the pitr family: when
- * backups expire or go, its engine__pitr_prune / engine__pitr_forget are called. They are
- * declared weak here so this family links before pitr's code is merged (then no WAL exists
- * to prune); once merged, the strong definitions are the ones called. */
+ * backups expire or go, its engine__pitr_prune / engine__pitr_forget are called. */
 #ifndef RDSLOCAL_ENGINE_AUTOBACKUP_H
 #define RDSLOCAL_ENGINE_AUTOBACKUP_H
 
 #include "engine_internal.h"
 
 #define AUTOBACKUP_DAY_MS 86400000LL
-
-int engine__pitr_prune(engine *e, const char *resource_id, int64_t before_real_ms, rds_error *err)
-    __attribute__((weak));
-int engine__pitr_forget(engine *e, const char *resource_id, rds_error *err) __attribute__((weak));
 
 /* DBInstanceAutomatedBackupNotFound (404) naming what was looked for. */
 int autobackup__not_found(rds_error *err, const char *what);

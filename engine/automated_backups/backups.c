@@ -29,14 +29,15 @@ db_automated_backup *autobackup__new_row(engine_req *r, const db_instance *d)
 {
     db_automated_backup *b = arena_alloc(r->a, sizeof *b);
     memset(b, 0, sizeof *b);
-    char ab[40] = "ab-";
-    rds_random_upper(ab + 3, 26);
+    /* derived from the resource id (db-<26>): the same ARN before and after the row exists */
+    const char *ab = arena_printf(r->a, "ab-%s", strncmp(d->resource_id, "db-", 3) == 0 ? d->resource_id + 3
+                                                                                       : d->resource_id);
     char vpc[32];
     default_subnet subnets[DEFAULT_SUBNET_COUNT];
     model_default_vpc(d->region, vpc, subnets);
     b->region = d->region;
     b->id = d->resource_id;
-    b->ab_id = arena_strdup(r->a, ab);
+    b->ab_id = ab;
     b->status = "active";
     b->vpc_id = arena_strdup(r->a, vpc);
     autobackup__overlay(b, d);
@@ -87,15 +88,19 @@ int autobackup__delete_all(engine *e, store *s, arena *a, const char *region, co
 void autobackup__forget_wal(engine *e, const char *resource_id)
 {
     rds_error err = { 0 };
-    if (engine__pitr_forget && engine__pitr_forget(e, resource_id, &err))
+    if (engine__pitr_forget(e, resource_id, &err))
         log_at(LOG_WARN, "engine", "could not delete the WAL of %s: %s", resource_id, err.detail);
 }
 
 /* ---- what other families call ---- */
 
+/* Like every transitional status, backing-up shows only with --realistic-timing: without
+ * it an instance is available at the first Describe after create (a waiter returns on its
+ * first poll; boto3's db_instance_available would otherwise sleep 30 s) while its first
+ * backup runs in the background. With it, backing-up shows until that backup is done. */
 const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown)
 {
-    if (!e->cfg.no_engine && strcmp(shown, "available") == 0 && d->backup_retention_days > 0 &&
+    if (e->cfg.realistic_timing_ms > 0 && strcmp(shown, "available") == 0 && d->backup_retention_days > 0 &&
         d->autobackup_next_ms == 0)
         return "backing-up";
     return shown;
@@ -130,6 +135,7 @@ int engine__autobackup_instance_deleted(engine *e, store *s, arena *a, const db_
         return 0;
     }
     autobackup__overlay(b, d);
+    b->latest_restorable_ms = engine__pitr_latest(e, s, d); /* frozen from now on */
     b->status = "retained";
     b->retained_at_ms = rds_now_ms();
     if (!b->latest_restorable_ms)
@@ -164,21 +170,42 @@ static const char *ab_id_of_arn(engine_req *r, const char *arg, const char **reg
     return p;
 }
 
-/* Every row of the region, active ones with their instance's values. */
+static int by_id(const void *x, const void *y)
+{
+    return strcmp((*(db_automated_backup *const *)x)->id, (*(db_automated_backup *const *)y)->id);
+}
+
+/* Every row of the region, active ones with their instance's values, plus (not stored)
+ * those of instances with backups whose first backup has not started yet (creating).
+ * Ordered by resource id. */
 static int load_rows(engine_req *r, store *s, db_automated_backup ***out, size_t *n, rds_error *err)
 {
-    if (store_autobackup_list(s, r->a, r->region, NULL, 0, NULL, 1000000, out, n, err))
+    db_automated_backup **rows;
+    size_t nr;
+    db_instance **inst;
+    size_t ni;
+    if (store_autobackup_list(s, r->a, r->region, NULL, 0, NULL, 1000000, &rows, &nr, err) ||
+        store_instance_list(s, r->a, r->region, NULL, 0, NULL, 1000000, &inst, &ni, err))
         return -1;
-    for (size_t i = 0; i < *n; i++) {
-        db_automated_backup *b = (*out)[i];
-        if (strcmp(b->status, "active") != 0)
+    db_automated_backup **all = arena_alloc(r->a, (nr + ni + 1) * sizeof *all);
+    memcpy(all, rows, nr * sizeof *all);
+    size_t k = nr;
+    for (size_t i = 0; i < ni; i++) {
+        db_instance *d = inst[i];
+        if (d->backup_retention_days <= 0 || strcmp(d->status, "deleted") == 0)
             continue;
-        db_instance *d;
-        if (store_instance_by_resource_id(s, r->a, b->id, &d, err))
-            return -1;
-        if (d)
-            autobackup__overlay(b, d);
+        db_automated_backup *found = NULL;
+        for (size_t j = 0; j < nr && !found; j++)
+            if (strcmp(rows[j]->id, d->resource_id) == 0)
+                found = rows[j];
+        if (!found)
+            found = all[k++] = autobackup__new_row(r, d);
+        autobackup__overlay(found, d);
+        found->latest_restorable_ms = engine__pitr_latest(r->e, s, d);
     }
+    qsort(all, k, sizeof *all, by_id);
+    *out = all;
+    *n = k;
     return 0;
 }
 

@@ -55,9 +55,12 @@ static int take_load(engine_op *op, rds_error *err)
     take_ctx *c = op->ctx;
     if (store_instance_get(op->s, op->r->a, op->r->region, op->name, &c->d, err))
         return -1;
-    /* re-read under the lock: deleted, stopped, retention 0 or already done meanwhile */
-    op->done = !c->d || strcmp(c->d->status, "available") != 0 || c->d->backup_retention_days <= 0 ||
-               c->d->autobackup_next_ms > c->now;
+    /* re-read under the lock: deleted, stopped, retention 0 or already done meanwhile; a
+     * transitional status shown (creating, modifying, with --realistic-timing) comes first,
+     * so a new instance shows creating, then backing-up, then available, as on AWS */
+    op->done = !c->d || strcmp(engine__shown_status(c->d, rds_now_ms()),
+                               "available") != 0 ||
+               c->d->backup_retention_days <= 0 || c->d->autobackup_next_ms > c->now;
     return 0;
 }
 
@@ -269,7 +272,7 @@ static int expire_after(engine_op *op, rds_error *err)
     engine *e = op->r->e;
     if (c->drop_row) {
         autobackup__forget_wal(e, c->b->id);
-    } else if (c->keep_from_real > 0 && engine__pitr_prune) {
+    } else if (c->keep_from_real > 0) {
         if (engine__pitr_prune(e, c->b->id, c->keep_from_real, err)) {
             log_at(LOG_WARN, "engine", "could not prune the WAL of %s: %s", c->b->id, err->detail);
             rds_error_clear(err);
