@@ -166,6 +166,24 @@ int engine__snapshot_files(engine_req *r, store *s, const db_instance *d, engine
 int engine__snapshot_record(engine_req *r, store *s, const db_instance *d, const tag_list *tags,
                             engine_snap_take *t, rds_error *err);
 void engine__snapshot_discard_files(engine *e, engine_snap_take *t);
+/* A restore of a new instance that shares RestoreDBInstanceFromDBSnapshot's rules (the row
+ * from a base snapshot's settings plus the request's overrides, the claim, the settle) but
+ * picks its base and makes its server otherwise (pitr: RestoreDBInstanceToPointInTime).
+ * Hooks: check_input (may be NULL; the target id is op->name), load_base (the base
+ * snapshot, under the target's lock), check (may be NULL), server (act: makes the server
+ * of spec, the base's files decrypted with crypt), settled (write: the events besides
+ * "created"). arg is passed to each. */
+typedef struct engine_restore_variant {
+    int (*check_input)(engine_op *op, void *arg, rds_error *err);
+    int (*load_base)(engine_op *op, void *arg, db_snapshot **snap, rds_error *err);
+    int (*check)(engine_op *op, void *arg, rds_error *err);
+    int (*server)(engine_op *op, void *arg, const db_snapshot *base, const sv_snapshot_crypt *crypt,
+                  const sv_instance_spec *spec, rds_error *err);
+    int (*settled)(engine_op *op, void *arg, const db_instance *d, rds_error *err);
+    void *arg;
+} engine_restore_variant;
+int engine__restore_instance_variant(engine_req *r, const restore_instance_in *in, const engine_restore_variant *v,
+                                     instance_view *out, rds_error *err);
 /* Start-up reconcile and admin reset of snapshot files and rows (core/engine.c). */
 int engine__snapshots_reconcile(engine *e, store *s, rds_error *err);
 void engine__snapshots_remove_all_files(engine *e, store *s);
@@ -283,5 +301,60 @@ int engine__params_switch_group(engine_req *r, store *s, db_instance *d, const c
 int engine__params_on_reboot(engine_req *r, store *s, db_instance *d, rds_error *err);
 const char *engine__params_spec_conf(arena *a, const db_instance *d);
 bool engine__params_spec_force_ssl(const db_instance *d, const sv_instance_spec *spec);
+
+/* ---- automated backups (automated_backups/, autobackup) ---- */
+
+/* The automated backup of an instance (instance_id: the live instance's, else the newest
+ * retained one of that id), of a resource id, or of an auto-backup ARN (the first given
+ * wins), with the instance's current values when active. DBInstanceAutomatedBackupNotFound
+ * (404) when none. */
+int engine__autobackup_find(engine_req *r, store *s, const char *instance_id, const char *resource_id,
+                            const char *arn, db_automated_backup *out, rds_error *err);
+/* The newest automated snapshot of resource_id that is a consistent base for the real
+ * instant target_real_ms (consistent_real_ms <= target). InvalidRestoreFault when none. */
+int engine__autobackup_base_for(engine_req *r, store *s, const char *resource_id, int64_t target_real_ms,
+                                db_snapshot *out, rds_error *err);
+/* RestoreWindow of a backup row (as engine__autobackup_find returns it), rdslocal clock. */
+int engine__autobackup_window(engine_req *r, store *s, const db_automated_backup *b, int64_t *earliest_ms,
+                              int64_t *latest_ms, rds_error *err);
+/* The worker's pass (engine_tick): due backups are taken, expired ones removed. */
+void engine__autobackup_tick(engine *e, store *s, arena *a);
+/* Status an instance view shows: with --realistic-timing, "backing-up" while its first
+ * automated backup is due or running; else `shown`. */
+const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown);
+/* ModifyDBInstance changed the retention of `before` into d (inside its transaction):
+ * 0 -> stops backups and deletes the automated ones; 0 -> N: the first backup is due now;
+ * N -> M: the row follows. */
+int engine__autobackup_modified(engine *e, store *s, arena *a, const db_instance *before, db_instance *d,
+                                rds_error *err);
+/* DeleteDBInstance (inside its transaction): keep true (DeleteAutomatedBackups=false) retains
+ * the instance's automated backups, else they go with it. */
+int engine__autobackup_instance_deleted(engine *e, store *s, arena *a, const db_instance *d, bool keep,
+                                        rds_error *err);
+
+/* ---- WAL archive and point-in-time restore (pitr/, pitr) ---- */
+
+/* rdslocal's clock <-> real instants (pitr/clock.c): every clock advance is recorded; a
+ * model instant the clock jumped over maps to the real moment of the jump. */
+int64_t engine__clock_real_of(engine *e, store *s, int64_t model_ms);
+int64_t engine__clock_model_of(engine *e, store *s, int64_t real_ms);
+/* Records one advance (engine_clock_advance, inside its transaction). */
+int engine__pitr_clock_record(engine *e, store *s, int64_t real_ms, int64_t offset_before, int64_t offset_after,
+                              rds_error *err);
+/* Removes the archived WAL of resource_id older than before_real_ms (a base that started
+ * then needs none of it). No supervisor / API-only mode: 0. */
+int engine__pitr_prune(engine *e, const char *resource_id, int64_t before_real_ms, rds_error *err);
+/* Deletes all the archived WAL of resource_id. */
+int engine__pitr_forget(engine *e, const char *resource_id, rds_error *err);
+/* True if instance d archives its WAL (spec.archive_wal): retention > 0. */
+bool engine__pitr_archives(const db_instance *d);
+/* The worker's pass (a few times a second): ships every archiving instance's WAL and keeps
+ * its LatestRestorableTime. */
+void engine__pitr_poll(engine *e);
+/* LatestRestorableTime to show for d now (model ms): the stored value, or the clock's now
+ * while its archive is caught up (idle). */
+int64_t engine__pitr_latest(engine *e, store *s, const db_instance *d);
+/* Admin reset: every archive and the in-memory state go. */
+void engine__pitr_reset(engine *e);
 
 #endif

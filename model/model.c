@@ -65,6 +65,15 @@ const model_field db_snapshot_fields[] = {
 #undef SNP_FIELD
 };
 const size_t db_snapshot_field_count = sizeof db_snapshot_fields / sizeof db_snapshot_fields[0];
+/* ---- automated backups ---- */
+const model_field db_automated_backup_fields[] = {
+#define ABK_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(db_automated_backup, name), wire },
+#include "rdslocal/db_automated_backup.def"
+#undef ABK_FIELD
+};
+const size_t db_automated_backup_field_count =
+    sizeof db_automated_backup_fields / sizeof db_automated_backup_fields[0];
+
 const model_field kms_key_fields[] = {
 #define KMSK_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(kms_key, name), wire },
 #include "rdslocal/kms_key.def"

@@ -115,6 +115,8 @@ static int reconcile(engine *e, rds_error *err)
     /* snapshots: files of unfinished or deleted ones go, unknown entries are quarantined */
     if (engine__snapshots_reconcile(e, s, err))
         goto done;
+    if (e->sv && !e->cfg.no_engine && sv_wal_reconcile(e->sv, err)) /* pitr: copies cut short */
+        goto done;
     if (start_failed) {
         for (size_t i = 0; i < n; i++) {
             db_instance *d = all[i];
@@ -450,6 +452,7 @@ int engine_reset(engine *e, rds_error *err)
                 log_at(LOG_WARN, "engine", "reset: could not remove instance \"%s\": %s", all[i]->id,
                        err->detail);
     engine__snapshots_remove_all_files(e, s);
+    engine__pitr_reset(e); /* pitr: WAL archives */
     if (store_begin(s, err))
         goto done;
     if (store_reset(s, err)) {
@@ -478,7 +481,9 @@ int engine_clock_advance(engine *e, int64_t by_ms, rds_error *err)
     snprintf(buf, sizeof buf, "%lld", (long long)off);
     if (store_begin(s, err))
         return -1;
-    if (store_meta_set(s, "clock_offset_ms", buf, err) || store_commit(s, err)) {
+    if (store_meta_set(s, "clock_offset_ms", buf, err) ||
+        engine__pitr_clock_record(e, s, rds_real_now_ms(), rds_clock_offset_ms(), off, err) || /* pitr */
+        store_commit(s, err)) {
         store_rollback(s);
         return -1;
     }

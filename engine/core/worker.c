@@ -204,6 +204,7 @@ void engine_tick(engine *e)
     engine__kms_tick(e, s, a); /* keys whose waiting period ended are deleted */
     engine__logs_tick(e, s, a); /* log files past their retention are removed */
     engine__secrets_tick(e, s, a); /* secrets: recovery windows that ended */
+    engine__autobackup_tick(e, s, a); /* automated backups: due ones taken, expired ones removed */
     if (store_begin(s, &err) == 0) {
         if (store_event_prune(s, now - (int64_t)EVENT_RETENTION_DAYS * 86400 * 1000, &err) ||
             store_commit(s, &err))
@@ -237,6 +238,7 @@ void *engine__worker_main(void *arg)
             for (size_t i = 0; i < n; i++)
                 handle_sv_event(e, &evs[i]);
         }
+        engine__pitr_poll(e); /* pitr: WAL shipping, LatestRestorableTime */
         int64_t now = rds_real_now_ms();
         if (now - e->last_tick_ms >= TICK_EVERY_MS) {
             e->last_tick_ms = now;

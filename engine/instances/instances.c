@@ -76,6 +76,7 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
                               .ca_id = d->ca_certificate_id, .tls_host = d->endpoint_address };
     spec.param_conf = engine__params_spec_conf(a, d);                 /* params */
     spec.force_ssl = engine__params_spec_force_ssl(d, &spec);        /* params */
+    spec.archive_wal = engine__pitr_archives(d); /* pitr */
     return spec;
 }
 
@@ -92,6 +93,8 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
     if (r->e->sv && !r->e->cfg.no_engine && d->resource_id &&
         sv_tls_instance_cert(r->e->sv, d->resource_id, NULL, 0, &out->cert_valid_till_ms) != 0)
         out->cert_valid_till_ms = 0;
+    d->latest_restorable_ms = engine__pitr_latest(r->e, s, d); /* pitr: fresher than the row */
+    out->status = engine__autobackup_shown_status(r->e, d, out->status); /* first backup: backing-up */
     if (with_tags && store_tags_get(s, r->a, out->arn, &out->tags, &out->n_tags, err))
         return -1;
     char vpc[32];

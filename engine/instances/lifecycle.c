@@ -79,6 +79,10 @@ static int delete_write(engine_op *op, rds_error *err)
         return -1;
     if (instances__mmp_forget(op, d, err))
         return -1;
+    /* DeleteAutomatedBackups (default true): false keeps them, retained */
+    bool keep_backups = c->in->delete_automated_backups.set && !c->in->delete_automated_backups.v;
+    if (engine__autobackup_instance_deleted(e, op->s, r->a, d, keep_backups, err))
+        return -1;
     if (e->cfg.realistic_timing_ms > 0) {
         engine__set_status(e, d, "deleted", "deleting");
         if (store_instance_put(op->s, d, err))

@@ -340,6 +340,8 @@ static int write(engine_op *op, rds_error *err)
     engine__set_status(e, d, d->status, transitional);
     if (c->new_id && instances__rename_in_tx(e, s, op->r->a, d, c->before.id, err))
         return -1;
+    if (engine__autobackup_modified(e, s, op->r->a, &c->before, d, err)) /* retention 0 <-> N */
+        return -1;
     if (store_instance_put(s, d, err) || instances__mmp_write(op, c->in, d, c->password, err))
         return -1;
     if (c->password && engine__event(e, s, d, RULES_EV_RESET_CREDENTIALS, NULL, err))

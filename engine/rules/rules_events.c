@@ -85,6 +85,16 @@ static const rules_event_def events[RULES_EV__COUNT] = {
                                          "db-snapshot" },
     [RULES_EV_SNAPSHOT_COPY_FINISHED] = { "RDS-EVENT-0197", "notification", "Finished copy of snapshot %s", 1,
                                           "db-snapshot" },
+    /* ---- automated backups (autobackup) ---- */
+    [RULES_EV_BACKUP_STARTED] = { "RDS-EVENT-0001", "backup", "Backing up DB instance", 0, "db-instance" },
+    [RULES_EV_BACKUP_FINISHED] = { "RDS-EVENT-0002", "backup", "Finished DB Instance backup", 0, "db-instance" },
+    [RULES_EV_AUTO_SNAPSHOT_CREATING] = { "RDS-EVENT-0090", "creation", "Creating automated snapshot", 0,
+                                          "db-snapshot" },
+    [RULES_EV_AUTO_SNAPSHOT_CREATED] = { "RDS-EVENT-0091", "creation", "Automated snapshot created", 0,
+                                         "db-snapshot" },
+    /* ---- point-in-time restore (pitr) ---- */
+    [RULES_EV_RESTORED_TO_POINT_IN_TIME] = { "RDS-EVENT-0019", "restoration", "Restored from DB instance %s", 1,
+                                             "db-instance" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

@@ -7,7 +7,9 @@
  * CopyTagsToSnapshot, IAM auth, backup retention and window, CA, network type, tags.
  * DBName does not apply to PostgreSQL (API reference): the snapshot's database is kept.
  * Shape as CreateDBInstance (instances/create.c): the row claims the identifier and the
- * port in status "creating", the server is restored, then the row settles. */
+ * port in status "creating", the server is restored, then the row settles.
+ * engine__restore_instance_variant runs the same op for restores whose base snapshot is
+ * chosen otherwise and whose server is made otherwise (point-in-time restore, pitr/). */
 #include "snapshots/snapshots.h"
 #include "instances/instances.h"
 
@@ -17,6 +19,7 @@
 
 typedef struct restore_ctx {
     const restore_instance_in *in;
+    const engine_restore_variant *v; /* NULL: from the named snapshot (this file's own op) */
     instance_view *out;
     const char *snap_region, *snap_id;
     db_snapshot *snap;
@@ -34,11 +37,13 @@ static int restore_check_input(engine_op *op, rds_error *err)
     if (rules_identifier("DBInstanceIdentifier", in->id, err))
         return -1;
     op->name = rds_lower(arena_strdup(r->a, in->id));
-    if (!in->snapshot_id || !*in->snapshot_id)
+    if (c->v && c->v->check_input && c->v->check_input(op, c->v->arg, err))
+        return -1;
+    if (!c->v && (!in->snapshot_id || !*in->snapshot_id))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
                         "One of DBSnapshotIdentifier or DBClusterSnapshotIdentifier must be specified.");
-    c->snap_id = snapshots__id_arg(r, in->snapshot_id, &c->snap_region);
-    if (!c->snap_id || strcmp(c->snap_region, r->region) != 0)
+    c->snap_id = c->v ? NULL : snapshots__id_arg(r, in->snapshot_id, &c->snap_region);
+    if (!c->v && (!c->snap_id || strcmp(c->snap_region, r->region) != 0))
         return snapshots__not_found(err, in->snapshot_id);
     if (in->engine && strcmp(in->engine, "postgres") != 0)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
@@ -70,8 +75,10 @@ static int restore_load(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (instances__id_free(r, op->s, op->name, err) ||
-        snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
+    if (instances__id_free(r, op->s, op->name, err))
+        return -1;
+    if (c->v ? c->v->load_base(op, c->v->arg, &c->snap, err)
+             : snapshots__load(r, op->s, r->region, c->snap_id, &c->snap, err))
         return -1;
     return instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err);
 }
@@ -86,7 +93,7 @@ static int restore_check(engine_op *op, rds_error *err)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE, "Snapshot %s is not in available state.", snap->id);
     if (snap->encrypted && engine__kms_arn_usable(r->e, op->s, r->a, snap->kms_key_id, err))
         return -1;
-    return 0;
+    return c->v && c->v->check ? c->v->check(op, c->v->arg, err) : 0;
 }
 
 /* The new row: the snapshot's settings, then the request's overrides. */
@@ -184,6 +191,12 @@ static int restore_write(engine_op *op, rds_error *err)
 static int settle(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
+    if (c->v)
+        return store_instance_put(op->s, c->d, err) ||
+                       engine__event(op->r->e, op->s, c->d, RULES_EV_CREATED, NULL, err) ||
+                       c->v->settled(op, c->v->arg, c->d, err)
+                   ? -1
+                   : 0;
     return store_instance_put(op->s, c->d, err) ||
                    engine__event(op->r->e, op->s, c->d, RULES_EV_CREATED, NULL, err) ||
                    engine__event(op->r->e, op->s, c->d, RULES_EV_RESTORED_FROM_SNAPSHOT, c->snap->id, err)
@@ -209,7 +222,8 @@ static int restore_server(engine_op *op, rds_error *err)
         crypt.key = key;
     }
     sv_instance_spec spec = engine__spec(r->a, c->d);
-    int rc = sv_instance_restore(e->sv, &spec, c->snap->snap_key, &crypt, err);
+    int rc = c->v ? c->v->server(op, c->v->arg, c->snap, &crypt, &spec, err)
+                  : sv_instance_restore(e->sv, &spec, c->snap->snap_key, &crypt, err);
     OPENSSL_cleanse(key, sizeof key); /* a memset of a dead key may be elided */
     return rc;
 }
@@ -232,7 +246,13 @@ static int restore_after(engine_op *op, rds_error *err)
 int engine_restore_instance_from_snapshot(engine_req *r, const restore_instance_in *in, instance_view *out,
                                           rds_error *err)
 {
-    restore_ctx c = { .in = in, .out = out };
+    return engine__restore_instance_variant(r, in, NULL, out, err);
+}
+
+int engine__restore_instance_variant(engine_req *r, const restore_instance_in *in, const engine_restore_variant *v,
+                                     instance_view *out, rds_error *err)
+{
+    restore_ctx c = { .in = in, .out = out, .v = v };
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = restore_check_input,
                      .load = restore_load, .check = restore_check, .decide = restore_decide,
                      .write = restore_write, .after = restore_after };

@@ -192,11 +192,14 @@ int engine_describe_snapshots(engine_req *r, const describe_snapshots_in *in, sn
         if (!snap_id || strcmp(region, r->region) != 0)
             return snapshots__not_found(err, in->snapshot_id);
     }
-    /* Only this account exists here: nobody shares snapshots with it, and it makes no
-     * automated ones, so "shared", "automated" and "awsbackup" list nothing. */
-    if (type && strcmp(type, "manual") != 0 && strcmp(type, "public") != 0)
+    /* Only this account exists here: nobody shares snapshots with it and AWS Backup makes
+     * none, so "shared" and "awsbackup" list nothing. Without a type AWS lists the manual
+     * and the automated ones. */
+    if (type && strcmp(type, "shared") == 0)
         return snap_id ? snapshots__not_found(err, snap_id) : 0;
-    store_filter f[8];
+    if (type && strcmp(type, "awsbackup") == 0)
+        return snap_id ? snapshots__not_found(err, snap_id) : 0;
+    store_filter f[12];
     size_t nf = 0;
     static const char *const live[] = { "creating", "available" };
     f[nf++] = (store_filter){ "status", live, 2 };
@@ -230,6 +233,9 @@ int engine_describe_snapshots(engine_req *r, const describe_snapshots_in *in, sn
         f[nf++] = (store_filter){ "resource_id", in->f_resource_ids.v, in->f_resource_ids.n };
     if (in->f_types.n)
         f[nf++] = (store_filter){ "snapshot_type", in->f_types.v, in->f_types.n };
+    const char *type_one[1] = { type && strcmp(type, "public") == 0 ? "manual" : type };
+    if (type)
+        f[nf++] = (store_filter){ "snapshot_type", type_one, 1 };
     if (in->f_engines.n)
         f[nf++] = (store_filter){ "engine", in->f_engines.v, in->f_engines.n };
     bool only_public = type && strcmp(type, "public") == 0;
@@ -279,6 +285,9 @@ static int delete_load(engine_op *op, rds_error *err)
 static int delete_check(engine_op *op, rds_error *err)
 {
     delete_ctx *c = op->ctx;
+    /* AWS: automated snapshots go with their automated backup (retention, expiry) */
+    if (strcmp(c->snap->snapshot_type, "automated") == 0)
+        return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE, "automated snapshots cannot be deleted.");
     if (strcmp(snapshots__shown_status(c->snap, rds_now_ms()), "available") != 0)
         return rds_fail(err, RDS_E_INVALID_DB_SNAPSHOT_STATE,
                         "Cannot delete the snapshot because it is not in available state.");

@@ -111,6 +111,9 @@ static const struct {
                     "CREATE UNIQUE INDEX IF NOT EXISTS secret_by_arn ON secret (arn);" },
     [ST_SECRET_VERSION] = { "secret_version", secret_version_fields, &secret_version_field_count,
                             sizeof(sm_secret_version), "PRIMARY KEY (secret_arn, version_id)", NULL },
+    /* automated backups: one row per instance (resource id) with automated backups */
+    [ST_AUTOMATED_BACKUP] = { "db_automated_backup", db_automated_backup_fields, &db_automated_backup_field_count,
+                              sizeof(db_automated_backup), "PRIMARY KEY (region, id)", NULL },
 };
 
 table_def store__table(store_table_id id)
@@ -644,5 +647,6 @@ int store_reset(store *s, rds_error *err)
                    " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
                    " DELETE FROM db_parameter_group; DELETE FROM db_parameter;" /* params */
                    " DELETE FROM secret; DELETE FROM secret_version;" /* secrets */
+                   " DELETE FROM db_automated_backup;" /* automated backups */
                    "", err);
 }

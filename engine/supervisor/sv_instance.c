@@ -471,6 +471,7 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     snprintf(in->ca_id, sizeof in->ca_id, "%s", spec->ca_id ? spec->ca_id : "");
     snprintf(in->tls_host, sizeof in->tls_host, "%s", spec->tls_host ? spec->tls_host : "");
     sv__params_apply_spec(in, spec); /* params */
+    in->archive_wal = spec->archive_wal;
 }
 
 void sv__inst_remove_sock(sv_inst *in)

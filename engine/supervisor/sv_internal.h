@@ -53,6 +53,10 @@ typedef struct sv_inst {
     char tls_host[256];  /* the endpoint address its certificate names (with 127.0.0.1) */
     /* params: the parameter group's conf lines (spec.param_conf), written by sv__conf_params */
     char param_conf[SV_PARAM_CONF_MAX];
+    /* WAL archive and PITR (pitr, sv_wal.c / sv_pitr.c) */
+    bool archive_wal;            /* archive_command copies finished segments into <dir>/walout */
+    char pitr_stage[SV_PATH];    /* during a point-in-time restore: the staged WAL dir; "" otherwise */
+    char pitr_target[48];        /* its recovery_target_time ("" = replay all the staged WAL) */
 } sv_inst;
 
 typedef struct sv_major {
@@ -281,6 +285,20 @@ int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error
  * sv->closing is set). */
 int sv__tls_init(sv_supervisor *sv, const char *state_dir, bool background, rds_error *err);
 void sv__tls_stop(sv_supervisor *sv);
+/* ---- sv_snapshot_restore.c (shared with sv_pitr.c) ---- */
+/* sv_instance_restore with two hooks: staged(sv, in, arg) runs after the base is extracted
+ * and before the first start (it may set recovery settings on in); ready(sv, in, arg) replaces
+ * the default wait for the server (spawn included). NULL hooks: the plain snapshot restore. */
+typedef int sv__restore_hook(sv_supervisor *sv, sv_inst *in, void *arg, rds_error *err);
+int sv__instance_restore_ex(sv_supervisor *sv, const sv_instance_spec *spec, const char *snap_key,
+                            const sv_snapshot_crypt *crypt, sv__restore_hook *staged, sv__restore_hook *ready,
+                            void *arg, rds_error *err);
+
+/* ---- sv_wal.c (shared with sv_pitr.c) ---- */
+/* The archive's file holding the segment size in bytes (decimal text). */
+#define SV_WAL_SEGSIZE_FILE "segment_size"
+/* <state>/backups/<key>/wal into buf (the key is validated). */
+int sv__wal_dir(sv_supervisor *sv, const char *key, char *buf, size_t n, rds_error *err);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

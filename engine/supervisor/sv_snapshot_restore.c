@@ -71,6 +71,13 @@ static int admin_query(sv_inst *in, rds_error *err)
 int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const char *snap_key,
                         const sv_snapshot_crypt *crypt, rds_error *err)
 {
+    return sv__instance_restore_ex(sv, spec, snap_key, crypt, NULL, NULL, NULL, err);
+}
+
+int sv__instance_restore_ex(sv_supervisor *sv, const sv_instance_spec *spec, const char *snap_key,
+                            const sv_snapshot_crypt *crypt, sv__restore_hook *staged, sv__restore_hook *ready,
+                            void *arg, rds_error *err)
+{
     char sdir[SV_PATH];
     if (sv__validate_spec(sv, spec, err) != 0 || sv__snap_dirs(sv, snap_key, sdir, sizeof sdir, err) != 0)
         return -1;
@@ -100,8 +107,13 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
                  spec->major);
         goto done;
     }
+    if (staged && staged(sv, in, arg, err) != 0)
+        goto done;
     t1 = sv__mono_ms();
-    if (sv__inst_spawn(sv, in, err) != 0 || sv__inst_wait_ready(sv, in, err) != 0 || admin_query(in, err) != 0)
+    if (ready ? ready(sv, in, arg, err) != 0
+              : (sv__inst_spawn(sv, in, err) != 0 || sv__inst_wait_ready(sv, in, err) != 0))
+        goto done;
+    if (admin_query(in, err) != 0)
         goto done;
     log_at(LOG_INFO, "supervisor", "restored instance \"%s\" from snapshot \"%s\" ms=%lld (extract %lld, start %lld)",
            in->key, snap_key, (long long)(sv__mono_ms() - t0), (long long)(t1 - t0), (long long)(sv__mono_ms() - t1));

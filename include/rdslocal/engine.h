@@ -222,6 +222,20 @@ typedef struct restore_instance_in {
 int engine_restore_instance_from_snapshot(engine_req *r, const restore_instance_in *in, instance_view *out,
                                           rds_error *err);
 
+/* ---- point-in-time restore (pitr) ---- */
+/* RestoreDBInstanceToPointInTime: target.id is TargetDBInstanceIdentifier, target's other
+ * members the overrides (snapshot_id unused); the source is named by one of source_id,
+ * source_resource_id, source_ab_arn (the first given wins); restore_time (rdslocal clock,
+ * epoch ms) xor use_latest. */
+typedef struct pitr_restore_in {
+    restore_instance_in target;
+    const char *source_id, *source_resource_id, *source_ab_arn;
+    opt_int restore_time;
+    opt_bool use_latest;
+} pitr_restore_in;
+int engine_restore_instance_to_point_in_time(engine_req *r, const pitr_restore_in *in, instance_view *out,
+                                             rds_error *err);
+
 /* Engine versions / orderable options from the installed postgres majors. */
 typedef struct engine_version_view { const char *engine, *version, *major, *family; bool is_default; } engine_version_view;
 int engine_versions(engine_req *r, const char *engine_name, const char *version, const char *family,
@@ -479,5 +493,26 @@ int engine_describe_option_groups(engine_req *r, const char *name, const char *e
                                   const char **next_marker, rds_error *err);
 /* The options an engine offers (none for postgres); validates the engine and major. */
 int engine_option_group_options(engine_req *r, const char *engine_name, const char *major, rds_error *err);
+/* ---- automated backups (autobackup) ---- */
+/* One automated backup as DescribeDBInstanceAutomatedBackups shows it. */
+typedef struct autobackup_view {
+    db_automated_backup *b;    /* active: the instance's current values */
+    const char *status;        /* active, creating (no automated snapshot yet), retained */
+    const char *arn;           /* DBInstanceAutomatedBackupsArn (auto-backup:ab-...) */
+    const char *instance_arn;  /* DBInstanceArn */
+    int64_t earliest_ms, latest_ms; /* RestoreWindow (rdslocal clock); 0: not known yet */
+} autobackup_view;
+
+typedef struct describe_autobackups_in {
+    const char *instance_id, *dbi_resource_id, *arn;
+    str_list f_status, f_instance_ids, f_resource_ids;
+    const char *marker;
+    int max_records;           /* validated 20..100 by the caller */
+} describe_autobackups_in;
+int engine_describe_autobackups(engine_req *r, const describe_autobackups_in *in, autobackup_view **out,
+                                size_t *n_out, const char **next_marker, rds_error *err);
+/* DeleteDBInstanceAutomatedBackup: a retained backup (by DbiResourceId or its ARN). */
+int engine_delete_autobackup(engine_req *r, const char *dbi_resource_id, const char *arn, autobackup_view *out,
+                             rds_error *err);
 
 #endif

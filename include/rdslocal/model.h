@@ -118,6 +118,16 @@ typedef struct db_snapshot {
 extern const model_field db_snapshot_fields[];
 extern const size_t db_snapshot_field_count;
 
+/* ---- automated backups ---- */
+/* Automated backup (DBInstanceAutomatedBackup), declared in db_automated_backup.def. */
+typedef struct db_automated_backup {
+#define ABK_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/db_automated_backup.def"
+#undef ABK_FIELD
+} db_automated_backup;
+extern const model_field db_automated_backup_fields[];
+extern const size_t db_automated_backup_field_count;
+
 /* KMS key and alias, declared in kms_key.def and kms_alias.def. */
 typedef struct kms_key {
 #define KMSK_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;

@@ -146,7 +146,7 @@ class EventsTest(ApiTestCase):
                          SourceType="db-instance", EventCategories=["nonsense"])
 
     def test_duration_and_retention(self):
-        self.create("ev2")
+        self.create("ev2", BackupRetentionPeriod=0)  # counts every event: no automated backups
         self.assertEqual(len(self.events("ev2", Duration=60)), 1)
         self.advance(2 * 3600)
         self.assertEqual(self.events("ev2"), [])          # default: the past hour

@@ -46,7 +46,8 @@ class PgSnapshotTest(tl.PgTestCase):
         return self.sql(d, "select count(*), coalesce(max(n), 0) from t", db=db)
 
     def test_snapshot_holds_exactly_the_rows_before_it(self):
-        d = self.create("db1", DBName="appdb")
+        # retention 0: no automated snapshots among the snapshot dirs this test counts
+        d = self.create("db1", DBName="appdb", BackupRetentionPeriod=0)
         self.sql(d, "create table t (n int, s text); insert into t select g, 'x' from generate_series(1, 100) g",
                  db="appdb")
         r = self.rds.create_db_snapshot(DBSnapshotIdentifier="s1", DBInstanceIdentifier="db1")["DBSnapshot"]
@@ -55,7 +56,7 @@ class PgSnapshotTest(tl.PgTestCase):
         self.sql(d, "insert into t select g, 'y' from generate_series(101, 200) g", db="appdb")
         self.wait_snap("s1")
         self.assertEqual(len(snapshot_dirs(self.server.state_dir)), 1)
-        r1 = self.restore("r1", "s1")
+        r1 = self.restore("r1", "s1", BackupRetentionPeriod=0)
         self.assertNotEqual(r1["Endpoint"]["Port"], d["Endpoint"]["Port"])
         self.assertEqual(r1["DBName"], "appdb")
         self.assertEqual(self.rows(r1, db="appdb"), "100|100")
@@ -90,7 +91,7 @@ class PgSnapshotTest(tl.PgTestCase):
         self.assertEqual(self.rows(self.restore("r2", "stopped")), "7|7")
 
     def test_reset_removes_snapshot_files(self):
-        d = self.create("db1")
+        d = self.create("db1", BackupRetentionPeriod=0)  # only the manual snapshot's dir
         self.rds.create_db_snapshot(DBSnapshotIdentifier="s1", DBInstanceIdentifier="db1")
         self.assertEqual(len(snapshot_dirs(self.server.state_dir)), 1)
         self.server.admin("POST", "/_rdslocal/reset")
@@ -106,7 +107,7 @@ class EncryptionLessonTest(tl.PgTestCase):
 
     def test_lesson_and_wrong_turns(self):
         kms = self.server.client("kms")
-        d = self.create("plain-db")
+        d = self.create("plain-db", BackupRetentionPeriod=0)  # no automated snapshot dirs
         self.assertFalse(d["StorageEncrypted"])
         self.sql(d, "create table t (n int, s text); insert into t select g, '%s' from generate_series(1, 50) g"
                  % MARKER)
@@ -231,7 +232,7 @@ class EncryptionLessonTest(tl.PgTestCase):
 
     def test_restart_between_snapshot_and_restore(self):
         kms = self.server.client("kms")
-        d = self.create("db1")
+        d = self.create("db1", BackupRetentionPeriod=0)  # the dir count below is of manual snapshots
         self.sql(d, "create table t (n int); insert into t select generate_series(1, 33)")
         key = kms.create_key()["KeyMetadata"]
         self.rds.create_db_snapshot(DBSnapshotIdentifier="s1", DBInstanceIdentifier="db1")
@@ -243,7 +244,8 @@ class EncryptionLessonTest(tl.PgTestCase):
         r = tl.describe_one(self.rds, "db1")
         self.assertEqual(self.rds.describe_db_snapshots(DBSnapshotIdentifier="e1")["DBSnapshots"][0]["Status"],
                          "available")
-        self.rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r1", DBSnapshotIdentifier="e1")
+        self.rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="r1", DBSnapshotIdentifier="e1",
+                                                      BackupRetentionPeriod=0)
         self.assertEqual(self.sql(tl.describe_one(self.rds, "r1"), "select count(*) from t"), "33")
         # an entry of snapshots/ the model does not know is quarantined, never deleted
         os.makedirs(os.path.join(self.server.state_dir, "snapshots", "stray"))

@@ -282,6 +282,13 @@ typedef enum rules_event_id {
     RULES_EV_SNAPSHOT_DELETED,              /* RDS-EVENT-0041 (db-snapshot) */
     RULES_EV_SNAPSHOT_COPY_STARTED,         /* RDS-EVENT-0196 (db-snapshot), one %s: the source */
     RULES_EV_SNAPSHOT_COPY_FINISHED,        /* RDS-EVENT-0197 (db-snapshot), one %s: the source */
+    /* ---- automated backups (autobackup) ---- */
+    RULES_EV_BACKUP_STARTED,                /* RDS-EVENT-0001 */
+    RULES_EV_BACKUP_FINISHED,               /* RDS-EVENT-0002 */
+    RULES_EV_AUTO_SNAPSHOT_CREATING,        /* RDS-EVENT-0090 (db-snapshot) */
+    RULES_EV_AUTO_SNAPSHOT_CREATED,         /* RDS-EVENT-0091 (db-snapshot) */
+    /* ---- point-in-time restore (pitr) ---- */
+    RULES_EV_RESTORED_TO_POINT_IN_TIME,     /* RDS-EVENT-0019, one %s: "<source> to <time>" */
     RULES_EV__COUNT
 } rules_event_id;
 

@@ -102,6 +102,30 @@ int store_snapshot_delete(store *s, const char *region, const char *id, rds_erro
 /* Manual snapshots of a region (SnapshotQuotaExceeded). */
 int store_snapshot_count_manual(store *s, const char *region, int64_t *n, rds_error *err);
 
+/* ---- automated backups (store_automated_backups.c) ---- */
+/* The row of an instance's automated backups by region and DbiResourceId; *out NULL when absent. */
+int store_autobackup_get(store *s, arena *a, const char *region, const char *resource_id,
+                         db_automated_backup **out, rds_error *err);
+/* The row whose ab_id is ab_id (any region); *out NULL when absent. */
+int store_autobackup_by_ab_id(store *s, arena *a, const char *ab_id, db_automated_backup **out, rds_error *err);
+/* Rows of a region ordered by resource id, id > after, at most limit (filters as store_filter). */
+int store_autobackup_list(store *s, arena *a, const char *region, const store_filter *filters, size_t n_filters,
+                          const char *after, int limit, db_automated_backup ***out, size_t *n_out, rds_error *err);
+/* Every row of every region (the worker's expiry pass). */
+int store_autobackup_all(store *s, arena *a, db_automated_backup ***out, size_t *n_out, rds_error *err);
+int store_autobackup_put(store *s, const db_automated_backup *b, rds_error *err); /* insert or replace */
+int store_autobackup_delete(store *s, const char *region, const char *resource_id, rds_error *err);
+/* Instances whose automated backup is due at now_ms: available, retention > 0,
+ * autobackup_next_ms <= now_ms (0: the first one). */
+int store_autobackup_due_instances(store *s, arena *a, int64_t now_ms, db_instance ***out, size_t *n_out,
+                                   rds_error *err);
+/* Automated snapshots of one instance (resource id) in region, oldest first; with_deleted:
+ * also rows marked "deleted" (files still to remove). */
+int store_autobackup_snapshots(store *s, arena *a, const char *region, const char *resource_id, bool with_deleted,
+                               db_snapshot ***out, size_t *n_out, rds_error *err);
+/* Automated snapshot rows marked "deleted" (any region): their files are still to remove. */
+int store_autobackup_deleted_snapshots(store *s, arena *a, db_snapshot ***out, size_t *n_out, rds_error *err);
+
 /* ---- events ---- */
 int store_event_add(store *s, const rds_event *ev, rds_error *err);
 /* Events of a region with at_ms in [start_ms, end_ms], optional source type/id, in

@@ -108,6 +108,8 @@ typedef struct sv_instance_spec {
      * each), made and validated by the engine; written after the base settings (conf
      * fragment `params`). NULL or "": none. At most SV_PARAM_CONF_MAX-1 bytes. */
     const char *param_conf;
+    /* WAL archive and PITR (pitr) */
+    bool archive_wal;            /* finished WAL segments go to the instance's backup area (sv_wal.c) */
 } sv_instance_spec;
 #define SV_PARAM_CONF_MAX 16384
 
@@ -327,5 +329,44 @@ int sv_engine_settings(sv_supervisor *sv, const char *major, char **out, rds_err
  * layout, TLS files, WAL archiving, replication): a parameter group cannot set them, and
  * sv_instance_spec.param_conf lines naming them are dropped. */
 bool sv_setting_reserved(const char *name);
+/* ---- WAL archive and PITR (sv_wal.c, sv_pitr.c; pitr) ---------------------------------
+ * While spec->archive_wal, an instance's finished WAL segments (archive_timeout 1 s) go
+ * to <state_dir>/backups/<key>/wal/ (ours, 0700): without their zero tail, plain, or
+ * encrypted like snapshots (<name>.enc, sv_crypt.h format) under the data key the caller
+ * passes, whose wrapped form is kept there as datakey.kms. The key is the INSTANCE key:
+ * after a failover the new primary archives to the same place (a new timeline and its
+ * .history file). Archive keys: as instance keys. */
+
+/* Moves the segments the archiver finished into the archive (encrypted with crypt->key
+ * when it is non-NULL; crypt->wrapped is written as datakey.kms before the first one) and
+ * reports in *restorable_real_ms the newest REAL instant (ms) up to which every commit is
+ * archived, or -1 when not known now (server not running or not sampled yet). Meant for
+ * one worker thread, a few times a second. Errors: INTERNAL_FAILURE (I/O). */
+int sv_wal_ship(sv_supervisor *sv, const char *key, const sv_snapshot_crypt *crypt, int64_t *restorable_real_ms,
+                rds_error *err);
+/* The archive's datakey.kms into buf (cap bytes); *n = 0 when there is none (plain or
+ * empty archive). */
+int sv_wal_wrapped_key(sv_supervisor *sv, const char *key, unsigned char *buf, size_t cap, size_t *n,
+                       rds_error *err);
+/* Removes the segments archived before real_ms (a base backup started at real_ms needs
+ * none of them); .history files stay. */
+int sv_wal_prune_before(sv_supervisor *sv, const char *key, int64_t real_ms, rds_error *err);
+/* Removes the whole archive of key and what its outbox holds. Missing: 0. */
+int sv_wal_delete_all(sv_supervisor *sv, const char *key, rds_error *err);
+/* Removes every archive (admin reset). */
+int sv_wal_delete_every(sv_supervisor *sv, rds_error *err);
+/* Start-up: removes copies cut short by a crash (their outbox files ship again). */
+int sv_wal_reconcile(sv_supervisor *sv, rds_error *err);
+
+/* Creates and starts a NEW instance spec->key recovered to target_real_ms (REAL epoch ms,
+ * inclusive: every transaction committed at or before it, none after; -1: all the WAL
+ * archived) from the base backup base_snap_key (a snapshot, decrypted with base_crypt)
+ * and the WAL archive of wal_key (decrypted with wal_crypt), following the latest
+ * timeline. Returns once the server is promoted and answers queries. Errors as
+ * sv_instance_restore; a damaged archive or wrong key: INTERNAL_FAILURE. On failure
+ * nothing is left behind. */
+int sv_instance_restore_pitr(sv_supervisor *sv, const sv_instance_spec *spec, const char *base_snap_key,
+                             const sv_snapshot_crypt *base_crypt, const char *wal_key,
+                             const sv_snapshot_crypt *wal_crypt, int64_t target_real_ms, rds_error *err);
 
 #endif
