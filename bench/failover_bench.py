@@ -107,9 +107,11 @@ def main():
             v = res[kind]
             print("%-44s median %6.1f ms  max %6.1f ms  (n=%d)  acknowledged commits lost: %d of %d"
                   % (label, statistics.median(v), max(v), len(v), lost[kind], acked[kind]))
+        # memory: two fresh instances, idle, compared alike
         rds.create_db_instance(**t.create_args("bench-single"))
-        time.sleep(3)  # idle: the standby rebuilt, checkpoints settled
-        m = t.describe_one(rds, "bench-maz")["DbiResourceId"]
+        rds.create_db_instance(**t.create_args("bench-maz2", MultiAZ=True))
+        time.sleep(5)  # idle: start-up work settled
+        m = t.describe_one(rds, "bench-maz2")["DbiResourceId"]
         sgl = t.describe_one(rds, "bench-single")["DbiResourceId"]
         pm, ps = pss_kib(s.state_dir, m), pss_kib(s.state_dir, sgl)
         print("idle PSS: Multi-AZ (primary + standby) %.1f MiB, single-AZ %.1f MiB, ratio %.2f"
