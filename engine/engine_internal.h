@@ -357,4 +357,10 @@ int64_t engine__pitr_latest(engine *e, store *s, const db_instance *d);
 /* Admin reset: every archive and the in-memory state go. */
 void engine__pitr_reset(engine *e);
 
+/* ---- Multi-AZ (instances/multiaz.c) ---- */
+/* In the worker's transaction on d: records an automatic failover the supervisor reported
+ * (SV_EV_FAILOVER_STARTED: events 0013 + the reason; _COMPLETED: AZs swapped, event 0049).
+ * Other kinds: nothing. */
+int engine__multiaz_sv_event(engine *e, store *s, db_instance *d, const sv_event *ev, rds_error *err);
+
 #endif

@@ -241,7 +241,7 @@ static int after(engine_op *op, rds_error *err)
         spec.master_username = c->in->master_username;
         spec.master_password = c->mmp.on ? c->mmp.password : c->in->master_password;
         spec.db_name = c->in->db_name;
-        if (!e->sv || sv_instance_create(e->sv, &spec, err)) {
+        if (!e->sv || sv_instance_create(e->sv, &spec, err) || instances__multi_az_setup(r, d, err)) {
             engine__mmp_new_undo(op, d);
             return instances__undo_new_row(op, "create", err);
         }

@@ -77,6 +77,7 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
     spec.param_conf = engine__params_spec_conf(a, d);                 /* params */
     spec.force_ssl = engine__params_spec_force_ssl(d, &spec);        /* params */
     spec.archive_wal = engine__pitr_archives(d); /* pitr */
+    spec.multi_az = d->multi_az; /* Multi-AZ: a standby (instances/multiaz.c) */
     return spec;
 }
 

@@ -95,6 +95,20 @@ static const rules_event_def events[RULES_EV__COUNT] = {
     /* ---- point-in-time restore (pitr) ---- */
     [RULES_EV_RESTORED_TO_POINT_IN_TIME] = { "RDS-EVENT-0019", "restoration", "Restored from DB instance %s", 1,
                                              "db-instance" },
+    /* Multi-AZ. The failover messages are the ones DescribeEvents shows for a Multi-AZ DB
+     * instance (0013 started, 0049 completed); the reason AWS records beside them (e.g.
+     * "The user requested a failover of the DB instance.") has no documented id. */
+    [RULES_EV_MULTI_AZ_OFF_STARTED] = { "RDS-EVENT-0030", "configuration change",
+                                        "Applying modification to convert to a standard (Single-AZ) DB "
+                                        "instance", 0, "db-instance" },
+    [RULES_EV_MULTI_AZ_OFF_FINISHED] = { "RDS-EVENT-0029", "configuration change",
+                                         "Finished applying modification to convert to a standard "
+                                         "(Single-AZ) DB instance", 0, "db-instance" },
+    [RULES_EV_FAILOVER_STARTED] = { "RDS-EVENT-0013", "failover", "Multi-AZ instance failover started", 0,
+                                    "db-instance" },
+    [RULES_EV_FAILOVER_COMPLETED] = { "RDS-EVENT-0049", "failover", "Multi-AZ instance failover completed", 0,
+                                      "db-instance" },
+    [RULES_EV_FAILOVER_REASON] = { NULL, "failover", "%s", 1, "db-instance" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

@@ -232,7 +232,8 @@ static int restore_after(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (restore_server(op, err) || engine__mmp_new_server(op, c->d, &c->mmp, err)) {
+    if (restore_server(op, err) || engine__mmp_new_server(op, c->d, &c->mmp, err) ||
+        instances__multi_az_setup(r, c->d, err)) {
         engine__mmp_new_undo(op, c->d);
         return instances__undo_new_row(op, "restore", err);
     }

@@ -57,6 +57,17 @@ typedef struct sv_inst {
     bool archive_wal;            /* archive_command copies finished segments into <dir>/walout */
     char pitr_stage[SV_PATH];    /* during a point-in-time restore: the staged WAL dir; "" otherwise */
     char pitr_target[48];        /* its recovery_target_time ("" = replay all the staged WAL) */
+    /* Multi-AZ standby (sv_standby.c) */
+    bool multi_az;        /* from the spec: keep a synchronous standby */
+    bool sb_node;         /* this record is a view of the standby node, made for sv_conf.c */
+    char sb_sock[SV_PATH];/* the standby's socket dir (in a standby-node view: the primary's) */
+    pid_t sb_pid;         /* standby postmaster, 0 when none */
+    bool sb_is_child;     /* we forked it (reap with waitpid) */
+    bool sb_sync;         /* synchronous_standby_names is set on the primary */
+    bool sb_cut;          /* replication cut on request (sv_standby_cut) */
+    int hang_misses;      /* consecutive primary health checks without an answer */
+    int64_t next_ping_ms; /* monotonic ms of the next health check */
+    int64_t next_rebuild_ms; /* monotonic ms before which no new standby rebuild starts */
 } sv_inst;
 
 typedef struct sv_major {
@@ -97,6 +108,10 @@ struct sv_supervisor {
     unsigned spare_seq;
     /* TLS (sv_tls.c) */
     struct sv_tls *tls;       /* the CAs under <state>/certs; NULL before sv__tls_init */
+    /* Multi-AZ (sv_standby.c) */
+    pthread_t sb_keeper;      /* health checks of Multi-AZ instances */
+    bool sb_keeper_started;
+    volatile bool sb_closing;
 };
 
 /* ---- sv_proc.c ---- */
@@ -299,6 +314,21 @@ int sv__instance_restore_ex(sv_supervisor *sv, const sv_instance_spec *spec, con
 #define SV_WAL_SEGSIZE_FILE "segment_size"
 /* <state>/backups/<key>/wal into buf (the key is validated). */
 int sv__wal_dir(sv_supervisor *sv, const char *key, char *buf, size_t n, rds_error *err);
+/* ---- sv_standby.c ---- */
+/* Before sv__get_inst at reconcile: finishes or undoes a failover or standby rebuild that a
+ * killed rdslocal left half done (<dir>/data missing but <dir>/standby present: the standby
+ * becomes the primary; <dir>/old and <dir>/standby.new are removed), never two primaries. */
+void sv__standby_fix_dirs(sv_supervisor *sv, const char *key);
+/* After the primary (re)started or was adopted (busy held): adopts, starts or builds the
+ * standby when in->multi_az, removes it otherwise, and waits until it is synchronous. */
+int sv__standby_ensure(sv_supervisor *sv, sv_inst *in, rds_error *err);
+/* Stops the standby (fast shutdown) and, with remove, deletes its files (busy held). */
+void sv__standby_stop(sv_supervisor *sv, sv_inst *in, bool remove);
+/* Caller holds sv->mu; in's primary is dead or hung and in is not busy: if it has a
+ * standby, marks in busy, starts an automatic failover thread and returns true. */
+bool sv__standby_failover_async(sv_supervisor *sv, sv_inst *in, const char *reason);
+/* sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
+void sv__standby_close(sv_supervisor *sv);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

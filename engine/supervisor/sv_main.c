@@ -119,6 +119,7 @@ void sv_close(sv_supervisor *sv)
         return;
     sv__bg_stop(sv);
     sv__tls_stop(sv);
+    sv__standby_close(sv);
     pthread_mutex_lock(&sv->mu);
     while (sv->restarts_in_flight > 0)
         pthread_cond_wait(&sv->cv, &sv->mu);

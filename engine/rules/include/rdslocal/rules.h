@@ -289,6 +289,12 @@ typedef enum rules_event_id {
     RULES_EV_AUTO_SNAPSHOT_CREATED,         /* RDS-EVENT-0091 (db-snapshot) */
     /* ---- point-in-time restore (pitr) ---- */
     RULES_EV_RESTORED_TO_POINT_IN_TIME,     /* RDS-EVENT-0019, one %s: "<source> to <time>" */
+    /* Multi-AZ (engine/instances/multiaz.c) */
+    RULES_EV_MULTI_AZ_OFF_STARTED,          /* RDS-EVENT-0030 */
+    RULES_EV_MULTI_AZ_OFF_FINISHED,         /* RDS-EVENT-0029 */
+    RULES_EV_FAILOVER_STARTED,              /* RDS-EVENT-0013 */
+    RULES_EV_FAILOVER_COMPLETED,            /* RDS-EVENT-0049 */
+    RULES_EV_FAILOVER_REASON,               /* no AWS id: one %s, why the failover happened */
     RULES_EV__COUNT
 } rules_event_id;
 

@@ -110,6 +110,8 @@ typedef struct sv_instance_spec {
     const char *param_conf;
     /* WAL archive and PITR (pitr) */
     bool archive_wal;            /* finished WAL segments go to the instance's backup area (sv_wal.c) */
+    /* Multi-AZ (sv_standby.c) */
+    bool multi_az;               /* keep a synchronous standby (see "Multi-AZ standby" below) */
 } sv_instance_spec;
 #define SV_PARAM_CONF_MAX 16384
 
@@ -184,7 +186,13 @@ const char *sv_instance_log_dir(sv_supervisor *sv, const char *key, char *buf, s
  * asked to (detail: exit status or signal); a restart follows on a background thread.
  * RECOVERED: that restart succeeded. FAILED: restarting stopped (3 unexpected exits
  * within 60 s, or a restart failed); the instance stays stopped until started again. */
-typedef enum sv_event_kind { SV_EV_CRASHED, SV_EV_RECOVERED, SV_EV_FAILED } sv_event_kind;
+typedef enum sv_event_kind {
+    SV_EV_CRASHED, SV_EV_RECOVERED, SV_EV_FAILED,
+    /* Multi-AZ (sv_standby.c): an automatic failover began (detail: the reason, in AWS's
+     * words) / finished (detail: "promoted standby, pid N"); the instance's endpoint is
+     * unchanged and its primary now runs in what was the standby's AZ. */
+    SV_EV_FAILOVER_STARTED, SV_EV_FAILOVER_COMPLETED
+} sv_event_kind;
 typedef struct sv_event {
     sv_event_kind kind;
     char key[80];
@@ -368,5 +376,42 @@ int sv_wal_reconcile(sv_supervisor *sv, rds_error *err);
 int sv_instance_restore_pitr(sv_supervisor *sv, const sv_instance_spec *spec, const char *base_snap_key,
                              const sv_snapshot_crypt *base_crypt, const char *wal_key,
                              const sv_snapshot_crypt *wal_crypt, int64_t target_real_ms, rds_error *err);
+/* ---- Multi-AZ standby (sv_standby.c) -------------------------------------------------
+ * A Multi-AZ instance runs a second postgres of the same key: <dir>/standby, a physical
+ * copy (pg_basebackup) streaming from the primary's private socket, reachable by no client
+ * (no TCP listener; its own 0700 socket dir). synchronous_standby_names is set on the
+ * primary only while the standby streams and answers, so an acknowledged commit is on both
+ * and the primary never blocks on a missing standby. A background thread health-checks
+ * both nodes (liveness every 10 ms; a connection that must answer within 1 s every 200 ms)
+ * and fails over by itself when the primary dies or misses two checks in a row
+ * (SV_EV_FAILOVER_*), to a synchronous standby only (else the primary restarts in place). A failover
+ * promotes the standby and restarts it on the instance's port and socket path (the
+ * endpoint does not change); the old primary comes back as the new standby (pg_rewind,
+ * else a fresh copy) in the background. */
+
+/* Makes the running instance's standby match spec->multi_az (also kept in the instance
+ * record, so starts, restarts and the reconcile keep it): builds one (copy, start, then
+ * synchronous once it streams) or removes it. Returns once the standby streams
+ * synchronously, or is gone. Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE
+ * (the instance is not running), INTERNAL_FAILURE. */
+int sv_instance_set_multi_az(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+
+/* Failover on request (RebootDBInstance ForceFailover): the primary is stopped (killed:
+ * synchronous replication already put every acknowledged commit on the standby), the
+ * standby promoted and restarted on the same port and socket. Returns once the endpoint accepts writes; the old primary is rebuilt
+ * as the standby afterwards, in the background. No SV_EV_FAILOVER_* events (the caller
+ * records its own). Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (no running
+ * standby, or it is not synchronous: cut off or catching up), INTERNAL_FAILURE. */
+int sv_instance_failover(sv_supervisor *sv, const char *key, rds_error *err);
+
+/* The standby's pids: its postmaster first, then its children. 0: no standby runs. */
+int sv_standby_pids(sv_supervisor *sv, const char *key, int *pids, int max);
+
+/* cut=true: replication to the standby stops (its walreceiver is told to disconnect) and
+ * the primary drops synchronous replication first, so it keeps serving writes. cut=false:
+ * the standby reconnects, catches up, and is synchronous again before this returns.
+ * Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (not Multi-AZ or no standby),
+ * INTERNAL_FAILURE. */
+int sv_standby_cut(sv_supervisor *sv, const char *key, bool cut, rds_error *err);
 
 #endif
