@@ -467,6 +467,7 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     in->max_connections = spec->max_connections;
     in->shared_buffers_mb = spec->shared_buffers_mb;
     in->force_ssl = spec->force_ssl;
+    snprintf(in->replica_of, sizeof in->replica_of, "%s", spec->replica_of ? spec->replica_of : "");
 }
 
 void sv__inst_remove_sock(sv_inst *in)

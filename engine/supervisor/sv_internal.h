@@ -48,6 +48,8 @@ typedef struct sv_inst {
     bool deleted;        /* removed from the table; freed by whoever clears busy */
     int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
     int ncrash;
+    /* read replicas (sv_replica.c) */
+    char replica_of[64]; /* source key; "" when not a replica */
 } sv_inst;
 
 typedef struct sv_major {
