@@ -218,4 +218,18 @@ void engine__kms_tick(engine *e, store *s, arena *a);
  * the engine default. NULL: no value known (the caller uses its own default). In arena a. */
 const char *engine__instance_param(engine *e, store *s, arena *a, const db_instance *d, const char *name);
 
+/* ---- read replicas (replicas/) used by other families ---- */
+
+/* The replica fields of a view (its source, its replicas, StatusInfos with the lag measured
+ * now), for instances.c's view. Lowers r->valid_until_ms when the view shows live state. */
+int engine__replica_view(engine_req *r, store *s, const db_instance *d, instance_view *out, rds_error *err);
+/* ModifyDBInstance's refusals for replicas and their sources (modify.c, in check): a master
+ * password change on a replica; backups turned off on a source with replicas; backups on a
+ * replica. */
+int engine__replica_check_modify(engine_req *r, store *s, const db_instance *d, const modify_instance_in *in,
+                                 rds_error *err);
+/* After an instance was deleted (no lock held): its replicas become standalone, as RDS
+ * for PostgreSQL does. Also run by the worker for replicas whose source is gone. */
+void engine__replicas_orphaned(engine *e, const char *source_resource_id);
+
 #endif

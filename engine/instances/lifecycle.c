@@ -108,7 +108,10 @@ int engine_delete_instance(engine_req *r, const delete_instance_in *in, instance
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = delete_check_input,
                      .load = delete_load, .check = delete_check, .act = delete_act,
                      .write = delete_write, .after = delete_after };
-    return engine__run(&op, err);
+    if (engine__run(&op, err))
+        return -1;
+    engine__replicas_orphaned(r->e, c.d->resource_id); /* read replicas: promoted, as on RDS */
+    return 0;
 }
 
 /* ---- stop, start, reboot: one shape ---- */

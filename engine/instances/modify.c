@@ -179,8 +179,10 @@ static int check_rename_and_port(engine_op *op, rds_error *err)
 
 static int check(engine_op *op, rds_error *err)
 {
+    modify_ctx *c = op->ctx;
     return check_state_and_version(op, err) || check_storage_change(op, err) || check_settings(op, err) ||
-                   check_rename_and_port(op, err)
+                   check_rename_and_port(op, err) ||
+                   engine__replica_check_modify(op->r, op->s, c->d, c->in, err) /* read replicas */
                ? -1
                : 0;
 }

@@ -85,6 +85,10 @@ static const rules_event_def events[RULES_EV__COUNT] = {
                                          "db-snapshot" },
     [RULES_EV_SNAPSHOT_COPY_FINISHED] = { "RDS-EVENT-0197", "notification", "Finished copy of snapshot %s", 1,
                                           "db-snapshot" },
+    /* read replicas: replication ends when a replica is promoted or its source deleted
+     * (user guide, read replica category; wording paraphrased) */
+    [RULES_EV_REPLICA_TERMINATED] = { "RDS-EVENT-0057", "read replica",
+                                      "Replication on the read replica was terminated", 0, "db-instance" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

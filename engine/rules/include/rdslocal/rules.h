@@ -282,6 +282,8 @@ typedef enum rules_event_id {
     RULES_EV_SNAPSHOT_DELETED,              /* RDS-EVENT-0041 (db-snapshot) */
     RULES_EV_SNAPSHOT_COPY_STARTED,         /* RDS-EVENT-0196 (db-snapshot), one %s: the source */
     RULES_EV_SNAPSHOT_COPY_FINISHED,        /* RDS-EVENT-0197 (db-snapshot), one %s: the source */
+    /* read replicas (replicas) */
+    RULES_EV_REPLICA_TERMINATED,            /* RDS-EVENT-0057 */
     RULES_EV__COUNT
 } rules_event_id;
 

@@ -149,6 +149,12 @@ int store_kms_alias_delete(store *s, const char *region, const char *name, rds_e
 int store_instance_by_kms_key(store *s, arena *a, const char *kms_key_arn, db_instance ***out, size_t *n_out,
                               rds_error *err);
 
+/* ---- read replicas (store_replicas.c) ---- */
+/* Replicas (any region, not deleted) of the instance whose DbiResourceId is
+ * source_resource_id; NULL: every replica. Ordered by region, id. */
+int store_instance_replicas_of(store *s, arena *a, const char *source_resource_id, db_instance ***out,
+                               size_t *n_out, rds_error *err);
+
 /* ---- meta (small settings that must survive restarts, e.g. the clock offset) ---- */
 int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *err); /* NULL if unset */
 int store_meta_set(store *s, const char *key, const char *value, rds_error *err);
