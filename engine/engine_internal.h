@@ -228,6 +228,9 @@ int engine__replica_view(engine_req *r, store *s, const db_instance *d, instance
  * replica. */
 int engine__replica_check_modify(engine_req *r, store *s, const db_instance *d, const modify_instance_in *in,
                                  rds_error *err);
+/* StopDBInstance's refusal (lifecycle.c): AWS does not stop a read replica or an instance
+ * that has read replicas (user guide, stopping a DB instance: limitations). */
+int engine__replica_check_stop(store *s, arena *a, const db_instance *d, rds_error *err);
 /* After an instance was deleted (no lock held): its replicas become standalone, as RDS
  * for PostgreSQL does. Also run by the worker for replicas whose source is gone. */
 void engine__replicas_orphaned(engine *e, const char *source_resource_id);

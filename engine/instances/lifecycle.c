@@ -149,7 +149,8 @@ static int lc_check(engine_op *op, rds_error *err)
     const char *shown_now = engine__shown_status(c->d, rds_now_ms());
     switch (c->kind) {
     case LC_STOP:
-        if (rules_can_stop(c->d->id, shown_now, false, err))
+        if (rules_can_stop(c->d->id, shown_now, false, err) ||
+            engine__replica_check_stop(op->s, op->r->a, c->d, err)) /* read replicas */
             return -1;
         return c->snapshot_id ? engine__snapshot_prepare(op->r, op->s, c->d, "DBSnapshotIdentifier",
                                                          c->snapshot_id, &c->snap, err)

@@ -10,8 +10,9 @@
  * RDS for PostgreSQL, when a source instance with replicas is deleted: its replicas are
  * promoted to standalone instances (user guide, "Working with read replicas": deleting a
  * source). engine__replicas_orphaned does that after DeleteDBInstance committed, and at
- * start-up for replicas whose source row is gone (a crash in between); backups stay as
- * they were (off). Each promotion is its own engine_op under the replica's lock. */
+ * start-up for replicas whose source row is gone (a crash in between), and for replicas whose
+ * server was promoted before a crash kept the row from saying so; backups stay as they
+ * were (off). Each promotion is its own engine_op under the replica's lock. */
 #include "replicas/replicas.h"
 
 #include <string.h>
@@ -120,10 +121,16 @@ void engine__replicas_orphaned(engine *e, const char *source_resource_id)
     if (store_instance_replicas_of(s, a, source_resource_id, &reps, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {
             db_instance *src = NULL;
-            if (!source_resource_id) { /* the start-up sweep: only replicas whose source is gone */
+            if (!source_resource_id) { /* the start-up sweep */
                 if (store_instance_by_resource_id(s, a, reps[i]->replica_source_resource_id, &src, &err))
                     break;
-                if (src && strcmp(src->status, "deleted") != 0)
+                /* a source that is still there keeps its replica, unless the replica's server
+                 * was promoted and rdslocal died before recording it: finish the promotion */
+                sv_replica_state st;
+                rds_error ignored = { 0 };
+                bool promoted = !e->cfg.no_engine && e->sv &&
+                                sv_replica_status(e->sv, reps[i]->resource_id, &st, &ignored) == 0 && !st.in_recovery;
+                if (src && strcmp(src->status, "deleted") != 0 && !promoted)
                     continue;
             }
             engine_req r = { .e = e, .a = a, .region = reps[i]->region, .valid_until_ms = INT64_MAX };

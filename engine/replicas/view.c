@@ -95,6 +95,21 @@ int engine__replica_check_modify(engine_req *r, store *s, const db_instance *d, 
     return 0;
 }
 
+int engine__replica_check_stop(store *s, arena *a, const db_instance *d, rds_error *err)
+{
+    if (d->replica_source_resource_id) /* wording is rdslocal's, after AWS's other stop refusals */
+        return rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "Cannot stop instance %s because it is a read replica.",
+                        d->id);
+    db_instance **reps;
+    size_t n;
+    if (store_instance_replicas_of(s, a, d->resource_id, &reps, &n, err))
+        return -1;
+    if (n > 0)
+        return rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE,
+                        "Cannot stop instance %s because it has read replicas.", d->id);
+    return 0;
+}
+
 int engine_replicas_health(engine *e, arena *a, replica_health **out, size_t *n_out, rds_error *err)
 {
     *out = NULL;

@@ -6,6 +6,9 @@ makes it standalone and writable (backups as requested, events); cross-region re
 codes, messages and HTTP statuses; the backup-retention rules; deleting a source promotes
 its replicas; replicas stay replicas across SIGTERM and kill -9 of rdslocal; the admin
 health reports the measured lag; reset leaves nothing."""
+import glob
+import os
+import subprocess
 import time
 import unittest
 
@@ -163,6 +166,12 @@ class ReadReplicaTest(tl.PgTestCase):
         self.assertEqual(tl.describe_one(self.rds, "src")["BackupRetentionPeriod"], 1)
         self.assertNotIn("PendingModifiedValues", {k: v for k, v in tl.describe_one(self.rds, "rep").items()
                                                    if k == "PendingModifiedValues" and v})
+        # neither a replica nor its source can be stopped
+        self.assertEqual(self.err(self.rds.stop_db_instance, DBInstanceIdentifier="rep"),
+                         ("InvalidDBInstanceState", "Cannot stop instance rep because it is a read replica.", 400))
+        self.assertEqual(self.err(self.rds.stop_db_instance, DBInstanceIdentifier="src"),
+                         ("InvalidDBInstanceState", "Cannot stop instance src because it has read replicas.", 400))
+        self.assertEqual(tl.describe_one(self.rds, "src")["DBInstanceStatus"], "available")
         # the replica's password is still the source's
         r = tl.describe_one(self.rds, "rep")
         self.assertEqual(self.count(r), "100")
@@ -235,6 +244,21 @@ class ReadReplicaTest(tl.PgTestCase):
             self.wait_count(r, str(n + 1))
             tl.wait_for(lambda: tl.describe_one(self.rds, "rep")["StatusInfos"][0]["Status"] == "replicating",
                         10, interval=0.05, what="replicating again")
+        # the replica's server promoted while rdslocal was down (as if it died between
+        # promoting and recording): the start-up reconcile finishes the promotion
+        rid = tl.describe_one(self.rds, "rep")["DbiResourceId"]
+        self.server.kill9()
+        data = os.path.join(tl.instance_dir(self.server.state_dir, rid), "data")
+        pg_ctl = sorted(glob.glob("/usr/lib/postgresql/*/bin/pg_ctl"))[-1]
+        cmd = [pg_ctl, "promote", "-w", "-D", data]
+        if os.geteuid() == 0:
+            cmd = ["runuser", "-u", "postgres", "--"] + cmd
+        subprocess.run(cmd, check=True, capture_output=True)
+        self.server.start()
+        r = tl.describe_one(self.rds, "rep")
+        self.assertNotIn("ReadReplicaSourceDBInstanceIdentifier", r)
+        self.assertEqual(tl.describe_one(self.rds, "src")["ReadReplicaDBInstanceIdentifiers"], [])
+        self.assertEqual(self.sql(r, "insert into t values (5000, 'promoted') returning n", db="appdb"), "5000")
         # reset leaves nothing (tearDown checks the processes too)
         self.server.admin("POST", "/_rdslocal/reset")
         self.assertEqual(self.rds.describe_db_instances()["DBInstances"], [])
