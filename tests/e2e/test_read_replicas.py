@@ -7,7 +7,9 @@ codes, messages and HTTP statuses; the backup-retention rules; deleting a source
 its replicas; replicas stay replicas across SIGTERM and kill -9 of rdslocal; the admin
 health reports the measured lag; reset leaves nothing."""
 import glob
+import json
 import os
+import shutil
 import subprocess
 import time
 import unittest
@@ -17,6 +19,7 @@ from botocore.exceptions import ClientError
 import rdslocal_testlib as tl
 
 PW = "S3cret-pass"
+JS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "js")
 
 
 class ReadReplicaTest(tl.PgTestCase):
@@ -213,6 +216,23 @@ class ReadReplicaTest(tl.PgTestCase):
         w = tl.wait_status(west, "wrep", "available")
         self.assertEqual(self.sql(w, "insert into t values (501, 'west') returning n", db="appdb"), "501")
         self.assertEqual(tl.describe_one(self.rds, "esrc")["ReadReplicaDBInstanceIdentifiers"], ["erep"])
+
+    def test_cross_region_with_the_js_sdk(self):
+        node = shutil.which("node")
+        if not node or not os.path.isdir(os.path.join(JS_DIR, "node_modules", "@aws-sdk", "client-rds")):
+            self.skipTest("node or tests/js/node_modules missing")
+        s = self.source()
+        env = dict(os.environ, AWS_ENDPOINT_URL=self.server.endpoint, AWS_ACCESS_KEY_ID="test",
+                   AWS_SECRET_ACCESS_KEY="test")
+        p = subprocess.run([node, os.path.join(JS_DIR, "read_replica.js"), "jsrep", s["DBInstanceArn"], "eu-west-1"],
+                           env=env, capture_output=True, text=True, timeout=120)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        r = json.loads(p.stdout)
+        self.assertEqual(r["ReadReplicaSourceDBInstanceIdentifier"], s["DBInstanceArn"])
+        self.assertEqual(r["DBInstanceArn"], "arn:aws:rds:eu-west-1:000000000000:db:jsrep")
+        self.assertEqual(r["StatusInfos"][0]["Status"], "replicating")
+        self.sql(s, "insert into t values (700, 'to europe')", db="appdb")
+        self.wait_count(r, "101")
 
     def test_deleting_the_source_promotes_its_replicas(self):
         self.source()
