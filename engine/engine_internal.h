@@ -228,6 +228,9 @@ int engine__replica_view(engine_req *r, store *s, const db_instance *d, instance
  * replica. */
 int engine__replica_check_modify(engine_req *r, store *s, const db_instance *d, const modify_instance_in *in,
                                  rds_error *err);
+/* After a source's port changed (modify.c, no lock held): its running replicas rewrite
+ * primary_conninfo and reload (their WAL receivers reconnect to the new port). */
+void engine__replicas_follow(engine *e, const char *source_resource_id);
 /* StopDBInstance's refusal (lifecycle.c): AWS does not stop a read replica or an instance
  * that has read replicas (user guide, stopping a DB instance: limitations). */
 int engine__replica_check_stop(store *s, arena *a, const db_instance *d, rds_error *err);

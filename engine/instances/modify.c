@@ -356,5 +356,9 @@ int engine_modify_instance(engine_req *r, const modify_instance_in *in, instance
     modify_ctx c = { .in = in, .out = out, .now = in->apply_immediately.set && in->apply_immediately.v };
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = check_input, .load = load,
                      .check = check, .decide = decide, .act = act, .write = write, .after = after };
-    return engine__run(&op, err);
+    if (engine__run(&op, err))
+        return -1;
+    if (in->port.set) /* read replicas: they stream from the source's new port */
+        engine__replicas_follow(r->e, c.d->resource_id);
+    return 0;
 }

@@ -12,7 +12,9 @@
  * source). engine__replicas_orphaned does that after DeleteDBInstance committed, and at
  * start-up for replicas whose source row is gone (a crash in between), and for replicas whose
  * server was promoted before a crash kept the row from saying so; backups stay as they
- * were (off). Each promotion is its own engine_op under the replica's lock. */
+ * were (off). Each promotion is its own engine_op under the replica's lock.
+ * engine__replicas_follow: after a source's port changed, its replicas' primary_conninfo is
+ * rewritten and reloaded (the supervisor reads the source's new port). */
 #include "replicas/replicas.h"
 
 #include <string.h>
@@ -139,6 +141,29 @@ void engine__replicas_orphaned(engine *e, const char *source_resource_id)
                        reps[i]->id, err.message, err.detail);
             else
                 log_at(LOG_INFO, "engine", "promoted replica \"%s\": its source was deleted", reps[i]->id);
+            rds_error_clear(&err);
+        }
+    }
+    arena_free(a);
+}
+
+void engine__replicas_follow(engine *e, const char *source_resource_id)
+{
+    rds_error err = { 0 };
+    store *s = engine__store(e, &err);
+    if (!s || e->cfg.no_engine || !e->sv)
+        return;
+    arena *a = arena_new();
+    db_instance **reps;
+    size_t n;
+    if (store_instance_replicas_of(s, a, source_resource_id, &reps, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            if (!sv_instance_running(e->sv, reps[i]->resource_id))
+                continue; /* its next start writes the new port */
+            sv_instance_spec spec = engine__spec(a, reps[i]);
+            if (sv_instance_reconfigure(e->sv, &spec, &err))
+                log_at(LOG_WARN, "engine", "replica \"%s\" could not follow its source's new port: %s (%s)",
+                       reps[i]->id, err.message, err.detail);
             rds_error_clear(&err);
         }
     }

@@ -99,6 +99,14 @@ class ReadReplicaTest(tl.PgTestCase):
         self.assertNotEqual(m["SecondaryAvailabilityZone"], m["AvailabilityZone"])
         self.assertEqual(sorted(tl.describe_one(self.rds, "src")["ReadReplicaDBInstanceIdentifiers"]),
                          ["rep", "rep-maz"])
+        # the source moves to another port: its replicas follow it
+        new_port = self.server.ports[1]
+        self.rds.modify_db_instance(DBInstanceIdentifier="src", DBPortNumber=new_port, ApplyImmediately=True)
+        s = tl.describe_one(self.rds, "src")
+        self.assertEqual(s["Endpoint"]["Port"], new_port)
+        self.sql(s, "insert into t values (160, 'new port')", db="appdb")
+        self.wait_count(r, "151")
+        self.wait_count(m, "151")
 
     def test_promote_makes_it_standalone_and_writable(self):
         s = self.source()
