@@ -363,4 +363,24 @@ void engine__pitr_reset(engine *e);
  * Other kinds: nothing. */
 int engine__multiaz_sv_event(engine *e, store *s, db_instance *d, const sv_event *ev, rds_error *err);
 
+/* ---- read replicas (replicas/) used by other families ---- */
+
+/* The replica fields of a view (its source, its replicas, StatusInfos with the lag measured
+ * now), for instances.c's view. Lowers r->valid_until_ms when the view shows live state. */
+int engine__replica_view(engine_req *r, store *s, const db_instance *d, instance_view *out, rds_error *err);
+/* ModifyDBInstance's refusals for replicas and their sources (modify.c, in check): a master
+ * password change on a replica; backups turned off on a source with replicas; backups on a
+ * replica. */
+int engine__replica_check_modify(engine_req *r, store *s, const db_instance *d, const modify_instance_in *in,
+                                 rds_error *err);
+/* After a source's port changed (modify.c, no lock held): its running replicas rewrite
+ * primary_conninfo and reload (their WAL receivers reconnect to the new port). */
+void engine__replicas_follow(engine *e, const char *source_resource_id);
+/* StopDBInstance's refusal (lifecycle.c): AWS does not stop a read replica or an instance
+ * that has read replicas (user guide, stopping a DB instance: limitations). */
+int engine__replica_check_stop(store *s, arena *a, const db_instance *d, rds_error *err);
+/* After an instance was deleted (no lock held): its replicas become standalone, as RDS
+ * for PostgreSQL does. Also run by the worker for replicas whose source is gone. */
+void engine__replicas_orphaned(engine *e, const char *source_resource_id);
+
 #endif

@@ -78,6 +78,33 @@ static void json_string(strbuf *b, const char *s)
     strbuf_puts(b, "\"");
 }
 
+/* read replicas: ", \"replicas\": [{region, id, source, state, lag_ms}]", the replication
+ * state and the lag measured now (ms; -1 unknown): the ReplicaLag AWS publishes to
+ * CloudWatch, which rdslocal does not emulate. */
+static void health_replicas(engine *e, strbuf *b)
+{
+    arena *a = arena_new();
+    replica_health *h;
+    size_t n = 0;
+    rds_error err = { 0 };
+    strbuf_puts(b, ", \"replicas\": [");
+    if (engine_replicas_health(e, a, &h, &n, &err) == 0) {
+        for (size_t i = 0; i < n; i++) {
+            strbuf_puts(b, i ? ", {\"region\": " : "{\"region\": ");
+            json_string(b, h[i].region);
+            strbuf_puts(b, ", \"id\": ");
+            json_string(b, h[i].id);
+            strbuf_puts(b, ", \"source\": ");
+            json_string(b, h[i].source_arn);
+            strbuf_puts(b, ", \"state\": ");
+            json_string(b, h[i].state);
+            strbuf_printf(b, ", \"lag_ms\": %lld}", (long long)h[i].lag_ms);
+        }
+    }
+    strbuf_puts(b, "]");
+    arena_free(a);
+}
+
 /* "quarantined": the entries of <state dir>/quarantine/ (data dirs no instance owned, moved
  * there instead of being deleted); empty when all is well. */
 static void health(engine *e, admin_response *out)
@@ -93,7 +120,9 @@ static void health(engine *e, admin_response *out)
             strbuf_puts(&b, ", ");
         json_string(&b, q[i]);
     }
-    strbuf_puts(&b, "]}\n");
+    strbuf_puts(&b, "]");
+    health_replicas(e, &b); /* read replicas */
+    strbuf_puts(&b, "}\n");
     out->status = 200;
     out->body = b.data;
     out->body_len = b.len;

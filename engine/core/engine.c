@@ -133,6 +133,7 @@ static int reconcile(engine *e, rds_error *err)
             }
         }
     }
+    engine__replicas_orphaned(e, NULL); /* read replicas whose source was deleted before a crash */
     rc = 0;
 done:
     arena_free(a);

@@ -78,6 +78,7 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
     spec.force_ssl = engine__params_spec_force_ssl(d, &spec);        /* params */
     spec.archive_wal = engine__pitr_archives(d); /* pitr */
     spec.multi_az = d->multi_az; /* Multi-AZ: a standby (instances/multiaz.c) */
+    spec.replica_of = d->replica_source_resource_id; /* read replicas: NULL when not one */
     return spec;
 }
 
@@ -103,6 +104,8 @@ int engine__instance_view_ex(engine_req *r, store *s, db_instance *d, bool with_
     out->vpc_id = arena_strdup(r->a, vpc);
     out->n_subnets = DEFAULT_SUBNET_COUNT;
     out->subnet_group_description = "default";
+    if (engine__replica_view(r, s, d, out, err)) /* read replicas */
+        return -1;
     if (d->subnet_group && strcmp(d->subnet_group, "default") != 0) {
         db_subnet_group *g;
         if (store_subnet_group_get(s, r->a, d->region, d->subnet_group, &g, err))

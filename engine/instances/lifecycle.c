@@ -114,7 +114,10 @@ int engine_delete_instance(engine_req *r, const delete_instance_in *in, instance
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = delete_check_input,
                      .load = delete_load, .check = delete_check, .act = delete_act,
                      .write = delete_write, .after = delete_after };
-    return engine__run(&op, err);
+    if (engine__run(&op, err))
+        return -1;
+    engine__replicas_orphaned(r->e, c.d->resource_id); /* read replicas: promoted, as on RDS */
+    return 0;
 }
 
 /* ---- stop, start, reboot: one shape ---- */
@@ -153,7 +156,8 @@ static int lc_check(engine_op *op, rds_error *err)
     const char *shown_now = engine__shown_status(c->d, rds_now_ms());
     switch (c->kind) {
     case LC_STOP:
-        if (rules_can_stop(c->d->id, shown_now, false, err))
+        if (rules_can_stop(c->d->id, shown_now, false, err) ||
+            engine__replica_check_stop(op->s, op->r->a, c->d, err)) /* read replicas */
             return -1;
         return c->snapshot_id ? engine__snapshot_prepare(op->r, op->s, c->d, "DBSnapshotIdentifier",
                                                          c->snapshot_id, &c->snap, err)

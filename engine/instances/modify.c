@@ -193,8 +193,10 @@ static int check_managed_password(engine_op *op, rds_error *err)
 
 static int check(engine_op *op, rds_error *err)
 {
+    modify_ctx *c = op->ctx;
     return check_state_and_version(op, err) || check_storage_change(op, err) || check_settings(op, err) ||
-                   check_rename_and_port(op, err) || check_managed_password(op, err)
+                   check_rename_and_port(op, err) || check_managed_password(op, err) ||
+                   engine__replica_check_modify(op->r, op->s, c->d, c->in, err) /* read replicas */
                ? -1
                : 0;
 }
@@ -387,5 +389,9 @@ int engine_modify_instance(engine_req *r, const modify_instance_in *in, instance
     modify_ctx c = { .in = in, .out = out, .now = in->apply_immediately.set && in->apply_immediately.v };
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = check_input, .load = load,
                      .check = check, .decide = decide, .act = act, .write = write, .after = after };
-    return engine__run(&op, err);
+    if (engine__run(&op, err))
+        return -1;
+    if (in->port.set) /* read replicas: they stream from the source's new port */
+        engine__replicas_follow(r->e, c.d->resource_id);
+    return 0;
 }

@@ -109,6 +109,10 @@ static const rules_event_def events[RULES_EV__COUNT] = {
     [RULES_EV_FAILOVER_COMPLETED] = { "RDS-EVENT-0049", "failover", "Multi-AZ instance failover completed", 0,
                                       "db-instance" },
     [RULES_EV_FAILOVER_REASON] = { NULL, "failover", "%s", 1, "db-instance" },
+    /* read replicas: replication ends when a replica is promoted or its source deleted
+     * (user guide, read replica category; wording paraphrased) */
+    [RULES_EV_REPLICA_TERMINATED] = { "RDS-EVENT-0057", "read replica",
+                                      "Replication on the read replica was terminated", 0, "db-instance" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

@@ -90,7 +90,10 @@ static const struct {
                       "PRIMARY KEY (region, id)",
                       "CREATE INDEX IF NOT EXISTS db_instance_by_port ON db_instance (port);"
                       /* the worker finds the instance of a supervisor report by its resource id */
-                      "CREATE INDEX IF NOT EXISTS db_instance_by_resource_id ON db_instance (resource_id);" },
+                      "CREATE INDEX IF NOT EXISTS db_instance_by_resource_id ON db_instance (resource_id);"
+                      /* read replicas: every instance view lists its replicas */
+                      "CREATE INDEX IF NOT EXISTS db_instance_by_replica_source ON db_instance "
+                      "(replica_source_resource_id);" },
     [ST_SUBNET_GROUP] = { "db_subnet_group", db_subnet_group_fields, &db_subnet_group_field_count,
                           sizeof(db_subnet_group), "PRIMARY KEY (region, name)", NULL },
     [ST_SNAPSHOT] = { "db_snapshot", db_snapshot_fields, &db_snapshot_field_count, sizeof(db_snapshot),

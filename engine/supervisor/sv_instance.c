@@ -474,6 +474,7 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     sv__params_apply_spec(in, spec); /* params */
     in->archive_wal = spec->archive_wal;
     in->multi_az = spec->multi_az;
+    snprintf(in->replica_of, sizeof in->replica_of, "%s", spec->replica_of ? spec->replica_of : "");
 }
 
 void sv__inst_remove_sock(sv_inst *in)

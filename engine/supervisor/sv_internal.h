@@ -68,6 +68,8 @@ typedef struct sv_inst {
     int hang_misses;      /* consecutive primary health checks without an answer */
     int64_t next_ping_ms; /* monotonic ms of the next health check */
     int64_t next_rebuild_ms; /* monotonic ms before which no new standby rebuild starts */
+    /* read replicas (sv_replica.c) */
+    char replica_of[64]; /* source key; "" when not a replica */
 } sv_inst;
 
 typedef struct sv_major {

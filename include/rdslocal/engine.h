@@ -133,6 +133,14 @@ typedef struct instance_view {
     const char *subnet_group_description;
     /* TLS */
     int64_t cert_valid_till_ms;   /* notAfter of the server's certificate; 0: unknown */
+    /* read replicas (engine/replicas/view.c) */
+    const char **replica_ids;   /* ReadReplicaDBInstanceIdentifiers: ids, ARNs for other regions */
+    size_t n_replica_ids;
+    const char *replica_source; /* ReadReplicaSourceDBInstanceIdentifier (an ARN across regions); NULL */
+    const char *replica_state;  /* StatusInfos "read replication" Status ("replicating", "error"); NULL: none */
+    bool replica_normal;        /* its Normal */
+    const char *replica_message;/* its Message (why it is in error); NULL */
+    int64_t replica_lag_ms;     /* ReplicaLag measured now (ms); -1 unknown */
 } instance_view;
 
 int engine_create_instance(engine_req *r, const create_instance_in *in, instance_view *out, rds_error *err);
@@ -455,6 +463,34 @@ typedef struct log_portion {
 } log_portion;
 int engine_download_log_portion(engine_req *r, const char *instance_id, const char *file, const char *marker,
                                 opt_int number_of_lines, log_portion *out, rds_error *err);
+/* ---- read replicas (engine/replicas/) ----
+ * A replica is an instance of its own streaming from its source (same or another region of
+ * this rdslocal). CreateDBInstanceReadReplica's source is an id (same region) or an instance
+ * ARN (any region); PromoteReadReplica makes it standalone. */
+typedef struct create_replica_in {
+    const char *id, *source, *instance_class, *availability_zone, *subnet_group, *parameter_group,
+        *option_group, *storage_type, *kms_key_id, *pre_signed_url, *source_region,
+        *ca_certificate_id, *network_type, *monitoring_role_arn;
+    opt_int port, iops, storage_throughput, allocated_storage, max_allocated_storage, monitoring_interval;
+    opt_bool multi_az, publicly_accessible, auto_minor_version_upgrade, deletion_protection,
+        copy_tags_to_snapshot, iam_auth, performance_insights;
+    str_list vpc_security_group_ids;
+    tag_list tags;
+} create_replica_in;
+int engine_create_read_replica(engine_req *r, const create_replica_in *in, instance_view *out, rds_error *err);
+
+typedef struct promote_replica_in {
+    const char *id, *backup_window;
+    opt_int backup_retention;
+} promote_replica_in;
+int engine_promote_read_replica(engine_req *r, const promote_replica_in *in, instance_view *out, rds_error *err);
+
+/* Replication state of every replica (admin health): one line each. */
+typedef struct replica_health {
+    const char *region, *id, *source_arn, *state; /* state: "replicating", "error", "stopped" */
+    int64_t lag_ms;                               /* -1 unknown */
+} replica_health;
+int engine_replicas_health(engine *e, arena *a, replica_health **out, size_t *n_out, rds_error *err);
 
 /* ARN of an instance in the request's region. */
 const char *engine_instance_arn(engine_req *r, const char *id);

@@ -75,7 +75,10 @@ void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
     res_bool(x, "MultiAZ", d->multi_az);
     res_str(x, "EngineVersion", d->engine_version);
     res_bool(x, "AutoMinorVersionUpgrade", d->auto_minor_version_upgrade);
+    res_str(x, "ReadReplicaSourceDBInstanceIdentifier", v->replica_source);
     res_list(x, "ReadReplicaDBInstanceIdentifiers");
+    for (size_t i = 0; i < v->n_replica_ids; i++)
+        res_str(x, "ReadReplicaDBInstanceIdentifier", v->replica_ids[i]);
     res_close(x);
     res_list(x, "ReadReplicaDBClusterIdentifiers");
     res_close(x);
@@ -92,6 +95,16 @@ void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v)
     res_close(x);
     res_str(x, "SecondaryAvailabilityZone", d->multi_az ? d->secondary_availability_zone : NULL);
     res_bool(x, "PubliclyAccessible", d->publicly_accessible);
+    if (v->replica_state) { /* read replicas: as AWS shows a replica's replication state */
+        res_list(x, "StatusInfos");
+        res_struct(x, "DBInstanceStatusInfo");
+        res_str(x, "StatusType", "read replication");
+        res_bool(x, "Normal", v->replica_normal);
+        res_str(x, "Status", v->replica_state);
+        res_str(x, "Message", v->replica_message);
+        res_close(x);
+        res_close(x);
+    }
     res_str(x, "StorageType", d->storage_type);
     res_int(x, "DbInstancePort", 0);
     res_bool(x, "StorageEncrypted", d->storage_encrypted);

@@ -295,6 +295,8 @@ typedef enum rules_event_id {
     RULES_EV_FAILOVER_STARTED,              /* RDS-EVENT-0013 */
     RULES_EV_FAILOVER_COMPLETED,            /* RDS-EVENT-0049 */
     RULES_EV_FAILOVER_REASON,               /* no AWS id: one %s, why the failover happened */
+    /* read replicas (replicas) */
+    RULES_EV_REPLICA_TERMINATED,            /* RDS-EVENT-0057 */
     RULES_EV__COUNT
 } rules_event_id;
 

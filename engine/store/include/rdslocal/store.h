@@ -214,6 +214,11 @@ int store_param_list(store *s, arena *a, const char *region, const char *group, 
 int store_param_put(store *s, const db_parameter *p, rds_error *err);
 /* Removes one user-set parameter (name NULL: all of the group). */
 int store_param_delete(store *s, const char *region, const char *group, const char *name, rds_error *err);
+/* ---- read replicas (store_replicas.c) ---- */
+/* Replicas (any region, not deleted) of the instance whose DbiResourceId is
+ * source_resource_id; NULL: every replica. Ordered by region, id. */
+int store_instance_replicas_of(store *s, arena *a, const char *source_resource_id, db_instance ***out,
+                               size_t *n_out, rds_error *err);
 
 /* ---- meta (small settings that must survive restarts, e.g. the clock offset) ---- */
 int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *err); /* NULL if unset */

@@ -112,6 +112,8 @@ typedef struct sv_instance_spec {
     bool archive_wal;            /* finished WAL segments go to the instance's backup area (sv_wal.c) */
     /* Multi-AZ (sv_standby.c) */
     bool multi_az;               /* keep a synchronous standby (see "Multi-AZ standby" below) */
+    /* read replicas (sv_replica.c) */
+    const char *replica_of;      /* key of the instance this one streams from; NULL or "": not a replica */
 } sv_instance_spec;
 #define SV_PARAM_CONF_MAX 16384
 
@@ -413,5 +415,37 @@ int sv_standby_pids(sv_supervisor *sv, const char *key, int *pids, int max);
  * Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (not Multi-AZ or no standby),
  * INTERNAL_FAILURE. */
 int sv_standby_cut(sv_supervisor *sv, const char *key, bool cut, rds_error *err);
+/* ---- Read replicas (sv_replica.c) ---------------------------------------------------
+ * A read replica is an instance of its own (own key, dir, port) whose data is a physical
+ * copy of a running source (pg_basebackup), started as a hot standby that streams from
+ * the source over the source's private unix socket as rdsadmin (conf fragment `replica`:
+ * primary_conninfo with application_name = the replica's key). The master user's password
+ * is the source's (physical copy). standby.signal stays in its data dir until promotion,
+ * so every later start (restart, reconcile after kill -9) is a standby again. */
+
+/* Creates and starts replica spec->key from the running instance spec->replica_of. Returns
+ * once the replica accepts read-only connections. Errors: DB_INSTANCE_NOT_FOUND (no such
+ * source), INVALID_DB_INSTANCE_STATE (source not running), DB_INSTANCE_ALREADY_EXISTS,
+ * INVALID_PARAMETER_VALUE (bad spec, port in use), INTERNAL_FAILURE. Nothing is left
+ * behind on failure. */
+int sv_replica_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+
+/* Promotes replica key to a standalone primary (pg_promote, waiting until it accepts
+ * writes) and forgets its source: later config writes have no standby settings. A server
+ * that is already a primary: no-op. Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE
+ * (not running), INTERNAL_FAILURE. */
+int sv_replica_promote(sv_supervisor *sv, const char *key, rds_error *err);
+
+typedef struct sv_replica_state {
+    bool in_recovery;     /* still a standby */
+    bool streaming;       /* its WAL receiver streams from the source */
+    int64_t lag_ms;       /* replay delay: 0 when everything received is replayed, else now minus
+                             the commit time of the last replayed transaction; -1 unknown */
+    char detail[160];     /* why it does not stream ("" when it does) */
+} sv_replica_state;
+
+/* The replication state of replica key, asked over its private socket.
+ * Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (not running), INTERNAL_FAILURE. */
+int sv_replica_status(sv_supervisor *sv, const char *key, sv_replica_state *out, rds_error *err);
 
 #endif
