@@ -35,6 +35,8 @@ struct engine {
     unsigned char kms_master[32]; /* <state_dir>/kms/master.key once loaded (kms/kms_crypto.c) */
     bool kms_master_loaded;
     bool kms_reconciled;        /* first tick checked instances of unusable keys (kms/kms.c) */
+    /* fault injection (faults/) */
+    struct engine_faults *faults; /* active faults and experiments; made on first use */
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -217,5 +219,16 @@ void engine__kms_tick(engine *e, store *s, arena *a);
  * "log_min_duration_statement") has for instance d now: its parameter group's value, else
  * the engine default. NULL: no value known (the caller uses its own default). In arena a. */
 const char *engine__instance_param(engine *e, store *s, arena *a, const db_instance *d, const char *name);
+
+/* ---- fault injection (faults/) ---- */
+
+/* Worker loop (every ~50 ms): ends faults whose time is up (or whose storage grew), starts
+ * experiment steps that are due; the first call also turns instances a killed rdslocal
+ * left in storage-full back to available. */
+void engine__faults_tick(engine *e);
+/* Ends every active fault and forgets faults and experiments (engine_reset). */
+void engine__faults_reset(engine *e);
+/* engine__faults_reset, then frees the table (engine_close, after the worker stopped). */
+void engine__faults_close(engine *e);
 
 #endif

@@ -48,6 +48,8 @@ typedef struct sv_inst {
     bool deleted;        /* removed from the table; freed by whoever clears busy */
     int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
     int ncrash;
+    /* fault injection (sv_fault.c) */
+    bool fault_storage_full; /* rdslocal_guard.storage_full = on in rdslocal.conf */
 } sv_inst;
 
 typedef struct sv_major {
@@ -271,5 +273,15 @@ int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* ---- sv_fault.c ---- */
+/* SIGCONT to every process under in->dir: before any stop or kill (a frozen postmaster
+ * never acts on SIGINT/SIGQUIT). */
+void sv__fault_thaw(sv_inst *in);
+/* sv_open: SIGCONT to everything under instances/ and the storage-full line removed from
+ * every rdslocal.conf (running servers reload): no fault outlives the rdslocal that made it. */
+void sv__fault_startup(sv_supervisor *sv);
+/* sv_close: SIGCONT to everything under instances/ before the shutdown. */
+void sv__fault_shutdown(sv_supervisor *sv);
 
 #endif

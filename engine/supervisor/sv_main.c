@@ -102,6 +102,7 @@ int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err)
     if (setup_dirs(sv, cfg, err) != 0 || sv__guard_install(sv, err) != 0 ||
         sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 || sv__bg_start(sv, err) != 0)
         goto fail;
+    sv__fault_startup(sv); /* no fault outlives the rdslocal that made it (sv_fault.c) */
     log_at(LOG_INFO, "supervisor", "opened state=\"%s\" templates=\"%s\" majors=%zu as_root=%d", sv->state_dir,
            sv->template_dir, sv->nmajors, (int)sv->as_root);
     *out = sv;
@@ -116,6 +117,8 @@ void sv_close(sv_supervisor *sv)
     if (!sv)
         return;
     sv__bg_stop(sv);
+    if (sv->instances_dir[0])
+        sv__fault_shutdown(sv); /* a frozen postmaster would ignore the SIGINT below */
     pthread_mutex_lock(&sv->mu);
     while (sv->restarts_in_flight > 0)
         pthread_cond_wait(&sv->cv, &sv->mu);
