@@ -220,6 +220,12 @@ void engine__kms_tick(engine *e, store *s, arena *a);
  * the engine default. NULL: no value known (the caller uses its own default). In arena a. */
 const char *engine__instance_param(engine *e, store *s, arena *a, const db_instance *d, const char *name);
 
+/* ---- Multi-AZ (instances/multiaz.c) ---- */
+/* In the worker's transaction on d: records an automatic failover the supervisor reported
+ * (SV_EV_FAILOVER_STARTED: events 0013 + the reason; _COMPLETED: AZs swapped, event 0049).
+ * Other kinds: nothing. */
+int engine__multiaz_sv_event(engine *e, store *s, db_instance *d, const sv_event *ev, rds_error *err);
+
 /* ---- fault injection (faults/) ---- */
 
 /* Worker loop (every ~50 ms): ends faults whose time is up (or whose storage grew), starts

@@ -38,6 +38,9 @@ static int sv_event_write(engine_op *op, rds_error *err)
         return engine__event(e, op->s, d, RULES_EV_RECOVERY_STARTED, NULL, err);
     case SV_EV_RECOVERED:
         return engine__event(e, op->s, d, RULES_EV_RECOVERY_FINISHED, NULL, err);
+    case SV_EV_FAILOVER_STARTED:
+    case SV_EV_FAILOVER_COMPLETED:
+        return engine__multiaz_sv_event(e, op->s, d, c->ev, err);
     case SV_EV_FAILED:
         d->status = "failed";
         d->shown_status = NULL;

@@ -9,7 +9,9 @@
  *                  Multi-AZ failover's events otherwise)
  *   kill-standby,
  *   cut-standby    RDS-EVENT-0052 "Multi-AZ instance recovery started" at the start,
- *                  RDS-EVENT-0053 "... completed" when the standby is back
+ *                  RDS-EVENT-0053 "... completed" when the standby is back (a killed
+ *                  standby: once the supervisor runs a new one, the fault staying
+ *                  active until then, at most 120 s; a cut: once it is synchronous again)
  *   hang           no AWS id (RDS has none for an engine that stops answering):
  *                  "DB instance is not responding" / "... responding again"
  *   storage-full   RDS-EVENT-0007 "Allocated storage has been exhausted ..." and status
@@ -29,7 +31,7 @@ static const char *const KIND_NAMES[ENGINE_FAULT__COUNT] = {
     [ENGINE_FAULT_HANG] = "hang",                 [ENGINE_FAULT_STORAGE_FULL] = "storage-full",
     [ENGINE_FAULT_CUT_STANDBY] = "cut-standby",
 };
-enum { DEFAULT_DURATION_MS = 30000, STORAGE_CHECK_EVERY_MS = 200 };
+enum { DEFAULT_DURATION_MS = 30000, STORAGE_CHECK_EVERY_MS = 200, STANDBY_BACK_WAIT_MS = 120000 };
 
 const char *engine_fault_kind_name(engine_fault_kind k)
 {
@@ -210,6 +212,7 @@ static int act_start(engine *e, fault *f, rds_error *err)
         sv_fault_node node = f->v.kind == ENGINE_FAULT_KILL_PRIMARY ? SV_NODE_PRIMARY : SV_NODE_STANDBY;
         if (sv_fault_kill(e->sv, key, node, &pid, err))
             return -1;
+        f->killed_pid = pid;
         snprintf(f->v.outcome, sizeof f->v.outcome, "killed the %s postmaster, pid %d",
                  node == SV_NODE_PRIMARY ? "primary" : "standby", pid);
         return 0;
@@ -219,7 +222,7 @@ static int act_start(engine *e, fault *f, rds_error *err)
     case ENGINE_FAULT_STORAGE_FULL:
         return sv_fault_storage_full(e->sv, key, true, err);
     case ENGINE_FAULT_CUT_STANDBY:
-        return rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "cut-standby needs the Multi-AZ standby code");
+        return sv_standby_cut(e->sv, key, true, err);
     case ENGINE_FAULT__COUNT:
         break;
     }
@@ -251,8 +254,10 @@ int faults__start_locked(engine *e, struct engine_faults *t, const engine_fault_
     snprintf(nf.key, sizeof nf.key, "%s", key);
     nf.v.start_ms = rds_real_now_ms();
     int64_t dur = in->duration_ms >= 0 ? in->duration_ms : DEFAULT_DURATION_MS;
-    nf.v.end_ms = is_kill(in->kind) ? nf.v.start_ms : nf.v.start_ms + dur;
-    nf.v.active = !is_kill(in->kind);
+    nf.v.end_ms = in->kind == ENGINE_FAULT_KILL_PRIMARY   ? nf.v.start_ms
+                  : in->kind == ENGINE_FAULT_KILL_STANDBY ? nf.v.start_ms + STANDBY_BACK_WAIT_MS
+                                                          : nf.v.start_ms + dur;
+    nf.v.active = in->kind != ENGINE_FAULT_KILL_PRIMARY;
     if (act_start(e, &nf, err))
         return -1;
     rds_error ev_err;
@@ -307,7 +312,13 @@ void faults__end_locked(engine *e, struct engine_faults *t, fault *f, const char
         record(e, region, id, "storage-full", "available", false, 0, &err);
         break;
     case ENGINE_FAULT_CUT_STANDBY:
-        record(e, region, id, NULL, NULL, true, RULES_EV_MULTI_AZ_RECOVERY_FINISHED, &err);
+        /* returns once the standby caught up and is synchronous again */
+        if (sv_standby_cut(e->sv, f->key, false, &err) == 0)
+            record(e, region, id, NULL, NULL, true, RULES_EV_MULTI_AZ_RECOVERY_FINISHED, &err);
+        break;
+    case ENGINE_FAULT_KILL_STANDBY:
+        if (f->recovered)
+            record(e, region, id, NULL, NULL, true, RULES_EV_MULTI_AZ_RECOVERY_FINISHED, &err);
         break;
     default:
         break;
@@ -433,8 +444,15 @@ void engine__faults_tick(engine *e)
         if (!f->v.active)
             continue;
         const char *why = NULL;
-        if (now >= f->v.end_ms)
-            why = "expired";
+        char back[96];
+        int sb[1];
+        if (f->v.kind == ENGINE_FAULT_KILL_STANDBY && sv_standby_pids(e->sv, f->key, sb, 1) == 1 &&
+            sb[0] != f->killed_pid) {
+            f->recovered = true;
+            snprintf(back, sizeof back, "the standby is back, pid %d", sb[0]);
+            why = back;
+        } else if (now >= f->v.end_ms)
+            why = f->v.kind == ENGINE_FAULT_KILL_STANDBY ? "the standby was not back within 120 s" : "expired";
         else if (f->v.kind == ENGINE_FAULT_STORAGE_FULL && check_storage)
             why = storage_outcome(e, f);
         if (why)

@@ -14,6 +14,8 @@ typedef struct fault {
     engine_fault_view v;        /* what the API shows */
     char key[80];               /* the instance's DbiResourceId (supervisor key) */
     int64_t storage_gib_at_start; /* storage-full: ends when AllocatedStorage grows past it */
+    int killed_pid;             /* kill-standby: active until a standby other than this one runs */
+    bool recovered;             /* kill-standby: it did (its end records RDS-EVENT-0053) */
 } fault;
 
 typedef struct experiment {

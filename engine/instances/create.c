@@ -240,7 +240,7 @@ static int after(engine_op *op, rds_error *err)
         spec.master_username = c->in->master_username;
         spec.master_password = c->in->master_password;
         spec.db_name = c->in->db_name;
-        if (!e->sv || sv_instance_create(e->sv, &spec, err))
+        if (!e->sv || sv_instance_create(e->sv, &spec, err) || instances__multi_az_setup(r, d, err))
             return instances__undo_new_row(op, "create", err);
     }
     engine__set_status(e, d, "available", "creating");

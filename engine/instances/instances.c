@@ -72,6 +72,7 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
                               .port = (int)d->port, .master_username = NULL, .master_password = NULL,
                               .db_name = NULL, .max_connections = (int)d->max_connections,
                               .shared_buffers_mb = 16 };
+    spec.multi_az = d->multi_az; /* Multi-AZ: a standby (instances/multiaz.c) */
     return spec;
 }
 

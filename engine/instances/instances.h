@@ -74,4 +74,16 @@ int instances__claim(engine_op *op, db_instance *d, const opt_int *port, const t
  * tags, logs, and leaves err set (InternalFailure if nothing set it). Returns -1. */
 int instances__undo_new_row(engine_op *op, const char *verb, rds_error *err);
 
+/* ---- Multi-AZ (multiaz.c) ---- */
+/* After the server of a new instance (create, restores) is made: its standby when
+ * d->multi_az. On failure the server is deleted (the caller takes the row back). */
+int instances__multi_az_setup(engine_req *r, const db_instance *d, rds_error *err);
+/* d->multi_az changed (ModifyDBInstance, maintenance window): the standby is built or
+ * removed on a running server. */
+int instances__multi_az_convert(engine *e, arena *a, const db_instance *d, rds_error *err);
+/* In a transaction: the conversion's started/finished events for d's new MultiAZ value. */
+int instances__multi_az_events(engine *e, store *s, const db_instance *d, rds_error *err);
+/* In a transaction, after a failover on request: AZs swapped, row written, events. */
+int instances__failover_record(engine *e, store *s, db_instance *d, const char *reason, rds_error *err);
+
 #endif

@@ -123,6 +123,7 @@ typedef struct lifecycle_ctx {
     instance_view *out;
     db_instance *d;
     const char *transitional;
+    bool failover;              /* RebootDBInstance ForceFailover (Multi-AZ: instances/multiaz.c) */
 } lifecycle_ctx;
 
 static int lc_check_input(engine_op *op, rds_error *err)
@@ -161,7 +162,13 @@ static int lc_check(engine_op *op, rds_error *err)
             return engine__kms_usable_key(op->r, op->s, c->d->kms_key_id, &arn, err);
         }
         return 0;
-    case LC_REBOOT: return rules_can_reboot(c->d->id, shown_now, err);
+    case LC_REBOOT:
+        if (rules_can_reboot(c->d->id, shown_now, err))
+            return -1;
+        if (c->failover && !c->d->multi_az)
+            return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                            "Cannot reboot with failover a DB instance that is not Multi-AZ.");
+        return 0;
     }
     return 0;
 }
@@ -184,7 +191,8 @@ static int lc_act(engine_op *op, rds_error *err)
         }
         return 0;
     case LC_START: return sv_instance_start(e->sv, &spec, err);
-    case LC_REBOOT: return sv_instance_restart(e->sv, &spec, err);
+    case LC_REBOOT:
+        return c->failover ? sv_instance_failover(e->sv, c->d->resource_id, err) : sv_instance_restart(e->sv, &spec, err);
     }
     return 0;
 }
@@ -205,6 +213,8 @@ static int lc_write(engine_op *op, rds_error *err)
     d->stopped_at_ms = c->kind == LC_STOP ? rds_now_ms() : 0;
     if (c->kind == LC_START)
         d->kms_lost_at_ms = 0; /* its key is usable again (lc_check) */
+    if (c->failover)
+        return instances__failover_record(e, op->s, d, "The user requested a failover of the DB instance.", err);
     return store_instance_put(op->s, d, err) || engine__event(e, op->s, d, events[c->kind], NULL, err) ? -1 : 0;
 }
 
@@ -217,11 +227,12 @@ static int lc_after(engine_op *op, rds_error *err)
     return 0;
 }
 
-static int lifecycle(engine_req *r, const char *raw_id, lifecycle_op kind, const char *snapshot_id,
+static int lifecycle(engine_req *r, const char *raw_id, lifecycle_op kind, const char *snapshot_id, bool failover,
                      instance_view *out, rds_error *err)
 {
     assert(out);
-    lifecycle_ctx c = { .kind = kind, .raw_id = raw_id, .snapshot_id = snapshot_id, .out = out };
+    lifecycle_ctx c = { .kind = kind, .raw_id = raw_id, .snapshot_id = snapshot_id, .out = out,
+                        .failover = failover };
     engine_op op = { .r = r, .kind = "db", .ctx = &c, .check_input = lc_check_input, .load = lc_load,
                      .check = lc_check, .act = lc_act, .write = lc_write, .after = lc_after };
     return engine__run(&op, err);
@@ -229,24 +240,15 @@ static int lifecycle(engine_req *r, const char *raw_id, lifecycle_op kind, const
 
 int engine_stop_instance(engine_req *r, const char *id, const char *snapshot_id, instance_view *out, rds_error *err)
 {
-    return lifecycle(r, id, LC_STOP, snapshot_id, out, err);
+    return lifecycle(r, id, LC_STOP, snapshot_id, false, out, err);
 }
 
 int engine_start_instance(engine_req *r, const char *id, instance_view *out, rds_error *err)
 {
-    return lifecycle(r, id, LC_START, NULL, out, err);
+    return lifecycle(r, id, LC_START, NULL, false, out, err);
 }
 
 int engine_reboot_instance(engine_req *r, const char *id, opt_bool force_failover, instance_view *out, rds_error *err)
 {
-    if (force_failover.set && force_failover.v) {
-        store *s = engine__store(r->e, err);
-        db_instance *d;
-        if (!s || instances__load(r, s, instances__id_arg(r, id), &d, err))
-            return -1;
-        if (!d->multi_az)
-            return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                            "Cannot reboot with failover a DB instance that is not Multi-AZ.");
-    }
-    return lifecycle(r, id, LC_REBOOT, NULL, out, err);
+    return lifecycle(r, id, LC_REBOOT, NULL, force_failover.set && force_failover.v, out, err);
 }

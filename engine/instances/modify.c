@@ -300,6 +300,8 @@ static int act(engine_op *op, rds_error *err)
         if (sv_instance_restart(e->sv, &spec, err))
             return -1;
     }
+    if (d->multi_az != c->before.multi_az && instances__multi_az_convert(e, op->r->a, d, err))
+        return -1;
     return 0;
 }
 
@@ -330,6 +332,8 @@ static int write(engine_op *op, rds_error *err)
                       NULL, err))
         return -1;
     if (c->restart && engine__event(e, s, d, RULES_EV_RESTARTED, NULL, err))
+        return -1;
+    if (d->multi_az != c->before.multi_az && instances__multi_az_events(e, s, d, err))
         return -1;
     return 0;
 }

@@ -49,6 +49,7 @@ typedef struct apply_ctx {
     const char *old_id;
     int64_t old_storage;
     bool renamed, restart;
+    bool old_multi_az;
 } apply_ctx;
 
 static int apply_write(engine_op *op, rds_error *err)
@@ -64,13 +65,15 @@ static int apply_write(engine_op *op, rds_error *err)
         return -1;
     if (d->allocated_storage_gib != c->old_storage && engine__event(e, op->s, d, RULES_EV_STORAGE_CHANGED, NULL, err))
         return -1;
+    if (d->multi_az != c->old_multi_az && instances__multi_az_events(e, op->s, d, err))
+        return -1;
     return 0;
 }
 
 int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_error *err)
 {
     assert(engine__lock_held());
-    apply_ctx c = { .d = d, .old_id = d->id, .old_storage = d->allocated_storage_gib };
+    apply_ctx c = { .d = d, .old_id = d->id, .old_storage = d->allocated_storage_gib, .old_multi_az = d->multi_az };
     bool dropped = false;
     if (d->pending_new_id) {
         db_instance *clash;
@@ -91,6 +94,8 @@ int engine__apply_pending(engine *e, store *s, arena *a, db_instance *d, rds_err
         if (sv_instance_restart(e->sv, &spec, err))
             return -1;
     }
+    if (d->multi_az != c.old_multi_az && instances__multi_az_convert(e, a, d, err))
+        return -1;
     engine_req r = { .e = e, .a = a, .region = d->region };
     engine_op op = { .r = &r, .ctx = &c, .s = s };
     return engine__tx(&op, apply_write, err);

@@ -85,6 +85,20 @@ static const rules_event_def events[RULES_EV__COUNT] = {
                                          "db-snapshot" },
     [RULES_EV_SNAPSHOT_COPY_FINISHED] = { "RDS-EVENT-0197", "notification", "Finished copy of snapshot %s", 1,
                                           "db-snapshot" },
+    /* Multi-AZ. The failover messages are the ones DescribeEvents shows for a Multi-AZ DB
+     * instance (0013 started, 0049 completed); the reason AWS records beside them (e.g.
+     * "The user requested a failover of the DB instance.") has no documented id. */
+    [RULES_EV_MULTI_AZ_OFF_STARTED] = { "RDS-EVENT-0030", "configuration change",
+                                        "Applying modification to convert to a standard (Single-AZ) DB "
+                                        "instance", 0, "db-instance" },
+    [RULES_EV_MULTI_AZ_OFF_FINISHED] = { "RDS-EVENT-0029", "configuration change",
+                                         "Finished applying modification to convert to a standard "
+                                         "(Single-AZ) DB instance", 0, "db-instance" },
+    [RULES_EV_FAILOVER_STARTED] = { "RDS-EVENT-0013", "failover", "Multi-AZ instance failover started", 0,
+                                    "db-instance" },
+    [RULES_EV_FAILOVER_COMPLETED] = { "RDS-EVENT-0049", "failover", "Multi-AZ instance failover completed", 0,
+                                      "db-instance" },
+    [RULES_EV_FAILOVER_REASON] = { NULL, "failover", "%s", 1, "db-instance" },
     /* fault injection (engine/faults/). 0007: the user guide's low-storage event for an
      * instance whose allocated storage is exhausted. A hang has no AWS event (RDS records
      * none for an engine that merely stops answering): AWS-styled "availability" messages.

@@ -215,7 +215,7 @@ static int restore_after(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (restore_server(op, err))
+    if (restore_server(op, err) || instances__multi_az_setup(r, c->d, err))
         return instances__undo_new_row(op, "restore", err);
     engine__set_status(r->e, c->d, "available", "creating");
     if (engine__tx(op, settle, err) || engine__instance_view(r, op->s, c->d, c->out, err))

@@ -40,7 +40,7 @@ int sv__conf_faults(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rds
 static int node_pids(sv_supervisor *sv, const char *key, sv_fault_node node, int *pids, int max)
 {
     if (node == SV_NODE_STANDBY)
-        return 0; /* FAULTS-MAZ: sv_standby_pids(sv, key, pids, max) once maz's branch is merged */
+        return sv_standby_pids(sv, key, pids, max);
     return sv_instance_pids(sv, key, pids, max);
 }
 

@@ -215,6 +215,7 @@ int sv__inst_spawn(sv_supervisor *sv, sv_inst *in, rds_error *err)
                         in->major);
     if (!sv_port_free(in->port))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "port %d is already in use", in->port);
+    in->sb_sync = false; /* Multi-AZ: synchronous only once the standby streams again (sv_standby.c) */
     if (ensure_dirs(sv, in, err) != 0 || sv__write_conf(sv, in, err) != 0 ||
         sv__path(exe, sizeof exe, err, "%s/postgres", m->v.bin_dir) != 0 ||
         sv__path(logp, sizeof logp, err, "%s/startup.log", in->dir) != 0)
@@ -468,6 +469,7 @@ void sv__apply_spec(sv_inst *in, const sv_instance_spec *spec)
     in->max_connections = spec->max_connections;
     in->shared_buffers_mb = spec->shared_buffers_mb;
     in->force_ssl = spec->force_ssl;
+    in->multi_az = spec->multi_az;
 }
 
 void sv__inst_remove_sock(sv_inst *in)
@@ -600,6 +602,8 @@ int sv_instance_start(sv_supervisor *sv, const sv_instance_spec *spec, rds_error
     if (!in)
         return -1;
     int rc = start_busy(sv, in, spec, false, err);
+    if (rc == 0)
+        rc = sv__standby_ensure(sv, in, err);
     sv__release_locked(sv, in);
     return rc;
 }
@@ -612,6 +616,8 @@ int sv_instance_restart(sv_supervisor *sv, const sv_instance_spec *spec, rds_err
     if (!in)
         return -1;
     int rc = start_busy(sv, in, spec, true, err);
+    if (rc == 0)
+        rc = sv__standby_ensure(sv, in, err);
     sv__release_locked(sv, in);
     return rc;
 }
@@ -623,6 +629,7 @@ int sv_instance_stop(sv_supervisor *sv, const char *key, rds_error *err)
         return -1;
     sv__set_state(sv, in, IS_STOPPED);
     sv__inst_kill(sv, in, false);
+    sv__standby_stop(sv, in, false);
     sv__release_locked(sv, in);
     return 0;
 }
@@ -634,6 +641,7 @@ int sv_instance_delete(sv_supervisor *sv, const char *key, rds_error *err)
         return -1;
     sv__set_state(sv, in, IS_STOPPED);
     sv__inst_kill(sv, in, true);
+    sv__standby_stop(sv, in, true);
     sv__kill_all_under(in->dir);
     int rc = sv__remove_tree(in->dir, err);
     sv__inst_remove_sock(in);

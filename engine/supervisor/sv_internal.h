@@ -48,6 +48,17 @@ typedef struct sv_inst {
     bool deleted;        /* removed from the table; freed by whoever clears busy */
     int64_t crash_at_ms[SV_CRASH_LIMIT]; /* recent unexpected exits, newest last */
     int ncrash;
+    /* Multi-AZ standby (sv_standby.c) */
+    bool multi_az;        /* from the spec: keep a synchronous standby */
+    bool sb_node;         /* this record is a view of the standby node, made for sv_conf.c */
+    char sb_sock[SV_PATH];/* the standby's socket dir (in a standby-node view: the primary's) */
+    pid_t sb_pid;         /* standby postmaster, 0 when none */
+    bool sb_is_child;     /* we forked it (reap with waitpid) */
+    bool sb_sync;         /* synchronous_standby_names is set on the primary */
+    bool sb_cut;          /* replication cut on request (sv_standby_cut) */
+    int hang_misses;      /* consecutive primary health checks without an answer */
+    int64_t next_ping_ms; /* monotonic ms of the next health check */
+    int64_t next_rebuild_ms; /* monotonic ms before which no new standby rebuild starts */
     /* fault injection (sv_fault.c) */
     bool fault_storage_full; /* rdslocal_guard.storage_full = on in rdslocal.conf */
 } sv_inst;
@@ -88,6 +99,10 @@ struct sv_supervisor {
     volatile bool closing;    /* read without the lock by long copies to abort early */
     int restarts_in_flight;   /* detached restart threads still running */
     unsigned spare_seq;
+    /* Multi-AZ (sv_standby.c) */
+    pthread_t sb_keeper;      /* health checks of Multi-AZ instances */
+    bool sb_keeper_started;
+    volatile bool sb_closing;
 };
 
 /* ---- sv_proc.c ---- */
@@ -269,6 +284,22 @@ int sv__snap_write_all(int fd, const unsigned char *p, size_t n, rds_error *err)
 int sv__snap_pipe(int fds[2], rds_error *err);
 /* waitpid(pid); INTERNAL_FAILURE "<what> failed" with the tail of logp unless it exited 0. */
 int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
+
+/* ---- sv_standby.c ---- */
+/* Before sv__get_inst at reconcile: finishes or undoes a failover or standby rebuild that a
+ * killed rdslocal left half done (<dir>/data missing but <dir>/standby present: the standby
+ * becomes the primary; <dir>/old and <dir>/standby.new are removed), never two primaries. */
+void sv__standby_fix_dirs(sv_supervisor *sv, const char *key);
+/* After the primary (re)started or was adopted (busy held): adopts, starts or builds the
+ * standby when in->multi_az, removes it otherwise, and waits until it is synchronous. */
+int sv__standby_ensure(sv_supervisor *sv, sv_inst *in, rds_error *err);
+/* Stops the standby (fast shutdown) and, with remove, deletes its files (busy held). */
+void sv__standby_stop(sv_supervisor *sv, sv_inst *in, bool remove);
+/* Caller holds sv->mu; in's primary is dead or hung and in is not busy: if it has a
+ * standby, marks in busy, starts an automatic failover thread and returns true. */
+bool sv__standby_failover_async(sv_supervisor *sv, sv_inst *in, const char *reason);
+/* sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
+void sv__standby_close(sv_supervisor *sv);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

@@ -119,6 +119,7 @@ void sv_close(sv_supervisor *sv)
     sv__bg_stop(sv);
     if (sv->instances_dir[0])
         sv__fault_shutdown(sv); /* a frozen postmaster would ignore the SIGINT below */
+    sv__standby_close(sv);
     pthread_mutex_lock(&sv->mu);
     while (sv->restarts_in_flight > 0)
         pthread_cond_wait(&sv->cv, &sv->mu);

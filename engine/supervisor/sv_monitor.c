@@ -88,6 +88,11 @@ static void check_one(sv_supervisor *sv, sv_inst *in)
         return;
     char sbuf[64];
     sv__status_str(status, sbuf, sizeof sbuf);
+    if (in->multi_az && in->sb_pid > 0) { /* Multi-AZ: fail over instead (sv_standby.c) */
+        in->pid = 0; /* reaped above */
+        if (sv__standby_failover_async(sv, in, "The primary host of the RDS Multi-AZ instance is unhealthy."))
+            return;
+    }
     log_at(LOG_WARN, "supervisor", "postgres for instance \"%s\" exited unexpectedly pid=%d status=\"%s\"",
            in->key, (int)in->pid, sbuf);
     char d[160];
@@ -239,6 +244,7 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
             keep_first(err, &failed, &e);
             continue;
         }
+        sv__standby_fix_dirs(sv, s->key); /* Multi-AZ: a failover cut short by a kill of rdslocal */
         sv_inst *in = sv__get_inst(sv, s->key, &e);
         if (!in) {
             if (should_run[i])
@@ -257,6 +263,8 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
         if (running && in->port == s->port && sv__guard_loaded(sv, in)) {
             sv__apply_spec(in, s);
             sv__set_state(sv, in, IS_RUNNING);
+            if (sv__standby_ensure(sv, in, &e) != 0)
+                keep_first(err, &failed, &e);
             sv__release_locked(sv, in);
             continue;
         }
@@ -281,6 +289,8 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
             sv__inst_kill(sv, in, true);
         } else {
             sv__set_state(sv, in, IS_RUNNING);
+            if (sv__standby_ensure(sv, in, &e) != 0)
+                keep_first(err, &failed, &e);
         }
         sv__release_locked(sv, in);
     }

@@ -282,6 +282,12 @@ typedef enum rules_event_id {
     RULES_EV_SNAPSHOT_DELETED,              /* RDS-EVENT-0041 (db-snapshot) */
     RULES_EV_SNAPSHOT_COPY_STARTED,         /* RDS-EVENT-0196 (db-snapshot), one %s: the source */
     RULES_EV_SNAPSHOT_COPY_FINISHED,        /* RDS-EVENT-0197 (db-snapshot), one %s: the source */
+    /* Multi-AZ (engine/instances/multiaz.c) */
+    RULES_EV_MULTI_AZ_OFF_STARTED,          /* RDS-EVENT-0030 */
+    RULES_EV_MULTI_AZ_OFF_FINISHED,         /* RDS-EVENT-0029 */
+    RULES_EV_FAILOVER_STARTED,              /* RDS-EVENT-0013 */
+    RULES_EV_FAILOVER_COMPLETED,            /* RDS-EVENT-0049 */
+    RULES_EV_FAILOVER_REASON,               /* no AWS id: one %s, why the failover happened */
     /* fault injection (engine/faults/) */
     RULES_EV_STORAGE_FULL,                  /* RDS-EVENT-0007 (low storage) */
     RULES_EV_NOT_RESPONDING,                /* no AWS event id: a hang fault began */

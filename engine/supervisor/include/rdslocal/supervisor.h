@@ -100,6 +100,8 @@ typedef struct sv_instance_spec {
     int max_connections;         /* <=0: 20. Values below 14 shrink max_wal_senders to fit */
     int shared_buffers_mb;       /* <=0: 16 */
     bool force_ssl;              /* rds.force_ssl: TCP clients must use SSL (pg_hba hostssl lines) */
+    /* Multi-AZ (sv_standby.c) */
+    bool multi_az;               /* keep a synchronous standby (see "Multi-AZ standby" below) */
 } sv_instance_spec;
 
 /* Creates and starts a new instance: takes a spare pre-cloned data dir (or clones the
@@ -173,7 +175,13 @@ const char *sv_instance_log_dir(sv_supervisor *sv, const char *key, char *buf, s
  * asked to (detail: exit status or signal); a restart follows on a background thread.
  * RECOVERED: that restart succeeded. FAILED: restarting stopped (3 unexpected exits
  * within 60 s, or a restart failed); the instance stays stopped until started again. */
-typedef enum sv_event_kind { SV_EV_CRASHED, SV_EV_RECOVERED, SV_EV_FAILED } sv_event_kind;
+typedef enum sv_event_kind {
+    SV_EV_CRASHED, SV_EV_RECOVERED, SV_EV_FAILED,
+    /* Multi-AZ (sv_standby.c): an automatic failover began (detail: the reason, in AWS's
+     * words) / finished (detail: "promoted standby, pid N"); the instance's endpoint is
+     * unchanged and its primary now runs in what was the standby's AZ. */
+    SV_EV_FAILOVER_STARTED, SV_EV_FAILOVER_COMPLETED
+} sv_event_kind;
 typedef struct sv_event {
     sv_event_kind kind;
     char key[80];
@@ -259,6 +267,43 @@ int sv_instance_restore(sv_supervisor *sv, const sv_instance_spec *spec, const c
  * returns -1 with the first error. */
 int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_keep,
                           const char *const *discard, size_t n_discard, rds_error *err);
+
+/* ---- Multi-AZ standby (sv_standby.c) -------------------------------------------------
+ * A Multi-AZ instance runs a second postgres of the same key: <dir>/standby, a physical
+ * copy (pg_basebackup) streaming from the primary's private socket, reachable by no client
+ * (no TCP listener; its own 0700 socket dir). synchronous_standby_names is set on the
+ * primary only while the standby streams and answers, so an acknowledged commit is on both
+ * and the primary never blocks on a missing standby. A background thread health-checks
+ * both nodes (liveness every 10 ms; a connection with a timeout every 200 ms) and fails
+ * over by itself when the primary dies or stops answering (SV_EV_FAILOVER_*). A failover
+ * promotes the standby and restarts it on the instance's port and socket path (the
+ * endpoint does not change); the old primary comes back as the new standby (pg_rewind,
+ * else a fresh copy) in the background. */
+
+/* Makes the running instance's standby match spec->multi_az (also kept in the instance
+ * record, so starts, restarts and the reconcile keep it): builds one (copy, start, then
+ * synchronous once it streams) or removes it. Returns once the standby streams
+ * synchronously, or is gone. Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE
+ * (the instance is not running), INTERNAL_FAILURE. */
+int sv_instance_set_multi_az(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
+
+/* Failover on request (RebootDBInstance ForceFailover): the primary is shut down (fast,
+ * so the standby has every WAL record), the standby promoted and restarted on the same
+ * port and socket. Returns once the endpoint accepts writes; the old primary is rebuilt
+ * as the standby afterwards, in the background. No SV_EV_FAILOVER_* events (the caller
+ * records its own). Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (no running
+ * standby), INTERNAL_FAILURE. */
+int sv_instance_failover(sv_supervisor *sv, const char *key, rds_error *err);
+
+/* The standby's pids: its postmaster first, then its children. 0: no standby runs. */
+int sv_standby_pids(sv_supervisor *sv, const char *key, int *pids, int max);
+
+/* cut=true: replication to the standby stops (its walreceiver is told to disconnect) and
+ * the primary drops synchronous replication first, so it keeps serving writes. cut=false:
+ * the standby reconnects, catches up, and is synchronous again before this returns.
+ * Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (not Multi-AZ or no standby),
+ * INTERNAL_FAILURE. */
+int sv_standby_cut(sv_supervisor *sv, const char *key, bool cut, rds_error *err);
 
 /* ---- fault injection (sv_fault.c; engine/faults/ decides what and when) ------------------
  * Which postgres of an instance a fault hits: its primary, or its Multi-AZ standby. */
