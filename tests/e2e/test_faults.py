@@ -367,5 +367,82 @@ class Faults(t.PgTestCase):
             self.assertEqual(call(self.server, "DELETE", "/_rdslocal/faults/%d" % f["id"])[0], 200)
 
 
+    # ---- Multi-AZ: the standby faults, and a kill/hang experiment with failovers ----
+
+    def standby_pid(self, d):
+        path = os.path.join(t.instance_dir(self.server.state_dir, d["DbiResourceId"]), "standby", "postmaster.pid")
+        try:
+            with open(path) as f:
+                return int(f.readline())
+        except (OSError, ValueError):
+            return None
+
+    def replication(self, d):
+        return psql_quick(d, "select state || '/' || sync_state from pg_stat_replication")[1]
+
+    def test_multi_az_cut_standby_then_kill_standby(self):
+        d = self.create("f-maz", MultiAZ=True)
+        self.sql(d, "create table kept (v int)")
+        self.assertEqual(self.replication(d), "streaming/sync")
+        cut = self.fault({"kind": "cut-standby", "DBInstanceIdentifier": "f-maz", "duration_ms": 3000})
+        self.assertEqual(cut["state"], "active")
+        # replication stops; the instance stays available and writes do not wait for the standby
+        self.assertEqual(self.replication(d), "")
+        self.assertEqual(psql_quick(d, "insert into kept values (1); select count(*) from kept")[1], "1")
+        self.assertEqual(t.describe_one(self.rds, "f-maz")["DBInstanceStatus"], "available")
+        self.assertIn("Multi-AZ instance recovery started", messages(self.rds, "f-maz"))
+        # after the cut it catches up and is synchronous again
+        t.wait_for(lambda: call(self.server, "GET", "/_rdslocal/faults/%d" % cut["id"])[1]["state"] == "ended",
+                   15, interval=0.1, what="the cut to end")
+        self.assertEqual(self.replication(d), "streaming/sync")
+        self.assertIn("Multi-AZ instance recovery completed", messages(self.rds, "f-maz"))
+
+        old = self.standby_pid(d)
+        self.assertTrue(old and t.pid_alive(old))
+        kill = self.fault({"kind": "kill-standby", "DBInstanceIdentifier": "f-maz"})
+        self.assertEqual(kill["outcome"], "killed the standby postmaster, pid %d" % old)
+        self.assertEqual(kill["state"], "active")          # until a new standby runs
+        self.assertEqual(psql_quick(d, "insert into kept values (2); select count(*) from kept")[1], "2")
+
+        def back():
+            v = call(self.server, "GET", "/_rdslocal/faults/%d" % kill["id"])[1]
+            return v if v["state"] == "ended" else None
+        v = t.wait_for(back, 60, interval=0.1, what="the standby to come back")
+        new = self.standby_pid(d)
+        self.assertNotEqual(new, old)
+        self.assertEqual(v["outcome"], "the standby is back, pid %d" % new)
+        t.wait_for(lambda: self.replication(d) == "streaming/sync", 30, interval=0.1, what="sync again")
+        msgs = messages(self.rds, "f-maz")
+        self.assertEqual(msgs.count("Multi-AZ instance recovery started"), 2)
+        self.assertEqual(msgs.count("Multi-AZ instance recovery completed"), 2)
+        self.assertNotIn("Multi-AZ instance failover started", msgs)   # the primary was never touched
+
+    def test_multi_az_experiment_kill_primary_then_hang_new_primary(self):
+        d = self.create("f-mexp", MultiAZ=True)
+        self.sql(d, "create table kept (v int); insert into kept values (1)")
+        status, x = call(self.server, "POST", "/_rdslocal/experiments", {"faults": [
+            {"kind": "kill-primary", "DBInstanceIdentifier": "f-mexp", "offset_ms": 1000},
+            {"kind": "hang", "DBInstanceIdentifier": "f-mexp", "offset_ms": 9000, "duration_ms": 3000},
+        ]})
+        self.assertEqual(status, 201, x)
+
+        def completed():
+            v = call(self.server, "GET", "/_rdslocal/experiments/%d" % x["id"])[1]
+            return v if v["state"] == "completed" else None
+        done = t.wait_for(completed, 40, interval=0.2, what="the experiment to complete")
+        self.assertEqual([s["state"] for s in done["faults"]], ["ended", "ended"])
+        msgs = messages(self.rds, "f-mexp")
+        # the kill and the hang each made the instance fail over to its standby
+        self.assertEqual(msgs.count("Multi-AZ instance failover started"), 2, msgs)
+        self.assertEqual(msgs.count("Multi-AZ instance failover completed"), 2, msgs)
+        self.assertIn("The primary host of the RDS Multi-AZ instance is unhealthy.", msgs)
+        self.assertIn("DB instance is not responding", msgs)
+        self.assert_no_stopped_postgres()
+        # same endpoint, every acknowledged row, writable
+        self.wait_sql(d, "insert into kept values (2); select count(*) from kept", "2")
+        d2 = t.wait_status(self.rds, "f-mexp", "available")
+        self.assertEqual(d2["Endpoint"], d["Endpoint"])
+
+
 if __name__ == "__main__":
     t.main()
