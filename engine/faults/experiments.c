@@ -22,22 +22,35 @@ static void copy_step(engine_experiment_view *v, size_t i, const engine_fault_in
     v->steps[i].state = "pending";
 }
 
-/* Refreshes the steps' states from their faults, and the experiment's from its steps. */
+/* Refreshes the steps' states from their faults, and the experiment's from its steps
+ * (t->dirty when anything changed). */
 static void refresh(struct engine_faults *t, experiment *x)
 {
+    const char *before = x->v.state;
     bool busy = false;
     for (size_t i = 0; i < x->v.n_steps; i++) {
         if (!x->step_started[i]) {
             busy = busy || strcmp(x->v.steps[i].state, "pending") == 0;
             continue;
         }
-        const fault *f = x->v.steps[i].fault_id ? faults__find_locked(t, x->v.steps[i].fault_id) : NULL;
-        if (f)
-            x->v.steps[i].state = f->v.active ? "active" : "ended";
+        if (!x->v.steps[i].fault_id)
+            continue; /* failed or skipped */
+        /* a fault gone from the history has ended long ago */
+        const fault *f = faults__find_locked(t, x->v.steps[i].fault_id);
+        const char *st = f && f->v.active ? "active" : "ended";
+        t->dirty = t->dirty || strcmp(st, x->v.steps[i].state) != 0;
+        x->v.steps[i].state = st;
         busy = busy || (f && f->v.active);
     }
     if (strcmp(x->v.state, "cancelled") != 0)
         x->v.state = busy ? "running" : "completed";
+    t->dirty = t->dirty || strcmp(before, x->v.state) != 0;
+}
+
+void faults__experiments_refresh_locked(struct engine_faults *t)
+{
+    for (size_t i = 0; i < t->nx; i++)
+        refresh(t, &t->x[i]);
 }
 
 static experiment *find(struct engine_faults *t, int64_t id)
@@ -88,7 +101,7 @@ int engine_experiment_start(engine *e, const engine_fault_in *steps, size_t n, e
             }
         }
         if (t->nx == FAULTS_KEEP_EXPERIMENTS) {
-            pthread_mutex_unlock(&t->mu);
+            faults__unlock(t);
             return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION, "%d experiments are running already",
                             FAULTS_KEEP_EXPERIMENTS);
         }
@@ -107,6 +120,7 @@ int engine_experiment_start(engine *e, const engine_fault_in *steps, size_t n, e
     x->v.start_ms = rds_real_now_ms();
     x->v.state = "running";
     x->v.n_steps = n;
+    t->dirty = true;
     for (size_t i = 0; i < n; i++)
         copy_step(&x->v, i, &steps[i],
                   steps[i].region && steps[i].region[0] ? steps[i].region : e->cfg.default_region);
@@ -115,7 +129,7 @@ int engine_experiment_start(engine *e, const engine_fault_in *steps, size_t n, e
     if (out)
         *out = x->v;
     log_at(LOG_INFO, "faults", "experiment %lld started steps=%zu", (long long)x->v.id, n);
-    pthread_mutex_unlock(&t->mu);
+    faults__unlock(t);
     return 0;
 }
 
@@ -140,6 +154,7 @@ void faults__experiments_tick_locked(engine *e, struct engine_faults *t, int64_t
                 x->v.steps[i].fault_id = fv.id;
             } else {
                 x->v.steps[i].state = "failed";
+                t->dirty = true;
                 snprintf(x->v.steps[i].error, sizeof x->v.steps[i].error, "%.40s: %.140s", rds_error_code_str(err.code),
                          err.message);
                 log_at(LOG_INFO, "faults", "experiment %lld step %zu failed: %s", (long long)x->v.id, i,
@@ -153,26 +168,25 @@ void faults__experiments_tick_locked(engine *e, struct engine_faults *t, int64_t
 int engine_experiment_get(engine *e, int64_t id, engine_experiment_view *out, rds_error *err)
 {
     struct engine_faults *t = faults__get(e);
-    pthread_mutex_lock(&t->mu);
-    experiment *x = find(t, id);
-    if (x) {
-        refresh(t, x);
-        *out = x->v;
-    }
-    pthread_mutex_unlock(&t->mu);
-    return x ? 0 : rds_fail(err, RDS_E_RESOURCE_NOT_FOUND_FAULT, "experiment %lld not found", (long long)id);
+    bool found = false;
+    pthread_mutex_lock(&t->pub_mu);
+    for (size_t i = 0; i < t->pub_nx && !found; i++)
+        if (t->pub_x[i].id == id) {
+            *out = t->pub_x[i];
+            found = true;
+        }
+    pthread_mutex_unlock(&t->pub_mu);
+    return found ? 0 : rds_fail(err, RDS_E_RESOURCE_NOT_FOUND_FAULT, "experiment %lld not found", (long long)id);
 }
 
 size_t engine_experiments_list(engine *e, engine_experiment_view *out, size_t max)
 {
     struct engine_faults *t = faults__get(e);
-    pthread_mutex_lock(&t->mu);
+    pthread_mutex_lock(&t->pub_mu);
     size_t k = 0;
-    for (size_t i = 0; i < t->nx && k < max; i++) {
-        refresh(t, &t->x[i]);
-        out[k++] = t->x[i].v;
-    }
-    pthread_mutex_unlock(&t->mu);
+    for (size_t i = 0; i < t->pub_nx && k < max; i++)
+        out[k++] = t->pub_x[i];
+    pthread_mutex_unlock(&t->pub_mu);
     return k;
 }
 
@@ -194,10 +208,11 @@ int engine_experiment_cancel(engine *e, int64_t id, engine_experiment_view *out,
         }
         refresh(t, x);
         x->v.state = "cancelled";
+        t->dirty = true;
         if (out)
             *out = x->v;
     }
-    pthread_mutex_unlock(&t->mu);
+    faults__unlock(t);
     return x ? 0 : rds_fail(err, RDS_E_RESOURCE_NOT_FOUND_FAULT, "experiment %lld not found", (long long)id);
 }
 

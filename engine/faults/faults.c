@@ -70,11 +70,37 @@ struct engine_faults *faults__get(engine *e)
         if (!t)
             abort();
         pthread_mutex_init(&t->mu, NULL);
+        pthread_mutex_init(&t->pub_mu, NULL);
         t->next_fault_id = t->next_experiment_id = 1;
         __atomic_store_n(&e->faults, t, __ATOMIC_RELEASE);
     }
     pthread_mutex_unlock(&init_mu);
     return e->faults;
+}
+
+void faults__unlock(struct engine_faults *t)
+{
+    if (t->dirty) {
+        faults__experiments_refresh_locked(t);
+        engine_fault_view *f = malloc((t->n ? t->n : 1) * sizeof *f);
+        engine_experiment_view *x = malloc((t->nx ? t->nx : 1) * sizeof *x);
+        if (!f || !x)
+            abort();
+        for (size_t i = 0; i < t->n; i++)
+            f[i] = t->f[i].v;
+        for (size_t i = 0; i < t->nx; i++)
+            x[i] = t->x[i].v;
+        pthread_mutex_lock(&t->pub_mu);
+        free(t->pub_f);
+        free(t->pub_x);
+        t->pub_f = f;
+        t->pub_n = t->n;
+        t->pub_x = x;
+        t->pub_nx = t->nx;
+        pthread_mutex_unlock(&t->pub_mu);
+        t->dirty = false;
+    }
+    pthread_mutex_unlock(&t->mu);
 }
 
 int faults__check_input(const engine_fault_in *in, rds_error *err)
@@ -282,6 +308,7 @@ int faults__start_locked(engine *e, struct engine_faults *t, const engine_fault_
     nf.v.id = t->next_fault_id++;
     fault *f = add_fault(t);
     *f = nf;
+    t->dirty = true;
     if (out)
         *out = f->v;
     log_at(LOG_INFO, "faults", "fault %lld %s started on instance \"%s\" until=%lld", (long long)f->v.id,
@@ -293,7 +320,6 @@ int faults__start_locked(engine *e, struct engine_faults *t, const engine_fault_
 
 void faults__end_locked(engine *e, struct engine_faults *t, fault *f, const char *outcome)
 {
-    (void)t;
     if (!f->v.active)
         return;
     rds_error err;
@@ -326,6 +352,7 @@ void faults__end_locked(engine *e, struct engine_faults *t, fault *f, const char
     if (err.code && !gone && err.code != RDS_E_DB_INSTANCE_NOT_FOUND)
         log_at(LOG_WARN, "faults", "fault %lld: ending it: %s (%s)", (long long)f->v.id, err.message, err.detail);
     f->v.active = false;
+    t->dirty = true;
     f->v.end_ms = rds_real_now_ms();
     snprintf(f->v.outcome, sizeof f->v.outcome, "%s", outcome);
     log_at(LOG_INFO, "faults", "fault %lld %s on instance \"%s\" ended: %s", (long long)f->v.id,
@@ -349,7 +376,7 @@ int engine_fault_start(engine *e, const engine_fault_in *in, engine_fault_view *
     struct engine_faults *t = faults__get(e);
     pthread_mutex_lock(&t->mu);
     int rc = faults__start_locked(e, t, in, 0, out, err);
-    pthread_mutex_unlock(&t->mu);
+    faults__unlock(t);
     return rc;
 }
 
@@ -368,19 +395,19 @@ int engine_fault_end(engine *e, int64_t id, engine_fault_view *out, rds_error *e
         faults__end_locked(e, t, f, "ended by request");
     if (rc == 0 && out)
         *out = f->v;
-    pthread_mutex_unlock(&t->mu);
+    faults__unlock(t);
     return rc;
 }
 
 size_t engine_faults_list(engine *e, bool include_ended, engine_fault_view *out, size_t max)
 {
     struct engine_faults *t = faults__get(e);
-    pthread_mutex_lock(&t->mu);
+    pthread_mutex_lock(&t->pub_mu);
     size_t k = 0;
-    for (size_t i = 0; i < t->n && k < max; i++)
-        if (include_ended || t->f[i].v.active)
-            out[k++] = t->f[i].v;
-    pthread_mutex_unlock(&t->mu);
+    for (size_t i = 0; i < t->pub_n && k < max; i++)
+        if (include_ended || t->pub_f[i].active)
+            out[k++] = t->pub_f[i];
+    pthread_mutex_unlock(&t->pub_mu);
     return k;
 }
 
@@ -459,7 +486,7 @@ void engine__faults_tick(engine *e)
             faults__end_locked(e, t, f, why);
     }
     faults__experiments_tick_locked(e, t, now);
-    pthread_mutex_unlock(&t->mu);
+    faults__unlock(t);
 }
 
 static void end_all(engine *e, const char *why)
@@ -470,7 +497,8 @@ static void end_all(engine *e, const char *why)
         faults__end_locked(e, t, &t->f[i], why);
     t->n = 0;
     faults__experiments_clear_locked(t);
-    pthread_mutex_unlock(&t->mu);
+    t->dirty = true;
+    faults__unlock(t);
 }
 
 void engine__faults_reset(engine *e)
@@ -486,6 +514,9 @@ void engine__faults_close(engine *e)
     struct engine_faults *t = e->faults;
     free(t->f);
     free(t->x);
+    free(t->pub_f);
+    free(t->pub_x);
+    pthread_mutex_destroy(&t->pub_mu);
     pthread_mutex_destroy(&t->mu);
     free(t);
     e->faults = NULL;

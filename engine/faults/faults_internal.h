@@ -1,8 +1,12 @@
 /* faults_internal.h: the fault table shared by faults.c (single faults: start, end, the
- * tick) and experiments.c (scheduled lists of faults). One mutex guards both tables; the
- * process work (supervisor calls) and the status writes run with it held, so a fault's
+ * tick) and experiments.c (scheduled lists of faults). One mutex (mu) guards both tables;
+ * the process work (supervisor calls) and the status writes run with it held, so a fault's
  * start and end never interleave. Lock order: faults->mu, then an instance lock (through
- * engine__run); nothing takes them the other way round. */
+ * engine__run); nothing takes them the other way round.
+ * Readers never wait for that work (the admin GETs run on an HTTP I/O thread, and ending a
+ * cut-standby waits for the standby to catch up): every section that changed the tables
+ * publishes a copy of the views (pub_*, under pub_mu) as it unlocks (faults__unlock), and
+ * the list/get functions read that copy. */
 #ifndef RDSLOCAL_FAULTS_INTERNAL_H
 #define RDSLOCAL_FAULTS_INTERNAL_H
 
@@ -32,10 +36,20 @@ struct engine_faults {
     int64_t next_fault_id, next_experiment_id;
     bool reconciled;            /* storage-full statuses of an earlier run reset */
     int64_t last_storage_check_ms;
+    bool dirty;                 /* changed since the last publish */
+    pthread_mutex_t pub_mu;     /* guards the published copies below */
+    engine_fault_view *pub_f;
+    size_t pub_n;
+    engine_experiment_view *pub_x;
+    size_t pub_nx;
 };
 
 /* The table (made on first use). */
 struct engine_faults *faults__get(engine *e);
+/* Unlocks mu, publishing the views first if anything changed (t->dirty). */
+void faults__unlock(struct engine_faults *t);
+/* Refreshes every experiment's state from its faults (mu held); sets t->dirty on a change. */
+void faults__experiments_refresh_locked(struct engine_faults *t);
 /* engine_fault_start with mu held; experiment_id tags the fault. */
 int faults__start_locked(engine *e, struct engine_faults *t, const engine_fault_in *in, int64_t experiment_id,
                          engine_fault_view *out, rds_error *err);

@@ -84,6 +84,17 @@ static int thaw_under(const char *dir)
     return n;
 }
 
+/* True if pid is stopped (SIGSTOP: state T in /proc/<pid>/stat). */
+static bool proc_stopped(pid_t pid)
+{
+    char path[64], buf[512];
+    snprintf(path, sizeof path, "/proc/%d/stat", (int)pid);
+    if (sv__read_file(path, buf, sizeof buf) <= 0)
+        return false;
+    const char *p = strrchr(buf, ')');
+    return p && p[1] == ' ' && p[2] == 'T';
+}
+
 void sv__fault_thaw(sv_inst *in)
 {
     thaw_under(in->dir);
@@ -110,6 +121,17 @@ int sv_fault_freeze(sv_supervisor *sv, const char *key, sv_fault_node node, bool
     int n = node_pids(sv, key, node, pids, FAULT_MAX_PIDS);
     for (int i = 1; i < n; i++)
         kill(pids[i], SIGSTOP);
+    /* A signal takes effect when its target next runs: on a busy machine that can be late.
+     * Return only once they are all stopped, so the server is frozen when the caller hears
+     * so (2 s at most: a process that exited meanwhile never shows T). */
+    for (int64_t deadline = sv__mono_ms() + 2000; sv__mono_ms() < deadline;) {
+        int running = 0;
+        for (int i = 0; i < n; i++)
+            running += sv__pid_alive(pids[i]) && !proc_stopped(pids[i]);
+        if (!running)
+            break;
+        sv__sleep_ms(1);
+    }
     log_at(LOG_INFO, "supervisor", "fault: froze the %s of instance \"%s\" processes=%d",
            node == SV_NODE_STANDBY ? "standby" : "primary", key, n);
     return 0;
@@ -138,8 +160,10 @@ int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_err
     int rc = 0;
     in->fault_storage_full = full;
     bool running = in->pid > 0 && in->state == IS_RUNNING && sv__pid_alive(in->pid);
+    /* A frozen server (hang fault) cannot be asked; its SIGHUP waits for the SIGCONT. */
+    bool frozen = running && proc_stopped(in->pid);
     char before[64] = "";
-    if (running)
+    if (running && !frozen)
         load_time(in, before, sizeof before);
     if ((rc = sv__write_conf(sv, in, err)) != 0 || !running)
         goto out;
@@ -147,6 +171,8 @@ int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_err
         rc = rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not signal postgres of instance \"%s\"", key);
         goto out;
     }
+    if (frozen)
+        goto out;
     /* Returns once the postmaster has read the file: new connections see the setting, and
      * connected backends apply it before their next command. */
     for (int64_t deadline = sv__mono_ms() + 5000;;) {

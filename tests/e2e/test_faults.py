@@ -210,6 +210,22 @@ class Faults(t.PgTestCase):
         self.assertEqual(d["AllocatedStorage"], 30)
         self.wait_sql(d, "insert into kept values ('x'); select count(*) from kept", "1")
 
+    def test_storage_full_on_a_hung_instance(self):
+        d = self.create("f-both")
+        self.sql(d, "create table kept (v int)")
+        hang = self.fault({"kind": "hang", "DBInstanceIdentifier": "f-both", "duration_seconds": 600})
+        started = time.time()
+        full = self.fault({"kind": "storage-full", "DBInstanceIdentifier": "f-both", "duration_seconds": 600})
+        self.assertLess(time.time() - started, 4)          # no wait on a server that cannot answer
+        self.assertEqual(t.describe_one(self.rds, "f-both")["DBInstanceStatus"], "storage-full")
+        self.assertEqual(call(self.server, "DELETE", "/_rdslocal/faults/%d" % hang["id"])[0], 200)
+        # the setting reached the server once it ran again
+        t.wait_for(lambda: DISK_FULL in psql_quick(d, "insert into kept values (1)")[2], 10, interval=0.1,
+                   what="writes to fail")
+        self.assertEqual(call(self.server, "DELETE", "/_rdslocal/faults/%d" % full["id"])[0], 200)
+        self.assertEqual(psql_quick(d, "insert into kept values (1); select count(*) from kept")[1], "1")
+        self.assertEqual(t.describe_one(self.rds, "f-both")["DBInstanceStatus"], "available")
+
     # ---- experiments ----
 
     def test_experiment_runs_faults_at_their_offsets(self):
@@ -231,9 +247,12 @@ class Faults(t.PgTestCase):
                                            ["faults"][0].get("fault_id"), 5, what="step 0's fault"), 1)
         self.wait_sql(d, "select v from kept", "x")        # restarted before the hang
         t.wait_for(lambda: stopped_pids(self.server.state_dir), 10, interval=0.05, what="the hang step")
-        mid = call(self.server, "GET", "/_rdslocal/experiments/%d" % x["id"])[1]
+
+        def hanging():
+            v = call(self.server, "GET", "/_rdslocal/experiments/%d" % x["id"])[1]
+            return v if [s["state"] for s in v["faults"]] == ["ended", "active"] else None
+        mid = t.wait_for(hanging, 2, interval=0.02, what="the experiment to show the hang")
         self.assertEqual(mid["state"], "running")
-        self.assertEqual([s["state"] for s in mid["faults"]], ["ended", "active"])
 
         def completed():
             v = call(self.server, "GET", "/_rdslocal/experiments/%d" % x["id"])[1]
