@@ -91,6 +91,7 @@ int sv__conf_standby(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rd
             "synchronous_standby_names = ''\n"
             "wal_receiver_status_interval = 1s\n"
             "wal_retrieve_retry_interval = 100ms\n"
+            "logging_collector = off\n" /* one process less; its log is D/standby-startup.log */
             "cluster_name = '%s-standby'\n",
             in->key);
         if (in->sb_cut)
@@ -483,9 +484,10 @@ void sv__standby_fix_dirs(sv_supervisor *sv, const char *key)
     }
 }
 
-/* Steps 1-6 of a failover (busy held): see the file comment. planned: the old primary is
- * shut down fast (its WAL all reaches the standby) instead of killed. */
-static int failover_busy(sv_supervisor *sv, sv_inst *in, bool planned, rds_error *err)
+/* Steps 1-6 of a failover (busy held): see the file comment. The old primary is killed,
+ * on request too: a fast shutdown first waits for its checkpoint (about 100 ms measured),
+ * and synchronous replication already has every acknowledged commit on the standby. */
+static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
 {
     int64_t t0 = sv__mono_ms();
     char old[SV_PATH], sbdata[SV_PATH], p[SV_PATH + 32];
@@ -498,13 +500,7 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, bool planned, rds_error
     /* 1: the old primary is gone, every process of it (a hung one too: SIGKILL works on a
      * stopped process) */
     if (in->pid > 0) {
-        if (planned) {
-            kill(in->pid, SIGINT);
-            if (!sv__wait_gone(in->pid, in->is_child, 3000, NULL))
-                kill(in->pid, SIGKILL);
-        } else {
-            kill(in->pid, SIGKILL);
-        }
+        kill(in->pid, SIGKILL);
         sv__wait_gone(in->pid, in->is_child, 5000, NULL);
     }
     sv__kill_all_under(in->data);
@@ -623,7 +619,7 @@ static void *failover_main(void *p)
     int rc = 0;
     if (a->failover) {
         sv__push_event(sv, SV_EV_FAILOVER_STARTED, in->key, "%s", a->reason);
-        rc = failover_busy(sv, in, false, &e);
+        rc = failover_busy(sv, in, &e);
         if (rc == 0) {
             sv__push_event(sv, SV_EV_FAILOVER_COMPLETED, in->key, "promoted standby, pid %d", (int)in->pid);
         } else {
@@ -692,7 +688,7 @@ int sv_instance_failover(sv_supervisor *sv, const char *key, rds_error *err)
     if (!in->multi_az || in->state != IS_RUNNING || in->pid <= 0) {
         rc = rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "instance \"%s\" is not a running Multi-AZ instance", key);
     } else {
-        rc = failover_busy(sv, in, true, err);
+        rc = failover_busy(sv, in, err);
         if (rc != 0 && in->state != IS_RUNNING)
             sv__set_state(sv, in, IS_FAILED);
     }

@@ -287,9 +287,9 @@ int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_k
  * (the instance is not running), INTERNAL_FAILURE. */
 int sv_instance_set_multi_az(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err);
 
-/* Failover on request (RebootDBInstance ForceFailover): the primary is shut down (fast,
- * so the standby has every WAL record), the standby promoted and restarted on the same
- * port and socket. Returns once the endpoint accepts writes; the old primary is rebuilt
+/* Failover on request (RebootDBInstance ForceFailover): the primary is stopped (killed:
+ * synchronous replication already put every acknowledged commit on the standby), the
+ * standby promoted and restarted on the same port and socket. Returns once the endpoint accepts writes; the old primary is rebuilt
  * as the standby afterwards, in the background. No SV_EV_FAILOVER_* events (the caller
  * records its own). Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (no running
  * standby), INTERNAL_FAILURE. */
