@@ -463,5 +463,24 @@ class Faults(t.PgTestCase):
         self.assertEqual(d2["Endpoint"], d["Endpoint"])
 
 
+class FaultsApiOnly(t.PgTestCase):
+    """--no-engine: there are no processes to break, so every fault is refused."""
+    no_engine = True
+
+    def test_faults_refused_without_postgres(self):
+        self.rds.create_db_instance(**t.create_args("f-api"))
+        for kind in ("kill-primary", "hang", "storage-full"):
+            got, out = call(self.server, "POST", "/_rdslocal/faults", {"kind": kind, "DBInstanceIdentifier": "f-api"})
+            self.assertEqual((got, out["code"]), (400, "InvalidDBInstanceState"), out)
+            self.assertIn("API-only mode", out["error"])
+        status, x = call(self.server, "POST", "/_rdslocal/experiments",
+                         {"faults": [{"kind": "hang", "DBInstanceIdentifier": "f-api", "offset_ms": 0}]})
+        self.assertEqual(status, 201, x)
+        self.assertEqual(x["faults"][0]["state"], "failed")
+        self.assertEqual(x["state"], "completed")
+        self.assertEqual(call(self.server, "GET", "/_rdslocal/faults?all=true")[1]["faults"], [])
+        self.assertEqual(t.describe_one(self.rds, "f-api")["DBInstanceStatus"], "available")
+
+
 if __name__ == "__main__":
     t.main()
