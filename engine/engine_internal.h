@@ -35,6 +35,8 @@ struct engine {
     unsigned char kms_master[32]; /* <state_dir>/kms/master.key once loaded (kms/kms_crypto.c) */
     bool kms_master_loaded;
     bool kms_reconciled;        /* first tick checked instances of unusable keys (kms/kms.c) */
+    /* fault injection (faults/) */
+    struct engine_faults *faults; /* active faults and experiments; made on first use */
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -382,5 +384,15 @@ int engine__replica_check_stop(store *s, arena *a, const db_instance *d, rds_err
 /* After an instance was deleted (no lock held): its replicas become standalone, as RDS
  * for PostgreSQL does. Also run by the worker for replicas whose source is gone. */
 void engine__replicas_orphaned(engine *e, const char *source_resource_id);
+/* ---- fault injection (faults/) ---- */
+
+/* Worker loop (every ~50 ms): ends faults whose time is up (or whose storage grew), starts
+ * experiment steps that are due; the first call also turns instances a killed rdslocal
+ * left in storage-full back to available. */
+void engine__faults_tick(engine *e);
+/* Ends every active fault and forgets faults and experiments (engine_reset). */
+void engine__faults_reset(engine *e);
+/* engine__faults_reset, then frees the table (engine_close, after the worker stopped). */
+void engine__faults_close(engine *e);
 
 #endif

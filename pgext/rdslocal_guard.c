@@ -32,17 +32,36 @@
  * Revoking is never refused. Superusers (rdsadmin, and trusted extension scripts, which
  * run as the bootstrap superuser) are never refused.
  *
+ * Storage-full fault (rdslocal's fault injection, engine/faults/): while the setting
+ * rdslocal_guard.storage_full is on, every write that would need new space fails as it
+ * does on a full volume -- INSERT/UPDATE/DELETE/MERGE (ExecutorStart hook), COPY FROM,
+ * CREATE TABLE/INDEX/TABLE AS/DATABASE (ProcessUtility) -- with PostgreSQL's own report
+ * of a failed file extension: SQLSTATE 53100 disk_full, "could not extend file
+ * \"base/<db>/<relfilenode>\": No space left on device", hint "Check free disk space.".
+ * Reads keep working. The setting is PGC_SIGHUP: only the server's configuration file
+ * (rdslocal.conf, written by the supervisor) sets it; no session, not even a superuser's,
+ * can SET it, so the master user cannot lift the fault. Everyone is refused, superusers
+ * included: a full disk spares nobody.
+ *
  * Runs inside each backend; no shared state. Built by CMake against Debian's
  * postgresql-server-dev-15 (see pgext/CMakeLists.txt). */
 #include "postgres.h"
 
+#include "access/relation.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_authid.h"
+#include "catalog/pg_class.h"
+#include "common/relpath.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
+#include "parser/parsetree.h"
 #include "tcop/utility.h"
 #include "utils/acl.h"
 #include "utils/guc.h"
+#include "utils/rel.h"
+#include "utils/relcache.h"
 
 PG_MODULE_MAGIC;
 
@@ -61,6 +80,71 @@ static const withheld_role WITHHELD[] = {
 
 static ProcessUtility_hook_type prev_process_utility = NULL;
 static char *guard_version = NULL; /* rdslocal_guard.version: read-only, shows the guard is loaded */
+static ExecutorStart_hook_type prev_executor_start = NULL;
+static bool storage_full = false;  /* rdslocal_guard.storage_full (see the file comment) */
+
+/* The error a full volume gives when relation relid must grow (md.c's mdextend report with
+ * errno ENOSPC). relid's main fork names the file; pg_class's when relid has none. */
+static void report_storage_full(Oid relid)
+{
+    char *path = NULL;
+    Relation rel = OidIsValid(relid) ? RelationIdGetRelation(relid) : NULL;
+    if (rel && !RELKIND_HAS_STORAGE(rel->rd_rel->relkind)) {
+        RelationClose(rel);
+        rel = NULL;
+    }
+    if (!rel)
+        rel = RelationIdGetRelation(RelationRelationId);
+    if (rel) {
+        path = relpathperm(rel->rd_node, MAIN_FORKNUM);
+        RelationClose(rel);
+    }
+    ereport(ERROR, (errcode(ERRCODE_DISK_FULL),
+                    errmsg("could not extend file \"%s\": No space left on device", path ? path : "base"),
+                    errhint("Check free disk space.")));
+}
+
+static void guard_executor_start(QueryDesc *qd, int eflags)
+{
+    if (storage_full && !(eflags & EXEC_FLAG_EXPLAIN_ONLY)) {
+        PlannedStmt *ps = qd->plannedstmt;
+        bool writes = qd->operation == CMD_INSERT || qd->operation == CMD_UPDATE ||
+                      qd->operation == CMD_DELETE || qd->operation == CMD_MERGE || ps->hasModifyingCTE;
+        if (writes) {
+            Oid relid = InvalidOid;
+            if (ps->resultRelations != NIL)
+                relid = rt_fetch(linitial_int(ps->resultRelations), ps->rtable)->relid;
+            report_storage_full(relid);
+        }
+    }
+    if (prev_executor_start)
+        prev_executor_start(qd, eflags);
+    else
+        standard_ExecutorStart(qd, eflags);
+}
+
+/* Utility statements that allocate space. */
+static void check_storage_utility(Node *node)
+{
+    switch (nodeTag(node)) {
+    case T_CopyStmt: {
+        CopyStmt *c = (CopyStmt *)node;
+        if (c->is_from)
+            report_storage_full(c->relation ? RangeVarGetRelid(c->relation, NoLock, true) : InvalidOid);
+        break;
+    }
+    case T_CreateStmt:
+    case T_CreateTableAsStmt:
+    case T_IndexStmt:
+    case T_CreatedbStmt:
+    case T_RefreshMatViewStmt:
+    case T_ClusterStmt:
+        report_storage_full(InvalidOid);
+        break;
+    default:
+        break;
+    }
+}
 
 /* The withheld role that granting `role` would hand out (itself, or one it is a member
  * of, directly or not), or NULL. */
@@ -182,6 +266,8 @@ static void guard_process_utility(PlannedStmt *pstmt, const char *query_string, 
                                   QueryEnvironment *query_env, DestReceiver *dest, QueryCompletion *qc)
 {
     Node *node = pstmt->utilityStmt;
+    if (storage_full)
+        check_storage_utility(node);
     if (!superuser()) {
         switch (nodeTag(node)) {
         case T_GrantRoleStmt: check_grant_role((GrantRoleStmt *)node); break;
@@ -205,7 +291,12 @@ void _PG_init(void)
                         errmsg("rdslocal_guard must be loaded through shared_preload_libraries")));
     DefineCustomStringVariable("rdslocal_guard.version", "Version of the rdslocal guard module.", NULL,
                                &guard_version, "1", PGC_INTERNAL, 0, NULL, NULL, NULL);
+    DefineCustomBoolVariable("rdslocal_guard.storage_full",
+                             "Makes writes fail as on a full volume (rdslocal's storage-full fault).", NULL,
+                             &storage_full, false, PGC_SIGHUP, 0, NULL, NULL, NULL);
     MarkGUCPrefixReserved("rdslocal_guard");
     prev_process_utility = ProcessUtility_hook;
     ProcessUtility_hook = guard_process_utility;
+    prev_executor_start = ExecutorStart_hook;
+    ExecutorStart_hook = guard_executor_start;
 }

@@ -1,6 +1,7 @@
 /* admin.c: see admin.h. The clock's POST takes {"advance_seconds": N} (or "advance_ms",
  * or the same names as query parameters); the clock only moves forward. */
 #include "admin.h"
+#include "admin_faults.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -178,5 +179,7 @@ void admin_handle(engine *e, const char *method, const char *path, const char *q
         clock_json(out, 200);
         return;
     }
+    if (admin_faults_handle(e, method, path, query, body, body_len, out)) /* fault injection */
+        return;
     reply(out, 404, "{\"error\": \"no such admin endpoint\"}");
 }

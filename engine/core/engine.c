@@ -412,6 +412,7 @@ void engine_close(engine *e)
         pthread_mutex_unlock(&e->worker_mu);
         pthread_join(e->worker, NULL);
     }
+    engine__faults_close(e); /* fault injection: no stopped postgres, no storage-full left */
     sv_close(e->sv);
     store *s = pthread_getspecific(e->store_key);
     store_close(s);
@@ -439,6 +440,7 @@ int engine_reset(engine *e, rds_error *err)
     store *s = engine__store(e, err);
     if (!s)
         return -1;
+    engine__faults_reset(e); /* fault injection: every fault ends, the list empties */
     arena *a = arena_new();
     db_instance **all;
     size_t n;

@@ -113,6 +113,20 @@ static const rules_event_def events[RULES_EV__COUNT] = {
      * (user guide, read replica category; wording paraphrased) */
     [RULES_EV_REPLICA_TERMINATED] = { "RDS-EVENT-0057", "read replica",
                                       "Replication on the read replica was terminated", 0, "db-instance" },
+    /* fault injection (engine/faults/). 0007: the user guide's low-storage event for an
+     * instance whose allocated storage is exhausted. A hang has no AWS event (RDS records
+     * none for an engine that merely stops answering): AWS-styled "availability" messages.
+     * 0052/0053: the user guide's Multi-AZ recovery pair, recorded when the standby is lost
+     * (killed or cut off) and when it is in sync again. */
+    [RULES_EV_STORAGE_FULL] = { "RDS-EVENT-0007", "low storage",
+                                "Allocated storage has been exhausted. Allocate additional storage to resolve the issue",
+                                0, "db-instance" },
+    [RULES_EV_NOT_RESPONDING] = { NULL, "availability", "DB instance is not responding", 0, "db-instance" },
+    [RULES_EV_RESPONDING_AGAIN] = { NULL, "availability", "DB instance is responding again", 0, "db-instance" },
+    [RULES_EV_MULTI_AZ_RECOVERY_STARTED] = { "RDS-EVENT-0052", "recovery", "Multi-AZ instance recovery started", 0,
+                                             "db-instance" },
+    [RULES_EV_MULTI_AZ_RECOVERY_FINISHED] = { "RDS-EVENT-0053", "recovery", "Multi-AZ instance recovery completed",
+                                              0, "db-instance" },
 };
 
 const rules_event_def *rules_event(rules_event_id id)

@@ -278,6 +278,7 @@ void sv__inst_kill(sv_supervisor *sv, sv_inst *in, bool immediate)
 {
     if (in->pid <= 0)
         return;
+    sv__fault_thaw(in); /* a hang fault's SIGSTOP would make it deaf to SIGINT/SIGQUIT */
     int status = -1;
     kill(in->pid, immediate ? SIGQUIT : SIGINT);
     bool gone = sv__wait_gone(in->pid, in->is_child, immediate ? 5000 : SV_STOP_TIMEOUT_MS, &status);

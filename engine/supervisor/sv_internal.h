@@ -70,6 +70,8 @@ typedef struct sv_inst {
     int64_t next_rebuild_ms; /* monotonic ms before which no new standby rebuild starts */
     /* read replicas (sv_replica.c) */
     char replica_of[64]; /* source key; "" when not a replica */
+    /* fault injection (sv_fault.c) */
+    bool fault_storage_full; /* rdslocal_guard.storage_full = on in rdslocal.conf */
 } sv_inst;
 
 typedef struct sv_major {
@@ -339,5 +341,14 @@ void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, cons
 /* ---- sv_params.c (params) ---- */
 /* Copies spec->param_conf into in->param_conf (too long: dropped, with a warning). */
 void sv__params_apply_spec(sv_inst *in, const sv_instance_spec *spec);
+/* ---- sv_fault.c ---- */
+/* SIGCONT to every process under in->dir: before any stop or kill (a frozen postmaster
+ * never acts on SIGINT/SIGQUIT). */
+void sv__fault_thaw(sv_inst *in);
+/* sv_open: SIGCONT to everything under instances/ and the storage-full line removed from
+ * every rdslocal.conf (running servers reload): no fault outlives the rdslocal that made it. */
+void sv__fault_startup(sv_supervisor *sv);
+/* sv_close: SIGCONT to everything under instances/ before the shutdown. */
+void sv__fault_shutdown(sv_supervisor *sv);
 
 #endif

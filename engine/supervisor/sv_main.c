@@ -104,6 +104,7 @@ int sv_open(sv_supervisor **out, const sv_config *cfg, rds_error *err)
         sv__find_versions(sv, cfg->pg_bin_dirs, err) != 0 || sv__bg_start(sv, err) != 0 ||
         sv__tls_init(sv, sv->state_dir, true, err) != 0)
         goto fail;
+    sv__fault_startup(sv); /* no fault outlives the rdslocal that made it (sv_fault.c) */
     log_at(LOG_INFO, "supervisor", "opened state=\"%s\" templates=\"%s\" majors=%zu as_root=%d", sv->state_dir,
            sv->template_dir, sv->nmajors, (int)sv->as_root);
     *out = sv;
@@ -119,6 +120,8 @@ void sv_close(sv_supervisor *sv)
         return;
     sv__bg_stop(sv);
     sv__tls_stop(sv);
+    if (sv->instances_dir[0])
+        sv__fault_shutdown(sv); /* a frozen postmaster would ignore the SIGINT below */
     sv__standby_close(sv);
     pthread_mutex_lock(&sv->mu);
     while (sv->restarts_in_flight > 0)

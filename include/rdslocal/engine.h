@@ -550,5 +550,79 @@ int engine_describe_autobackups(engine_req *r, const describe_autobackups_in *in
 /* DeleteDBInstanceAutomatedBackup: a retained backup (by DbiResourceId or its ARN). */
 int engine_delete_autobackup(engine_req *r, const char *dbi_resource_id, const char *arn, autobackup_view *out,
                              rds_error *err);
+/* ---- fault injection (engine/faults/; admin API /_rdslocal/faults, /_rdslocal/experiments) ----
+ * Faults act on an instance's real processes (see docs/readme/faults.md). They live in
+ * memory only: a restart of rdslocal ends them all (stopped processes get SIGCONT, the
+ * storage-full switch is lifted). Times are real wall-clock ms (the admin clock's advance
+ * does not shorten a hang). Any thread; the worker ends faults and runs experiments. */
+typedef enum engine_fault_kind {
+    ENGINE_FAULT_KILL_PRIMARY,   /* SIGKILL of the postmaster: crash restart, or Multi-AZ failover */
+    ENGINE_FAULT_KILL_STANDBY,   /* SIGKILL of the Multi-AZ standby's postmaster */
+    ENGINE_FAULT_HANG,           /* SIGSTOP of the primary and its children for the duration */
+    ENGINE_FAULT_STORAGE_FULL,   /* status storage-full, writes fail, reads work */
+    ENGINE_FAULT_CUT_STANDBY,    /* replication to the standby stops for the duration */
+    ENGINE_FAULT__COUNT
+} engine_fault_kind;
+/* "kill-primary", ... ; NULL for a bad value. */
+const char *engine_fault_kind_name(engine_fault_kind k);
+/* false if name is no kind. */
+bool engine_fault_kind_parse(const char *name, engine_fault_kind *out);
+
+typedef struct engine_fault_in {
+    engine_fault_kind kind;
+    const char *instance_id;   /* DBInstanceIdentifier */
+    const char *region;        /* NULL: the default region */
+    int64_t duration_ms;       /* < 0: the kind's default; kills take none (instantaneous) */
+    int64_t offset_ms;         /* experiments: when the step starts, from the experiment's start */
+} engine_fault_in;
+
+typedef struct engine_fault_view {
+    int64_t id;
+    engine_fault_kind kind;
+    char instance_id[64], region[32];
+    int64_t start_ms, end_ms;  /* real clock; while active end_ms is the planned end */
+    bool active;
+    char outcome[192];         /* how it went or ended ("expired", "deleted", "killed pid 123", ...) */
+    int64_t experiment_id;     /* 0: started on its own */
+} engine_fault_view;
+
+enum { ENGINE_FAULT_MAX_DURATION_MS = 3600 * 1000, ENGINE_EXPERIMENT_MAX_STEPS = 32 };
+
+/* Starts a fault now. Errors: DBInstanceNotFound (404); InvalidDBInstanceState (the instance
+ * does not run, has no standby for the standby kinds, or API-only mode);
+ * InvalidParameterValue (duration out of 1 ms..1 h, or given to a kill);
+ * InvalidParameterCombination (the same kind is already active on the instance). */
+int engine_fault_start(engine *e, const engine_fault_in *in, engine_fault_view *out, rds_error *err);
+/* Ends an active fault at once (DELETE). Errors: ResourceNotFoundFault (no fault with that id),
+ * InvalidParameterCombination (already ended). */
+int engine_fault_end(engine *e, int64_t id, engine_fault_view *out, rds_error *err);
+/* Active faults (and with include_ended the recent ended ones, oldest first); returns the
+ * count written (at most max). */
+size_t engine_faults_list(engine *e, bool include_ended, engine_fault_view *out, size_t max);
+
+typedef struct engine_experiment_view {
+    int64_t id;
+    int64_t start_ms;          /* real clock */
+    const char *state;         /* "running", "completed", "cancelled" (static) */
+    size_t n_steps;
+    struct {
+        engine_fault_in in;    /* kind, offset, duration (use the arrays below for the names) */
+        char instance_id[64], region[32];
+        int64_t fault_id;      /* 0: not started yet (or it failed) */
+        const char *state;     /* "pending", "active", "ended", "failed", "skipped" (static) */
+        char error[192];       /* why it failed (the fault start's error message) */
+    } steps[ENGINE_EXPERIMENT_MAX_STEPS];
+} engine_experiment_view;
+
+/* Schedules steps (1..ENGINE_EXPERIMENT_MAX_STEPS; offsets 0..1 h) from now; a step whose
+ * start fails is marked "failed" with the reason and the others still run. Errors:
+ * InvalidParameterValue; DBInstanceNotFound when a step names an unknown instance. */
+int engine_experiment_start(engine *e, const engine_fault_in *steps, size_t n, engine_experiment_view *out,
+                            rds_error *err);
+/* One experiment (ResourceNotFoundFault if unknown) / all of them, oldest first. */
+int engine_experiment_get(engine *e, int64_t id, engine_experiment_view *out, rds_error *err);
+size_t engine_experiments_list(engine *e, engine_experiment_view *out, size_t max);
+/* Cancels the pending steps and ends the experiment's active faults. */
+int engine_experiment_cancel(engine *e, int64_t id, engine_experiment_view *out, rds_error *err);
 
 #endif

@@ -297,6 +297,12 @@ typedef enum rules_event_id {
     RULES_EV_FAILOVER_REASON,               /* no AWS id: one %s, why the failover happened */
     /* read replicas (replicas) */
     RULES_EV_REPLICA_TERMINATED,            /* RDS-EVENT-0057 */
+    /* fault injection (engine/faults/) */
+    RULES_EV_STORAGE_FULL,                  /* RDS-EVENT-0007 (low storage) */
+    RULES_EV_NOT_RESPONDING,                /* no AWS event id: a hang fault began */
+    RULES_EV_RESPONDING_AGAIN,              /* no AWS event id: a hang fault ended */
+    RULES_EV_MULTI_AZ_RECOVERY_STARTED,     /* RDS-EVENT-0052: the standby is lost or cut off */
+    RULES_EV_MULTI_AZ_RECOVERY_FINISHED,    /* RDS-EVENT-0053: the standby is back in sync */
     RULES_EV__COUNT
 } rules_event_id;
 

@@ -448,4 +448,27 @@ typedef struct sv_replica_state {
  * Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (not running), INTERNAL_FAILURE. */
 int sv_replica_status(sv_supervisor *sv, const char *key, sv_replica_state *out, rds_error *err);
 
+/* ---- fault injection (sv_fault.c; engine/faults/ decides what and when) ------------------
+ * Which postgres of an instance a fault hits: its primary, or its Multi-AZ standby. */
+typedef enum sv_fault_node { SV_NODE_PRIMARY, SV_NODE_STANDBY } sv_fault_node;
+
+/* SIGKILL of the node's postmaster (its children die with it or are cleaned up by the
+ * restart). The instance is not marked busy: the monitor reacts as to a real crash (crash
+ * restart, or the Multi-AZ failover). *pid_out (may be NULL) receives the killed pid.
+ * Errors: DB_INSTANCE_NOT_FOUND (unknown key), INVALID_DB_INSTANCE_STATE (the node does not
+ * run), INTERNAL_FAILURE. */
+int sv_fault_kill(sv_supervisor *sv, const char *key, sv_fault_node node, int *pid_out, rds_error *err);
+
+/* freeze: SIGSTOP of the node's postmaster, then of every child it has (the server stops
+ * answering; TCP connects still complete in the kernel's backlog). !freeze: SIGCONT of every
+ * process running under the instance's directory (either node). Errors as sv_fault_kill. */
+int sv_fault_freeze(sv_supervisor *sv, const char *key, sv_fault_node node, bool freeze, rds_error *err);
+
+/* Turns the storage-full fault on or off: rewrites rdslocal.conf (rdslocal_guard.storage_full)
+ * and, if the server runs, reloads it and returns once the postmaster has read it. While on,
+ * writes fail with PostgreSQL's "could not extend file ...: No space left on device"; reads
+ * work. The flag lives in the supervisor only (a new rdslocal starts without it).
+ * Errors: DB_INSTANCE_NOT_FOUND, INTERNAL_FAILURE (no reload within 5 s, e.g. a frozen server). */
+int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_error *err);
+
 #endif
