@@ -202,7 +202,7 @@ void engine_tick(engine *e)
         }
     }
     engine__kms_tick(e, s, a); /* keys whose waiting period ended are deleted */
-    engine__secrets_tick(e, s, a); /* secrets: recovery windows that ended */
+    engine__secrets_tick(e, s, a); /* secrets: ended recovery windows, due and staged rotations */
     if (store_begin(s, &err) == 0) {
         if (store_event_prune(s, now - (int64_t)EVENT_RETENTION_DAYS * 86400 * 1000, &err) ||
             store_commit(s, &err))

@@ -3,8 +3,11 @@
  * (engine_internal.h); ModifyDBInstance turns management on or off and rotates
  * (RotateMasterUserPassword) through instances__mmp_* (instances.h); a deleted instance's
  * secret is scheduled for deletion. The server's password and the secret change in the
- * same operation: the server first (act), the secret in the op's transaction (write); the
- * checks that could fail the write (the secret's KMS key) come before act. */
+ * same operation: a rotation first commits the new credentials as the secret's AWSPENDING
+ * version, then changes the server (act), then promotes the version in the op's
+ * transaction (write), so a crash in between loses nothing (engine__mmp_finish_pending
+ * completes it). The checks that could fail the write (the secret's KMS key) come before
+ * act. */
 #include "instances/instances.h"
 
 #include <string.h>
