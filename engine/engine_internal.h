@@ -251,7 +251,21 @@ int engine__kms_unseal(engine_req *r, store *s, const unsigned char *blob, size_
 int engine__secret_rds_create(engine_req *r, store *s, const char *instance_arn, const char *username,
                               const char *password, const char *kms_ref, const char **secret_arn,
                               const char **key_arn, rds_error *err);
-/* A new AWSCURRENT version of an RDS secret holding password (the old one AWSPREVIOUS). */
+/* A rotation in two steps, so a crash between the server's change and the secret's cannot
+ * lose the password: before the server changes, the new credentials are staged as the
+ * secret's AWSPENDING version (committed); engine__secret_rds_rotate then promotes it. A
+ * staged version left by a crash is finished by engine__mmp_finish_pending (tick). */
+int engine__secret_rds_stage(engine_req *r, store *s, const char *secret_arn, const char *username,
+                             const char *password, rds_error *err);
+/* Removes the AWSPENDING label (the server's change failed). */
+int engine__secret_rds_unstage(engine_req *r, store *s, const char *secret_arn, rds_error *err);
+/* The password of the staged (AWSPENDING) version, or NULL (none, or err set). */
+const char *engine__secret_rds_pending(engine_req *r, store *s, const char *secret_arn, rds_error *err);
+/* Sets the server's password to the staged one and promotes it, under the instance's lock
+ * (the instance must be running; else nothing happens). */
+int engine__mmp_finish_pending(engine_req *r, const char *instance_id, rds_error *err);
+/* A new AWSCURRENT version of an RDS secret holding password (the old one AWSPREVIOUS): the
+ * staged AWSPENDING version when it holds the same credentials, else a new one. */
 int engine__secret_rds_rotate(engine_req *r, store *s, const char *secret_arn, const char *username,
                               const char *password, rds_error *err);
 /* The RDS secret goes: force true deletes it at once (management turned off), else its

@@ -206,7 +206,7 @@ void engine_tick(engine *e)
     }
     engine__kms_tick(e, s, a); /* keys whose waiting period ended are deleted */
     engine__logs_tick(e, s, a); /* log files past their retention are removed */
-    engine__secrets_tick(e, s, a); /* secrets: recovery windows that ended */
+    engine__secrets_tick(e, s, a); /* secrets: ended recovery windows, due and staged rotations */
     engine__autobackup_tick(e, s, a); /* automated backups: due ones taken, expired ones removed */
     if (store_begin(s, &err) == 0) {
         if (store_event_prune(s, now - (int64_t)EVENT_RETENTION_DAYS * 86400 * 1000, &err) ||

@@ -88,6 +88,11 @@ const char *instances__mmp_password(arena *a, const modify_instance_in *in, cons
 /* The secret's side, in the op's transaction (d's secret fields updated and stored). */
 int instances__mmp_write(engine_op *op, const modify_instance_in *in, db_instance *d, const char *password,
                          rds_error *err);
+/* RotateMasterUserPassword, before the server changes (act): the new credentials are
+ * staged (AWSPENDING, committed); unstage takes them back when the server's change failed. */
+int instances__mmp_stage(engine_op *op, const modify_instance_in *in, const db_instance *d, const char *password,
+                         rds_error *err);
+void instances__mmp_unstage(engine_op *op, const modify_instance_in *in, const db_instance *d);
 /* DeleteDBInstance: the instance's secret is scheduled for deletion. */
 int instances__mmp_forget(engine_op *op, const db_instance *d, rds_error *err);
 /* ---- Multi-AZ (multiaz.c) ---- */

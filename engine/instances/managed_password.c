@@ -3,8 +3,11 @@
  * (engine_internal.h); ModifyDBInstance turns management on or off and rotates
  * (RotateMasterUserPassword) through instances__mmp_* (instances.h); a deleted instance's
  * secret is scheduled for deletion. The server's password and the secret change in the
- * same operation: the server first (act), the secret in the op's transaction (write); the
- * checks that could fail the write (the secret's KMS key) come before act. */
+ * same operation: a rotation first commits the new credentials as the secret's AWSPENDING
+ * version, then changes the server (act), then promotes the version in the op's
+ * transaction (write), so a crash in between loses nothing (engine__mmp_finish_pending
+ * completes it). The checks that could fail the write (the secret's KMS key) come before
+ * act. */
 #include "instances/instances.h"
 
 #include <string.h>
@@ -150,6 +153,81 @@ int instances__mmp_write(engine_op *op, const modify_instance_in *in, db_instanc
     if (rotate)
         return engine__secret_rds_rotate(op->r, op->s, d->master_secret_arn, d->master_username, password, err);
     return 0;
+}
+
+/* In its own transaction: the staged version must be on disk before the server changes. */
+int instances__mmp_stage(engine_op *op, const modify_instance_in *in, const db_instance *d, const char *password,
+                         rds_error *err)
+{
+    if (!(in->rotate_master_password.set && in->rotate_master_password.v))
+        return 0;
+    if (store_begin(op->s, err))
+        return -1;
+    if (engine__secret_rds_stage(op->r, op->s, d->master_secret_arn, d->master_username, password, err) ||
+        store_commit(op->s, err)) {
+        store_rollback(op->s);
+        return -1;
+    }
+    return 0;
+}
+
+void instances__mmp_unstage(engine_op *op, const modify_instance_in *in, const db_instance *d)
+{
+    rds_error err;
+    rds_error_clear(&err);
+    if (!(in->rotate_master_password.set && in->rotate_master_password.v) || store_begin(op->s, &err))
+        return;
+    if (engine__secret_rds_unstage(op->r, op->s, d->master_secret_arn, &err) || store_commit(op->s, &err))
+        store_rollback(op->s);
+}
+
+/* ---- a staged rotation left by a crash (engine__mmp_finish_pending) ---- */
+
+typedef struct pending_ctx {
+    db_instance *d;
+    const char *password;
+} pending_ctx;
+
+static int pending_load(engine_op *op, rds_error *err)
+{
+    pending_ctx *c = op->ctx;
+    if (instances__load(op->r, op->s, op->name, &c->d, err))
+        return -1;
+    if (!c->d->master_secret_arn || !model_status_runs(c->d->status)) {
+        op->done = true;    /* not managed any more, or not running: a later tick */
+        return 0;
+    }
+    c->password = engine__secret_rds_pending(op->r, op->s, c->d->master_secret_arn, err);
+    if (!c->password && err->code != RDS_OK)
+        return -1;
+    op->done = c->password == NULL;
+    return 0;
+}
+
+static int pending_act(engine_op *op, rds_error *err)
+{
+    pending_ctx *c = op->ctx;
+    engine *e = op->r->e;
+    if (e->cfg.no_engine || !e->sv)
+        return 0;
+    return sv_instance_set_master_password(e->sv, c->d->resource_id, c->d->master_username, c->password, err);
+}
+
+static int pending_write(engine_op *op, rds_error *err)
+{
+    pending_ctx *c = op->ctx;
+    log_at(LOG_WARN, "engine", "instance \"%s\": finishing a master password rotation an earlier run left staged",
+           c->d->id);
+    return engine__secret_rds_rotate(op->r, op->s, c->d->master_secret_arn, c->d->master_username, c->password,
+                                     err);
+}
+
+int engine__mmp_finish_pending(engine_req *r, const char *instance_id, rds_error *err)
+{
+    pending_ctx c = { 0 };
+    engine_op op = { .r = r, .kind = "db", .name = instance_id, .ctx = &c, .load = pending_load,
+                     .act = pending_act, .write = pending_write };
+    return engine__run(&op, err);
 }
 
 int instances__mmp_forget(engine_op *op, const db_instance *d, rds_error *err)

@@ -316,8 +316,12 @@ static int act(engine_op *op, rds_error *err)
     db_instance *d = c->d;
     if (e->cfg.no_engine || !e->sv || !model_status_runs(d->status))
         return 0;
-    if (c->password && sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, c->password, err))
+    if (instances__mmp_stage(op, c->in, d, c->password, err))
         return -1;
+    if (c->password && sv_instance_set_master_password(e->sv, d->resource_id, d->master_username, c->password, err)) {
+        instances__mmp_unstage(op, c->in, d);
+        return -1;
+    }
     if (c->restart) {
         sv_instance_spec spec = engine__spec(op->r->a, d);
         if (sv_instance_restart(e->sv, &spec, err))

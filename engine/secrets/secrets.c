@@ -243,6 +243,35 @@ int secrets__add_version(engine_req *r, store *s, sm_secret *sec, const char *cl
     return 0;
 }
 
+int secrets__promote(engine_req *r, store *s, sm_secret *sec, sm_secret_version *target, rds_error *err)
+{
+    sm_secret_version **vs;
+    size_t n;
+    if (store_secret_versions(s, r->a, sec->arn, &vs, &n, err))
+        return -1;
+    for (size_t i = 0; i < n; i++) {
+        sm_secret_version *v = vs[i];
+        const char *was = v->stages;
+        if (strcmp(v->version_id, target->version_id) == 0) {
+            v->stages = without_stage(r->a, without_stage(r->a, v->stages, SECRETS_PENDING), SECRETS_PREVIOUS);
+            if (!secrets__has_stage(v, SECRETS_CURRENT))
+                v->stages = arena_printf(r->a, "%s%s,", v->stages, SECRETS_CURRENT);
+        } else if (secrets__has_stage(v, SECRETS_CURRENT)) {
+            v->stages = arena_printf(r->a, "%s%s,", without_stage(r->a, v->stages, SECRETS_CURRENT), SECRETS_PREVIOUS);
+        } else {
+            v->stages = without_stage(r->a, v->stages, SECRETS_PREVIOUS);
+        }
+        if (strcmp(v->stages, ",") == 0) {
+            if (store_secret_version_delete(s, v->secret_arn, v->version_id, err))
+                return -1;
+        } else if (strcmp(was, v->stages) != 0 && store_secret_version_put(s, v, err)) {
+            return -1;
+        }
+    }
+    sec->changed_at_ms = rds_now_ms();
+    return store_secret_put(s, sec, err);
+}
+
 /* ---- scheduled deletion (engine_tick) ---- */
 
 /* AWS rotates an RDS-managed secret on its schedule (7 days unless RotateSecret set
@@ -264,12 +293,36 @@ static void rotate_due(engine *e, store *s, arena *a)
     }
 }
 
+/* A rotation staged (AWSPENDING) whose operation did not commit -- rdslocal stopped between
+ * the server's change and the secret's -- is finished: the server gets the staged password
+ * (again) and the version becomes current. A rotation still running holds the instance's
+ * lock; once it commits nothing is staged any more, and this does nothing. */
+static void finish_staged(engine *e, store *s, arena *a)
+{
+    rds_error err;
+    rds_error_clear(&err);
+    sm_secret **staged;
+    size_t n;
+    if (store_secret_rds_pending(s, a, &staged, &n, &err))
+        return;
+    for (size_t i = 0; i < n; i++) {
+        db_instance *d;
+        if (store_instance_by_master_secret(s, a, staged[i]->arn, &d, &err) == 0 && d) {
+            engine_req r = { .e = e, .a = a, .region = d->region, .valid_until_ms = INT64_MAX };
+            if (engine__mmp_finish_pending(&r, d->id, &err))
+                log_at(LOG_WARN, "secrets", "staged rotation of %s: %s", staged[i]->name, err.message);
+        }
+        rds_error_clear(&err);
+    }
+}
+
 void engine__secrets_tick(engine *e, store *s, arena *a)
 {
     rds_error err;
     rds_error_clear(&err);
     sm_secret **due;
     size_t n;
+    finish_staged(e, s, a);
     rotate_due(e, s, a);
     if (store_secret_due(s, a, rds_now_ms(), &due, &n, &err) || n == 0)
         return;

@@ -35,6 +35,9 @@ int secrets__add_version(engine_req *r, store *s, sm_secret *sec, const char *cl
 /* True if sec has a version `token` holding value: a retried request (*out: that version). */
 bool secrets__is_retry(engine_req *r, store *s, const sm_secret *sec, const char *token, const secret_value *value,
                        sm_secret_version **out);
+/* Makes version target AWSCURRENT (dropping its AWSPENDING); the version losing AWSCURRENT
+ * gets AWSPREVIOUS; versions left with no label go. */
+int secrets__promote(engine_req *r, store *s, sm_secret *sec, sm_secret_version *target, rds_error *err);
 /* The value of a version (unsealed). A key that cannot decrypt: DecryptionFailure. */
 int secrets__open(engine_req *r, store *s, const sm_secret_version *v, secret_value *out, rds_error *err);
 /* The KMS error of a seal, as Secrets Manager words it (EncryptionFailure, KMS's reason). */

@@ -74,17 +74,84 @@ static int find_by_arn(engine_req *r, store *s, const char *secret_arn, sm_secre
     return 0;
 }
 
+/* The version of sec labelled AWSPENDING, or NULL. */
+static sm_secret_version *pending_of(engine_req *r, store *s, const sm_secret *sec, rds_error *err)
+{
+    sm_secret_version **vs;
+    size_t n;
+    if (store_secret_versions(s, r->a, sec->arn, &vs, &n, err))
+        return NULL;
+    for (size_t i = 0; i < n; i++)
+        if (secrets__has_stage(vs[i], SECRETS_PENDING))
+            return vs[i];
+    return NULL;
+}
+
+int engine__secret_rds_stage(engine_req *r, store *s, const char *secret_arn, const char *username,
+                             const char *password, rds_error *err)
+{
+    sm_secret *sec;
+    sm_secret_version *ver;
+    str_list pending = { (const char *[]){ SECRETS_PENDING }, 1 };
+    secret_value v = credentials(r->a, username, password);
+    return find_by_arn(r, s, secret_arn, &sec, err) || secrets__add_version(r, s, sec, NULL, &v, &pending, &ver, err)
+               ? -1
+               : 0;
+}
+
+int engine__secret_rds_unstage(engine_req *r, store *s, const char *secret_arn, rds_error *err)
+{
+    rds_error_clear(err);
+    sm_secret *sec;
+    if (find_by_arn(r, s, secret_arn, &sec, err))
+        return -1;
+    sm_secret_version *v = pending_of(r, s, sec, err);
+    if (!v)
+        return err->code != RDS_OK ? -1 : 0;
+    if (strcmp(v->stages, "," SECRETS_PENDING ",") == 0)
+        return store_secret_version_delete(s, v->secret_arn, v->version_id, err);
+    char *at = strstr(v->stages, "," SECRETS_PENDING ",");
+    v->stages = arena_printf(r->a, "%.*s%s", (int)(at - v->stages), v->stages, at + strlen(SECRETS_PENDING) + 1);
+    return store_secret_version_put(s, v, err);
+}
+
+const char *engine__secret_rds_pending(engine_req *r, store *s, const char *secret_arn, rds_error *err)
+{
+    sm_secret *sec;
+    secret_value val;
+    if (find_by_arn(r, s, secret_arn, &sec, err))
+        return NULL;
+    sm_secret_version *v = pending_of(r, s, sec, err);
+    if (!v || secrets__open(r, s, v, &val, err) || !val.string)
+        return NULL;
+    /* our own JSON: {"username":"...","password":"..."}; generated passwords hold no quote */
+    const char *p = strstr(val.string, "\"password\":\"");
+    const char *end = p ? strchr(p + 12, '"') : NULL;
+    return end ? arena_strndup(r->a, p + 12, (size_t)(end - (p + 12))) : NULL;
+}
+
 int engine__secret_rds_rotate(engine_req *r, store *s, const char *secret_arn, const char *username,
                               const char *password, rds_error *err)
 {
+    rds_error_clear(err);
     sm_secret *sec;
     sm_secret_version *ver;
     if (find_by_arn(r, s, secret_arn, &sec, err))
         return -1;
     secret_value v = credentials(r->a, username, password);
-    if (secrets__add_version(r, s, sec, NULL, &v, NULL, &ver, err))
+    /* the version staged before the server changed (AWSPENDING) becomes current */
+    sm_secret_version *staged = pending_of(r, s, sec, err);
+    secret_value old;
+    if (staged && secrets__open(r, s, staged, &old, err) == 0 && old.string && strcmp(old.string, v.string) == 0) {
+        if (secrets__promote(r, s, sec, staged, err))
+            return -1;
+        ver = staged;
+    } else if (err->code != RDS_OK) {
         return -1;
-    sec->rotated_at_ms = ver->created_at_ms;
+    } else if (secrets__add_version(r, s, sec, NULL, &v, NULL, &ver, err)) {
+        return -1;
+    }
+    sec->rotated_at_ms = rds_now_ms();
     return store_secret_put(s, sec, err);
 }
 

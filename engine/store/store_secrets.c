@@ -90,3 +90,12 @@ int store_instance_by_master_secret(store *s, arena *a, const char *secret_arn, 
     return store__select_one(s, a, ST_INSTANCE, "WHERE master_secret_arn = ? AND status <> 'deleted' LIMIT 1", args,
                              1, out, err);
 }
+
+int store_secret_rds_pending(store *s, arena *a, sm_secret ***out, size_t *n_out, rds_error *err)
+{
+    table_def t = store__table(ST_SECRET);
+    return store__select_rows(s, a, &t,
+                              "WHERE owning_service = 'rds' AND arn IN (SELECT secret_arn FROM secret_version"
+                              " WHERE stages LIKE '%,AWSPENDING,%') ORDER BY region, name",
+                              NULL, 0, NULL, 0, (void ***)out, n_out, err);
+}

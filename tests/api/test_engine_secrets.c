@@ -223,6 +223,29 @@ static void test_secrets__rds_secret_rotates_on_its_schedule(void)
     CHECK_STR(value_of(arn, NULL), second);
 }
 
+/* A rotation staged its AWSPENDING version, then rdslocal stopped before the rotation
+ * committed: the next run finishes it (the staged password becomes current). */
+static void test_secrets__staged_rotation_finished_after_a_crash(void)
+{
+    const char *arn = arena_strdup(A, managed_instance("db4"));
+    const char *before = arena_strdup(A, value_of(arn, NULL));
+    engine_req r = req();
+    rds_error err;
+    rds_error_clear(&err);
+    store *st = engine__store(E, &err);
+    CHECK_INT(store_begin(st, &err), 0);
+    CHECK_INT(engine__secret_rds_stage(&r, st, arn, "admin1", "Staged-Pass-123", &err), 0);
+    CHECK_INT(store_commit(st, &err), 0);
+    CHECK_STR(value_of(arn, NULL), before);
+    CHECK_STR(value_of(arn, "AWSPENDING"), "{\"username\":\"admin1\",\"password\":\"Staged-Pass-123\"}");
+    engine_close(E);
+    E = temp_engine_reopen(state_dir);
+    engine_tick(E);
+    CHECK_STR(value_of(arn, NULL), "{\"username\":\"admin1\",\"password\":\"Staged-Pass-123\"}");
+    CHECK_STR(value_of(arn, "AWSPREVIOUS"), before);
+    CHECK(value_of(arn, "AWSPENDING") == NULL);
+}
+
 static void test_secrets__survive_reopen(void)
 {
     create("keep", "durable", NULL);
@@ -241,6 +264,7 @@ static const check_case cases[] = {
     TEST(test_secrets__disabled_key_refuses_reads),
     TEST(test_secrets__rds_owned_secret),
     TEST(test_secrets__rds_secret_rotates_on_its_schedule),
+    TEST(test_secrets__staged_rotation_finished_after_a_crash),
     TEST(test_secrets__survive_reopen),
 };
 CHECK_MAIN(cases, setup, cleanup)

@@ -127,6 +127,10 @@ class ManagedPassword(t.PgTestCase):
         self.err(self.rds.create_db_instance, "InvalidParameterCombination",
                  "A ManageMasterUserPassword value is required when MasterUserSecretKmsKeyId is specified.",
                  **t.create_args("mp3", MasterUserSecretKmsKeyId="alias/aws/secretsmanager"))
+        # a key the secret cannot be sealed under: RDS's KMS error, nothing created
+        self.err(self.rds.create_db_instance, "KMSKeyNotAccessibleFault",
+                 **managed_args("mp3", MasterUserSecretKmsKeyId="11111111-2222-3333-4444-555555555555"))
+        self.assertEqual(self.rds.describe_db_instances()["DBInstances"], [])
         self.rds.create_db_instance(**t.create_args("mp3"))
         d = t.describe_one(self.rds, "mp3")
         self.assertNotIn("MasterUserSecret", d)

@@ -156,6 +156,8 @@ int store_secret_list(store *s, arena *a, const char *region, const char *after,
 /* RDS-owned secrets (any region) whose rotation schedule has come (last rotation, or
  * creation, + RotationRules days <= now). */
 int store_secret_rotation_due(store *s, arena *a, int64_t now_ms, sm_secret ***out, size_t *n_out, rds_error *err);
+/* RDS-owned secrets (any region) with a version labelled AWSPENDING. */
+int store_secret_rds_pending(store *s, arena *a, sm_secret ***out, size_t *n_out, rds_error *err);
 /* Secrets (any region) whose deletion date has come. */
 int store_secret_due(store *s, arena *a, int64_t now_ms, sm_secret ***out, size_t *n_out, rds_error *err);
 int store_secret_put(store *s, const sm_secret *sec, rds_error *err); /* insert or replace */
