@@ -75,6 +75,7 @@ class Tls(t.PgTestCase):
         cls.bundle = os.path.join(cls.tmp, "global-bundle.pem")
         with urllib.request.urlopen(cls.server.endpoint + "/_rdslocal/certs/global-bundle.pem", timeout=60) as r:
             cls.bundle_pem = r.read().decode()
+            cls.bundle_type = r.headers["Content-Type"]
         with open(cls.bundle, "w") as f:
             f.write(cls.bundle_pem)
         # a CA of our own that signed nothing of rdslocal's
@@ -86,6 +87,7 @@ class Tls(t.PgTestCase):
     def test_bundle_served_and_written_to_state_dir(self):
         blocks = pem_blocks(self.bundle_pem)
         self.assertEqual(len(blocks), 3)
+        self.assertEqual(self.bundle_type, "application/x-pem-file")
         self.assertEqual(sorted(issuer_cn(x509_text(b)) for b in blocks), sorted(CAS))
         with open(os.path.join(self.server.state_dir, "certs", "global-bundle.pem")) as f:
             self.assertEqual(f.read(), self.bundle_pem)
