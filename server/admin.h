@@ -9,6 +9,7 @@ typedef struct admin_response {
     int status;
     char *body;        /* malloc'd JSON */
     size_t body_len;
+    const char *content_type; /* static; NULL: application/json */
 } admin_response;
 
 void admin_handle(engine *e, const char *method, const char *path, const char *query,

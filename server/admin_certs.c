@@ -30,5 +30,7 @@ bool admin_certs_handle(engine *e, const char *method, const char *path, admin_r
     out->status = status;
     out->body = pem;
     out->body_len = len;
+    if (status == 200)
+        out->content_type = "application/x-pem-file";
     return true;
 }

@@ -297,7 +297,8 @@ static enum MHD_Result send_answer(req_state *st)
     st->sent = true;
     if (st->is_admin) {
         access_log(st, "-", st->url, st->ar.status, "");
-        return send_body(st->c, st, st->ar.status, st->ar.body, st->ar.body_len, "application/json", NULL, NULL);
+        return send_body(st->c, st, st->ar.status, st->ar.body, st->ar.body_len,
+                         st->ar.content_type ? st->ar.content_type : "application/json", NULL, NULL);
     }
     dispatch_response *out = &st->out;
     access_log(st, out->request_id, out->action, out->status, out->error_code);

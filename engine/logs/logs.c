@@ -197,7 +197,8 @@ int engine_download_log_portion(engine_req *r, const char *instance_id, const ch
  * once a minute of real time, and after every clock advance. */
 void engine__logs_tick(engine *e, store *s, arena *a)
 {
-    static int64_t last_real_ms, last_offset_ms = -1;
+    /* the worker and the admin clock call may tick at once: a double prune is harmless */
+    static _Atomic int64_t last_real_ms, last_offset_ms = -1;
     int64_t real = rds_real_now_ms(), offset = rds_clock_offset_ms();
     if (e->cfg.no_engine || !e->sv || (real - last_real_ms < PRUNE_EVERY_MS && offset == last_offset_ms))
         return;

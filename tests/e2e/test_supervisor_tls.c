@@ -3,7 +3,7 @@
  * sv_close/sv_open), the bundle, an instance with ssl=on whose certificate passes libpq's
  * sslmode=verify-full for its host and 127.0.0.1 and fails for another name, a CA change by
  * sv_instance_reconfigure (re-issued and reloaded, same postmaster), no CA = no SSL, and an
- * unknown CA refused. */
+ * unknown CA refused, and a create with rds.force_ssl on. */
 #include "check.h"
 #include "sv_test.h"
 
@@ -161,7 +161,33 @@ static void test_sv_tls__instance_verify_full_and_ca_change(void)
     sv_close(sv);
 }
 
+/* rds.force_ssl=1 (hostssl lines only): the create's own check that the master user can
+ * log in over TCP still passes (it uses sslmode=prefer), plain TCP is refused. */
+static void test_sv_tls__force_ssl_create(void)
+{
+    sv_supervisor *sv = sv_test_open(0);
+    CHECK(sv != NULL);
+    if (!sv)
+        return;
+    rds_error err = { 0 };
+    char bundle[1024], v[16];
+    CHECK(sv_tls_bundle_path(sv, bundle, sizeof bundle, &err) != NULL);
+    int port = next_port();
+    sv_instance_spec s = sv_test_spec("tls2", port, MASTER, PW);
+    s.ca_id = "rds-ca-ecc384-g1";
+    s.tls_host = "localhost";
+    s.force_ssl = true;
+    CHECK_INT(sv_instance_create(sv, &s, &err), 0);
+    if (err.code)
+        fprintf(stderr, "create: %s (%s)\n", err.message, err.detail);
+    CHECK_STR(ssl_query(port, "localhost", NULL, "verify-full", bundle, v, sizeof v), "t");
+    CHECK(ssl_query(port, "localhost", NULL, "disable", bundle, v, sizeof v) == NULL);
+    CHECK_INT(sv_instance_delete(sv, "tls2", &err), 0);
+    sv_close(sv);
+}
+
 static const check_case cases[] = {
+    TEST(test_sv_tls__force_ssl_create),
     TEST(test_sv_tls__cas_bundle_and_kept),
     TEST(test_sv_tls__instance_verify_full_and_ca_change),
 };

@@ -9,6 +9,7 @@ bundle works, with another CA or another host name it fails; each CA's key type;
 change on modify re-issues (the served certificate's issuer changes; restart or reload per
 CertificateRotationRestart); DescribeCertificates fields; CertificateNotFound; and a
 restart of rdslocal (SIGTERM and kill -9) keeps CAs, certificates and verify-full."""
+import datetime
 import hashlib
 import os
 import re
@@ -74,6 +75,7 @@ class Tls(t.PgTestCase):
         cls.bundle = os.path.join(cls.tmp, "global-bundle.pem")
         with urllib.request.urlopen(cls.server.endpoint + "/_rdslocal/certs/global-bundle.pem", timeout=60) as r:
             cls.bundle_pem = r.read().decode()
+            cls.bundle_type = r.headers["Content-Type"]
         with open(cls.bundle, "w") as f:
             f.write(cls.bundle_pem)
         # a CA of our own that signed nothing of rdslocal's
@@ -85,6 +87,7 @@ class Tls(t.PgTestCase):
     def test_bundle_served_and_written_to_state_dir(self):
         blocks = pem_blocks(self.bundle_pem)
         self.assertEqual(len(blocks), 3)
+        self.assertEqual(self.bundle_type, "application/x-pem-file")
         self.assertEqual(sorted(issuer_cn(x509_text(b)) for b in blocks), sorted(CAS))
         with open(os.path.join(self.server.state_dir, "certs", "global-bundle.pem")) as f:
             self.assertEqual(f.read(), self.bundle_pem)
@@ -145,6 +148,29 @@ class Tls(t.PgTestCase):
         # the CA keys stay rdslocal's own
         st = os.stat(os.path.join(self.server.state_dir, "certs", "rds-ca-rsa2048-g1", "ca.key"))
         self.assertEqual((st.st_mode & 0o777, st.st_uid), (0o600, os.geteuid()))
+
+    def test_held_ca_change_applies_in_maintenance_window(self):
+        d = self.create("tlswin", PreferredMaintenanceWindow="sun:05:00-sun:06:00",
+                        PreferredBackupWindow="02:00-02:30")
+        port, rid = d["Endpoint"]["Port"], d["DbiResourceId"]
+        pid = t.postmaster_pid(self.server.state_dir, rid)
+        self.rds.modify_db_instance(DBInstanceIdentifier="tlswin", CACertificateIdentifier="rds-ca-ecc384-g1")
+        self.assertEqual(issuer_cn(x509_text(served_cert(port))), "rds-ca-rsa2048-g1")
+        # move rdslocal's clock into the next sun:05:00-06:00 window
+        now = self.server.admin("GET", "/_rdslocal/clock")["now"]
+        now_s = datetime.datetime.strptime(now[:19], "%Y-%m-%dT%H:%M:%S").replace(
+            tzinfo=datetime.timezone.utc).timestamp()
+        week = 7 * 86400
+        pos = (now_s - 4 * 86400) % week  # 1970-01-01 was a Thursday: +4 days -> Monday 00:00
+        self.server.admin("POST", "/_rdslocal/clock",
+                          {"advance_seconds": int((6 * 86400 + 5 * 3600 + 600 - pos) % week)})
+        t.wait_for(lambda: t.describe_one(self.rds, "tlswin")["CACertificateIdentifier"] == "rds-ca-ecc384-g1",
+                   30, interval=0.2, what="CA change applied in the window")
+        t.wait_status(self.rds, "tlswin", "available")
+        self.assertEqual(issuer_cn(x509_text(served_cert(port))), "rds-ca-ecc384-g1")
+        self.assertNotEqual(t.postmaster_pid(self.server.state_dir, rid), pid)  # AWS restarts
+        rc, out, err = psql_tls(port, self.bundle)
+        self.assertEqual((rc, out), (0, "t"), err)
 
     def test_modify_ca_reissues(self):
         d = self.create("tlsmod")
