@@ -136,6 +136,8 @@ class Params(t.PgTestCase):
                                           ApplyImmediately=True)["DBInstance"]
         self.assertEqual(out["DBParameterGroups"][0]["DBParameterGroupName"], "pd-new")
         self.assertEqual(self.apply_status("pd-sw"), "pending-reboot")
+        events = self.rds.describe_events(SourceIdentifier="pd-sw", SourceType="db-instance")["Events"]
+        self.assertIn("Updated to use DBParameterGroup pd-new", [e["Message"] for e in events])
         self.assertEqual(self.show(d, "log_min_duration_statement"), "-1")
         self.rds.reboot_db_instance(DBInstanceIdentifier="pd-sw")
         d = t.wait_status(self.rds, "pd-sw", "available")
