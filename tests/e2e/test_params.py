@@ -111,6 +111,25 @@ class Params(t.PgTestCase):
             return text if "statement: create table logged_by_group" in text else None
         self.assertNotIn("not_logged_select", t.wait_for(logged, 10, what="the DDL in the server log"))
 
+    def test_static_value_the_host_cannot_honour(self):
+        """A reboot with a static value the server cannot start with (8 TB of shared_buffers)
+        leaves the instance running with its previous settings, still pending-reboot."""
+        self.group("pd-huge")
+        d = self.create("pd-hg", DBParameterGroupName="pd-huge")
+        before = self.show(d, "shared_buffers")
+        self.modify("pd-huge", ("shared_buffers", "1073741823", "pending-reboot"))
+        self.assertEqual(self.apply_status("pd-hg"), "pending-reboot")
+        self.rds.reboot_db_instance(DBInstanceIdentifier="pd-hg")
+        d = t.wait_status(self.rds, "pd-hg", "available")
+        self.assertEqual(self.show(d, "shared_buffers"), before)
+        self.assertEqual(self.apply_status("pd-hg"), "pending-reboot")
+        # a sane value then applies at the next reboot
+        self.modify("pd-huge", ("shared_buffers", "4096", "pending-reboot"))
+        self.rds.reboot_db_instance(DBInstanceIdentifier="pd-hg")
+        d = t.wait_status(self.rds, "pd-hg", "available")
+        self.assertEqual(self.show(d, "shared_buffers"), "32MB")
+        self.assertEqual(self.apply_status("pd-hg"), "in-sync")
+
     def test_reset_and_user_source(self):
         self.group("pd-reset", ("log_statement", "all", "immediate"), ("work_mem", "8192", "immediate"))
         d = self.create("pd-rs", DBParameterGroupName="pd-reset")
