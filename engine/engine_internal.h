@@ -232,6 +232,10 @@ int engine__params_check_group(engine_req *r, store *s, const char *want, const 
 int engine__params_init_instance(engine_req *r, store *s, db_instance *d, rds_error *err);
 int engine__params_switch_group(engine_req *r, store *s, db_instance *d, const char *group, rds_error *err);
 int engine__params_reboot(engine_req *r, store *s, db_instance *d, rds_error *err);
+/* params: an OptionGroupName for an instance of that major (NULL: the default group),
+ * OptionGroupNotFoundFault when none, in *name. */
+int engine__options_check_group(engine_req *r, store *s, const char *want, const char *major,
+                                const char **name, rds_error *err);
 const char *engine__params_spec_conf(arena *a, const db_instance *d);
 bool engine__params_spec_force_ssl(const db_instance *d, const sv_instance_spec *spec);
 

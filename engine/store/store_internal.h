@@ -35,7 +35,7 @@ typedef struct table_def {
 
 /* The tables mapped from model structs (rows in store.c). */
 typedef enum store_table_id { ST_INSTANCE, ST_SUBNET_GROUP, ST_SNAPSHOT, ST_KMS_KEY, ST_KMS_ALIAS,
-               ST_PARAM_GROUP, ST_PARAM /* params */, ST__COUNT } store_table_id;
+               ST_PARAM_GROUP, ST_PARAM, ST_OPTION_GROUP /* params */, ST__COUNT } store_table_id;
 table_def store__table(store_table_id id);
 
 /* Fills err with INTERNAL_FAILURE, SQLite's text in detail; returns -1. */

@@ -287,6 +287,25 @@ class Params(t.PgTestCase):
         self.assertCode(self.rds.describe_option_groups, "OptionGroupNotFoundFault", 404, OptionGroupName="nope")
         d = self.create("pd-og")
         self.assertEqual(d["OptionGroupMemberships"][0]["OptionGroupName"], "default:postgres-15")
+        # a user's option group (empty, as every postgres one), used by an instance, not deletable then
+        og = self.rds.create_option_group(OptionGroupName="pd-opts", EngineName="postgres", MajorEngineVersion="15",
+                                          OptionGroupDescription="mine")["OptionGroup"]
+        self.assertEqual((og["OptionGroupName"], og["Options"]), ("pd-opts", []))
+        self.assertTrue(og["OptionGroupArn"].endswith(":og:pd-opts"))
+        self.assertCode(self.rds.create_option_group, "OptionGroupAlreadyExistsFault", OptionGroupName="pd-opts",
+                        EngineName="postgres", MajorEngineVersion="15", OptionGroupDescription="again")
+        self.assertCode(self.rds.create_option_group, "InvalidParameterValue", OptionGroupName="pd-my",
+                        EngineName="mysql", MajorEngineVersion="8.0", OptionGroupDescription="x")
+        d = self.create("pd-og2", OptionGroupName="pd-opts")
+        self.assertEqual(d["OptionGroupMemberships"][0]["OptionGroupName"], "pd-opts")
+        self.assertCode(self.rds.create_db_instance, "OptionGroupNotFoundFault", 404,
+                        **t.create_args("pd-og3", OptionGroupName="nope"))
+        self.assertCode(self.rds.delete_option_group, "InvalidOptionGroupStateFault", OptionGroupName="pd-opts")
+        self.assertCode(self.rds.delete_option_group, "InvalidOptionGroupStateFault",
+                        OptionGroupName="default:postgres-15")
+        self.rds.delete_db_instance(DBInstanceIdentifier="pd-og2", SkipFinalSnapshot=True)
+        self.rds.delete_option_group(OptionGroupName="pd-opts")
+        self.assertCode(self.rds.describe_option_groups, "OptionGroupNotFoundFault", 404, OptionGroupName="pd-opts")
 
     def test_restart_keeps_groups_and_settings(self):
         self.group("pd-keep", ("log_min_duration_statement", "300", "immediate"))
