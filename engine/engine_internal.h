@@ -308,13 +308,18 @@ const char *engine__instance_param(engine *e, store *s, arena *a, const db_insta
  * ModifyDBInstance's DBParameterGroupName (NULL: the family's default) for an instance of
  * that major (DBParameterGroupNotFound; another family: InvalidParameterCombination), in
  * *name. init_instance sets what a new instance runs with; switch_group (modify) sets the
- * new group, its settings wait for a reboot (pending-reboot); on_reboot takes all the group's
- * settings (call before the restart's spec is made). spec_conf / spec_force_ssl fill a spec. */
+ * new group, its settings wait for a reboot (pending-reboot); reboot restarts the server
+ * with all the group's settings (API-only mode: records them), falling back to the
+ * previous ones if it cannot start with them. spec_conf / spec_force_ssl fill a spec. */
 int engine__params_check_group(engine_req *r, store *s, const char *want, const char *major,
                                const char **name, rds_error *err);
 int engine__params_init_instance(engine_req *r, store *s, db_instance *d, rds_error *err);
 int engine__params_switch_group(engine_req *r, store *s, db_instance *d, const char *group, rds_error *err);
-int engine__params_on_reboot(engine_req *r, store *s, db_instance *d, rds_error *err);
+int engine__params_reboot(engine_req *r, store *s, db_instance *d, rds_error *err);
+/* params: an OptionGroupName for an instance of that major (NULL: the default group),
+ * OptionGroupNotFoundFault when none, in *name. */
+int engine__options_check_group(engine_req *r, store *s, const char *want, const char *major,
+                                const char **name, rds_error *err);
 const char *engine__params_spec_conf(arena *a, const db_instance *d);
 bool engine__params_spec_force_ssl(const db_instance *d, const sv_instance_spec *spec);
 

@@ -59,6 +59,13 @@ const model_field db_parameter_fields[] = {
 };
 const size_t db_parameter_field_count = sizeof db_parameter_fields / sizeof db_parameter_fields[0];
 
+const model_field option_group_fields[] = {
+#define OPG_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(option_group, name), wire },
+#include "rdslocal/option_group.def"
+#undef OPG_FIELD
+};
+const size_t option_group_field_count = sizeof option_group_fields / sizeof option_group_fields[0];
+
 const model_field db_snapshot_fields[] = {
 #define SNP_FIELD(name, T, wire, comment) { #name, MF_TYPE_##T, offsetof(db_snapshot, name), wire },
 #include "rdslocal/db_snapshot.def"

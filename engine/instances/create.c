@@ -105,11 +105,6 @@ static int check_placement(engine_op *op, rds_error *err)
                         "Requesting a specific availability zone is not valid for Multi-AZ instances.");
     if (in->availability_zone && instances__check_az(r, in->availability_zone, err))
         return -1;
-    const char *major = instances__major_of(r->a, c->version);
-    const char *option_group = c->option_group = arena_printf(r->a, "default:postgres-%s", major);
-    if (in->option_group && strcmp(in->option_group, option_group) != 0)
-        return rds_fail(err, RDS_E_OPTION_GROUP_NOT_FOUND_FAULT, "Specified OptionGroupName: %s not found.",
-                        in->option_group);
     const char *ca = c->ca = in->ca_certificate_id ? in->ca_certificate_id : DEFAULT_CA;
     if (instances__check_ca(ca, err))
         return -1;
@@ -145,7 +140,9 @@ static int load(engine_op *op, rds_error *err)
     return instances__id_free(r, op->s, c->id, err) ||
                    instances__load_subnet_group(r, op->s, c->in->subnet_group, &c->g, err) ||
                    engine__params_check_group(r, op->s, c->in->parameter_group, instances__major_of(r->a, c->version),
-                                              &c->parameter_group, err) /* params */
+                                              &c->parameter_group, err) || /* params */
+                   engine__options_check_group(r, op->s, c->in->option_group, instances__major_of(r->a, c->version),
+                                               &c->option_group, err)
                ? -1
                : 0;
 }

@@ -187,9 +187,9 @@ static int lc_act(engine_op *op, rds_error *err)
 {
     lifecycle_ctx *c = op->ctx;
     engine *e = op->r->e;
-    /* params: a reboot applies the group's held (static) settings */
-    if (c->kind == LC_REBOOT && engine__params_on_reboot(op->r, op->s, c->d, err))
-        return -1;
+    /* params: a reboot restarts the server with the group's held (static) settings */
+    if (c->kind == LC_REBOOT)
+        return engine__params_reboot(op->r, op->s, c->d, err);
     if (e->cfg.no_engine || !e->sv)
         return 0;
     sv_instance_spec spec = engine__spec(op->r->a, c->d);

@@ -368,6 +368,9 @@ static int write(engine_op *op, rds_error *err)
         return -1;
     if (d->multi_az != c->before.multi_az && instances__multi_az_events(e, s, d, err))
         return -1;
+    if (c->new_param_group && strcmp(c->new_param_group, c->before.parameter_group) != 0 && /* params */
+        engine__event(e, s, d, RULES_EV_PARAMETER_GROUP_CHANGED, d->parameter_group, err))
+        return -1;
     return 0;
 }
 

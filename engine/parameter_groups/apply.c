@@ -66,9 +66,32 @@ int engine__params_init_instance(engine_req *r, store *s, db_instance *d, rds_er
     return take_all(r->e, s, r->a, d, err);
 }
 
-int engine__params_on_reboot(engine_req *r, store *s, db_instance *d, rds_error *err)
+/* A reboot restarts the server with all of the group's settings. If it does not come up
+ * with them (a static value the host cannot honour, e.g. shared_buffers beyond its memory:
+ * RDS's incompatible-parameters), the server is started again with what it ran with
+ * before, and the instance stays pending-reboot: it never stays down because of its group. */
+int engine__params_reboot(engine_req *r, store *s, db_instance *d, rds_error *err)
 {
-    return take_all(r->e, s, r->a, d, err);
+    engine *e = r->e;
+    db_instance before = *d;
+    if (take_all(e, s, r->a, d, err))
+        return -1;
+    if (e->cfg.no_engine || !e->sv)
+        return 0;
+    sv_instance_spec spec = engine__spec(r->a, d);
+    if (sv_instance_restart(e->sv, &spec, err) == 0)
+        return 0;
+    if (same(before.param_conf_static, d->param_conf_static) && same(before.param_conf_dynamic, d->param_conf_dynamic))
+        return -1;
+    log_at(LOG_WARN, "params", "instance %s did not start with parameter group %s (%s: %s); started with its "
+           "previous settings", d->id, d->parameter_group, err->message, err->detail);
+    d->param_conf_static = before.param_conf_static;
+    d->param_conf_dynamic = before.param_conf_dynamic;
+    d->param_force_ssl = before.param_force_ssl;
+    d->param_apply_status = "pending-reboot";
+    rds_error_clear(err);
+    spec = engine__spec(r->a, d);
+    return sv_instance_start(e->sv, &spec, err);
 }
 
 int engine__params_check_group(engine_req *r, store *s, const char *want, const char *major, const char **name,

@@ -80,6 +80,7 @@ typedef struct pg_ctx {
     const char *family, *description, *source;
     const tag_list *tags;
     const param_in_list *params;
+    bool reset;                 /* ResetDBParameterGroup (else Modify) */
     bool reset_all;
     param_group_view *out;
     db_parameter_group *g;
@@ -200,7 +201,7 @@ static int change_check_input(engine_op *op, rds_error *err)
     op->name = rds_lower(arena_strdup(op->r->a, op->name));
     if (!c->reset_all && (!c->params || c->params->n == 0))
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE, "You must specify at least one parameter to %s.",
-                        c->family ? "reset" : "modify");
+                        c->reset ? "reset" : "modify");
     if (c->params && c->params->n > 20)
         return rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                         "You can modify up to 20 parameters in a single request.");
@@ -220,7 +221,7 @@ static int change_decide(engine_op *op, rds_error *err)
 {
     pg_ctx *c = op->ctx;
     engine_req *r = op->r;
-    bool reset = c->family != NULL; /* marker: reset (family field unused otherwise) */
+    bool reset = c->reset;
     param_defs defs;
     if (params__defaults(r, op->s, c->g->family, &defs, err))
         return -1;
@@ -263,7 +264,7 @@ static int change_decide(engine_op *op, rds_error *err)
 static int change_write(engine_op *op, rds_error *err)
 {
     pg_ctx *c = op->ctx;
-    bool reset = c->family != NULL;
+    bool reset = c->reset;
     if (c->reset_all)
         return store_param_delete(op->s, op->r->region, op->name, NULL, err);
     for (size_t i = 0; i < c->n_set; i++)
@@ -276,7 +277,7 @@ static int change_write(engine_op *op, rds_error *err)
 static int change(engine_req *r, const char *name, bool reset, bool all, const param_in_list *params,
                   rds_error *err)
 {
-    pg_ctx c = { .family = reset ? "reset" : NULL, .params = params, .reset_all = all };
+    pg_ctx c = { .reset = reset, .params = params, .reset_all = all };
     engine_op op = { .r = r, .kind = "pg", .name = name, .ctx = &c, .check_input = change_check_input,
                      .load = change_load, .decide = change_decide, .write = change_write };
     if (engine__run(&op, err))

@@ -109,6 +109,8 @@ static const struct {
                          sizeof(db_parameter_group), "PRIMARY KEY (region, name)", NULL },
     [ST_PARAM] = { "db_parameter", db_parameter_fields, &db_parameter_field_count, sizeof(db_parameter),
                    "PRIMARY KEY (region, group_name, name)", NULL },
+    [ST_OPTION_GROUP] = { "option_group", option_group_fields, &option_group_field_count, sizeof(option_group),
+                          "PRIMARY KEY (region, name)", NULL },
     /* secrets: Secrets Manager */
     [ST_SECRET] = { "secret", secret_fields, &secret_field_count, sizeof(sm_secret), "PRIMARY KEY (region, name)",
                     "CREATE UNIQUE INDEX IF NOT EXISTS secret_by_arn ON secret (arn);" },
@@ -648,7 +650,7 @@ int store_reset(store *s, rds_error *err)
 {
     return store__exec(s, "DELETE FROM db_instance; DELETE FROM db_subnet_group; DELETE FROM db_snapshot;"
                    " DELETE FROM tag; DELETE FROM event; DELETE FROM kms_key; DELETE FROM kms_alias;"
-                   " DELETE FROM db_parameter_group; DELETE FROM db_parameter;" /* params */
+                   " DELETE FROM db_parameter_group; DELETE FROM db_parameter; DELETE FROM option_group;" /* params */
                    " DELETE FROM secret; DELETE FROM secret_version;" /* secrets */
                    " DELETE FROM db_automated_backup;" /* automated backups */
                    "", err);

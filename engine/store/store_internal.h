@@ -35,7 +35,7 @@ typedef struct table_def {
 
 /* The tables mapped from model structs (rows in store.c). */
 typedef enum store_table_id { ST_INSTANCE, ST_SUBNET_GROUP, ST_SNAPSHOT, ST_KMS_KEY, ST_KMS_ALIAS,
-    ST_PARAM_GROUP, ST_PARAM, /* params */
+    ST_PARAM_GROUP, ST_PARAM, ST_OPTION_GROUP, /* params */
     ST_SECRET, ST_SECRET_VERSION, /* secrets */
     ST_AUTOMATED_BACKUP, /* automated backups */
     ST__COUNT } store_table_id;

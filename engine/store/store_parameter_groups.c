@@ -1,4 +1,4 @@
-/* store_parameter_groups.c: the db_parameter_group and db_parameter tables (see store.h):
+/* store_parameter_groups.c: the db_parameter_group, db_parameter and option_group tables (see store.h):
  * a group row, and one row per parameter a user set in it. */
 #include "store_internal.h"
 
@@ -66,4 +66,30 @@ int store_param_delete(store *s, const char *region, const char *group, const ch
     int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store__sql_fail(s, err, "delete parameter");
     store__release(s, st);
     return rc;
+}
+
+/* ---- option groups ---- */
+
+int store_option_group_get(store *s, arena *a, const char *region, const char *name, option_group **out,
+                           rds_error *err)
+{
+    const char *args[] = { region, name };
+    return store__select_one(s, a, ST_OPTION_GROUP, "WHERE region = ? AND name = ?", args, 2, out, err);
+}
+
+int store_option_group_list(store *s, arena *a, const char *region, const char *after, int limit,
+                            option_group ***out, size_t *n_out, rds_error *err)
+{
+    return store__select_page(s, a, ST_OPTION_GROUP, "name", region, after, limit, out, n_out, err);
+}
+
+int store_option_group_put(store *s, const option_group *g, rds_error *err)
+{
+    table_def t = store__table(ST_OPTION_GROUP);
+    return store__put_row(s, &t, g, err);
+}
+
+int store_option_group_delete(store *s, const char *region, const char *name, rds_error *err)
+{
+    return store__delete_where(s, "DELETE FROM option_group WHERE region = ? AND name = ?", region, name, err);
 }

@@ -12,6 +12,7 @@
 #include "sv_internal.h"
 
 #include <ctype.h>
+#include <dirent.h>
 #include <fcntl.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -158,6 +159,26 @@ static int describe_config(sv_supervisor *sv, sv_major *m, char **out, rds_error
     return 0;
 }
 
+/* Scratch dirs of earlier processes that died while reading (their pid is gone). */
+static void remove_stale_scratch(sv_supervisor *sv)
+{
+    DIR *d = opendir(sv->state_dir);
+    struct dirent *e;
+    while (d && (e = readdir(d)) != NULL) {
+        int pid;
+        if (sscanf(e->d_name, ".settings-%d-", &pid) != 1 || pid == (int)getpid() || sv__pid_alive(pid))
+            continue;
+        char p[SV_PATH + 300];
+        snprintf(p, sizeof p, "%s/%s", sv->state_dir, e->d_name);
+        if (strstr(e->d_name, ".sql") || strstr(e->d_name, ".log"))
+            unlink(p);
+        else
+            sv__remove_tree(p, NULL);
+    }
+    if (d)
+        closedir(d);
+}
+
 int sv_engine_settings(sv_supervisor *sv, const char *major, char **out, rds_error *err)
 {
     *out = NULL;
@@ -168,6 +189,7 @@ int sv_engine_settings(sv_supervisor *sv, const char *major, char **out, rds_err
         return describe_config(sv, m, out, err);
     if (sv__template_ensure(sv, m, err))
         return -1;
+    remove_stale_scratch(sv);
     static atomic_int seq;
     char dst[SV_PATH], sqlp[SV_PATH], logp[SV_PATH], tsv[SV_PATH], postgres[SV_PATH];
     int n = atomic_fetch_add(&seq, 1);

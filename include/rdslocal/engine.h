@@ -527,6 +527,10 @@ typedef struct option_group_view { const char *name, *description, *engine, *maj
 int engine_describe_option_groups(engine_req *r, const char *name, const char *engine_name, const char *major,
                                   const char *marker, int max_records, option_group_view **out, size_t *n_out,
                                   const char **next_marker, rds_error *err);
+int engine_create_option_group(engine_req *r, const char *name, const char *engine_name, const char *major,
+                               const char *description, const tag_list *tags, option_group_view *out,
+                               rds_error *err);
+int engine_delete_option_group(engine_req *r, const char *name, rds_error *err);
 /* The options an engine offers (none for postgres); validates the engine and major. */
 int engine_option_group_options(engine_req *r, const char *engine_name, const char *major, rds_error *err);
 /* ---- automated backups (autobackup) ---- */

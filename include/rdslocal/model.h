@@ -190,6 +190,15 @@ typedef struct db_parameter {
 extern const model_field db_parameter_fields[];
 extern const size_t db_parameter_field_count;
 
+/* Option group (params), declared in option_group.def. */
+typedef struct option_group {
+#define OPG_FIELD(name, T, wire, comment) MODEL_CTYPE_##T name;
+#include "rdslocal/option_group.def"
+#undef OPG_FIELD
+} option_group;
+extern const model_field option_group_fields[];
+extern const size_t option_group_field_count;
+
 /* Tags are kept per resource ARN. */
 typedef struct rds_tag { const char *key, *value; } rds_tag;
 

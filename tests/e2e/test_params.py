@@ -111,6 +111,25 @@ class Params(t.PgTestCase):
             return text if "statement: create table logged_by_group" in text else None
         self.assertNotIn("not_logged_select", t.wait_for(logged, 10, what="the DDL in the server log"))
 
+    def test_static_value_the_host_cannot_honour(self):
+        """A reboot with a static value the server cannot start with (8 TB of shared_buffers)
+        leaves the instance running with its previous settings, still pending-reboot."""
+        self.group("pd-huge")
+        d = self.create("pd-hg", DBParameterGroupName="pd-huge")
+        before = self.show(d, "shared_buffers")
+        self.modify("pd-huge", ("shared_buffers", "1073741823", "pending-reboot"))
+        self.assertEqual(self.apply_status("pd-hg"), "pending-reboot")
+        self.rds.reboot_db_instance(DBInstanceIdentifier="pd-hg")
+        d = t.wait_status(self.rds, "pd-hg", "available")
+        self.assertEqual(self.show(d, "shared_buffers"), before)
+        self.assertEqual(self.apply_status("pd-hg"), "pending-reboot")
+        # a sane value then applies at the next reboot
+        self.modify("pd-huge", ("shared_buffers", "4096", "pending-reboot"))
+        self.rds.reboot_db_instance(DBInstanceIdentifier="pd-hg")
+        d = t.wait_status(self.rds, "pd-hg", "available")
+        self.assertEqual(self.show(d, "shared_buffers"), "32MB")
+        self.assertEqual(self.apply_status("pd-hg"), "in-sync")
+
     def test_reset_and_user_source(self):
         self.group("pd-reset", ("log_statement", "all", "immediate"), ("work_mem", "8192", "immediate"))
         d = self.create("pd-rs", DBParameterGroupName="pd-reset")
@@ -136,6 +155,8 @@ class Params(t.PgTestCase):
                                           ApplyImmediately=True)["DBInstance"]
         self.assertEqual(out["DBParameterGroups"][0]["DBParameterGroupName"], "pd-new")
         self.assertEqual(self.apply_status("pd-sw"), "pending-reboot")
+        events = self.rds.describe_events(SourceIdentifier="pd-sw", SourceType="db-instance")["Events"]
+        self.assertIn("Updated to use DBParameterGroup pd-new", [e["Message"] for e in events])
         self.assertEqual(self.show(d, "log_min_duration_statement"), "-1")
         self.rds.reboot_db_instance(DBInstanceIdentifier="pd-sw")
         d = t.wait_status(self.rds, "pd-sw", "available")
@@ -266,6 +287,25 @@ class Params(t.PgTestCase):
         self.assertCode(self.rds.describe_option_groups, "OptionGroupNotFoundFault", 404, OptionGroupName="nope")
         d = self.create("pd-og")
         self.assertEqual(d["OptionGroupMemberships"][0]["OptionGroupName"], "default:postgres-15")
+        # a user's option group (empty, as every postgres one), used by an instance, not deletable then
+        og = self.rds.create_option_group(OptionGroupName="pd-opts", EngineName="postgres", MajorEngineVersion="15",
+                                          OptionGroupDescription="mine")["OptionGroup"]
+        self.assertEqual((og["OptionGroupName"], og["Options"]), ("pd-opts", []))
+        self.assertTrue(og["OptionGroupArn"].endswith(":og:pd-opts"))
+        self.assertCode(self.rds.create_option_group, "OptionGroupAlreadyExistsFault", OptionGroupName="pd-opts",
+                        EngineName="postgres", MajorEngineVersion="15", OptionGroupDescription="again")
+        self.assertCode(self.rds.create_option_group, "InvalidParameterValue", OptionGroupName="pd-my",
+                        EngineName="mysql", MajorEngineVersion="8.0", OptionGroupDescription="x")
+        d = self.create("pd-og2", OptionGroupName="pd-opts")
+        self.assertEqual(d["OptionGroupMemberships"][0]["OptionGroupName"], "pd-opts")
+        self.assertCode(self.rds.create_db_instance, "OptionGroupNotFoundFault", 404,
+                        **t.create_args("pd-og3", OptionGroupName="nope"))
+        self.assertCode(self.rds.delete_option_group, "InvalidOptionGroupStateFault", OptionGroupName="pd-opts")
+        self.assertCode(self.rds.delete_option_group, "InvalidOptionGroupStateFault",
+                        OptionGroupName="default:postgres-15")
+        self.rds.delete_db_instance(DBInstanceIdentifier="pd-og2", SkipFinalSnapshot=True)
+        self.rds.delete_option_group(OptionGroupName="pd-opts")
+        self.assertCode(self.rds.describe_option_groups, "OptionGroupNotFoundFault", 404, OptionGroupName="pd-opts")
 
     def test_restart_keeps_groups_and_settings(self):
         self.group("pd-keep", ("log_min_duration_statement", "300", "immediate"))

@@ -86,6 +86,15 @@ static void test_sv_params__engine_settings_from_pg_settings(void)
     if (!sv)
         return;
     rds_error err = { 0 };
+    /* what a process killed while reading left behind (its pid is gone) */
+    char stale[400];
+    snprintf(stale, sizeof stale, "%s/.settings-3999999-0", g_state);
+    CHECK_INT(mkdir(stale, 0700), 0);
+    snprintf(stale, sizeof stale, "%s/.settings-3999999-0.sql", g_state);
+    FILE *f = fopen(stale, "w");
+    CHECK(f != NULL);
+    if (f)
+        fclose(f);
     char *text = NULL;
     CHECK_INT(sv_engine_settings(sv, "15", &text, &err), 0);
     CHECK(text && strstr(text, "\nlog_statement\tsuperuser\t") && strstr(text, "\tnone,ddl,mod,all\n"));
@@ -93,7 +102,7 @@ static void test_sv_params__engine_settings_from_pg_settings(void)
     CHECK(text && !strstr(text, "\nblock_size\t")); /* internal settings are left out */
     free(text);
     CHECK_ERR(sv_engine_settings(sv, "9", &text, &err), &err, RDS_E_INVALID_PARAMETER_VALUE);
-    /* the scratch data dir is gone */
+    /* the scratch data dir is gone, and so are the stale ones */
     DIR *d = opendir(g_state);
     struct dirent *e;
     int scratch = 0;

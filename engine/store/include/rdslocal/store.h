@@ -222,6 +222,14 @@ int store_param_delete(store *s, const char *region, const char *group, const ch
 int store_instance_replicas_of(store *s, arena *a, const char *source_resource_id, db_instance ***out,
                                size_t *n_out, rds_error *err);
 
+/* Option groups (params), ordered by name. */
+int store_option_group_get(store *s, arena *a, const char *region, const char *name, option_group **out,
+                           rds_error *err);
+int store_option_group_list(store *s, arena *a, const char *region, const char *after, int limit,
+                            option_group ***out, size_t *n_out, rds_error *err);
+int store_option_group_put(store *s, const option_group *g, rds_error *err);
+int store_option_group_delete(store *s, const char *region, const char *name, rds_error *err);
+
 /* ---- meta (small settings that must survive restarts, e.g. the clock offset) ---- */
 int store_meta_get(store *s, arena *a, const char *key, char **out, rds_error *err); /* NULL if unset */
 int store_meta_set(store *s, const char *key, const char *value, rds_error *err);
