@@ -270,6 +270,12 @@ int sv__snap_pipe(int fds[2], rds_error *err);
 /* waitpid(pid); INTERNAL_FAILURE "<what> failed" with the tail of logp unless it exited 0. */
 int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
 
+/* ---- sv_replica.c ---- */
+/* Removes standby.signal and recovery.signal from a data dir copied from a read replica
+ * (a snapshot of one): the copy then starts as a standalone primary once its backup's WAL
+ * is replayed. Missing files are fine. */
+int sv__replica_unmark(const char *data_dir, rds_error *err);
+
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
