@@ -69,6 +69,25 @@ int sv__conf_replica(const sv_supervisor *csv, const sv_inst *in, strbuf *out, r
     return 0;
 }
 
+/* Polls (every 5 ms, up to timeout_ms) until the replica's WAL receiver streams, so a new
+ * replica is reported "replicating" from its first Describe. */
+static bool wait_streaming(const sv_inst *in, int timeout_ms)
+{
+    rds_error ignored = { 0 };
+    PGconn *c = sv__admin_conn(in, false, &ignored);
+    int64_t deadline = sv__mono_ms() + timeout_ms;
+    bool streaming = false;
+    while (c && !streaming && sv__mono_ms() < deadline) {
+        PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+        streaming = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+        PQclear(r);
+        if (!streaming)
+            sv__sleep_ms(5);
+    }
+    PQfinish(c);
+    return streaming;
+}
+
 int sv_replica_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err)
 {
     if (sv__validate_spec(sv, spec, err) != 0)
@@ -106,6 +125,8 @@ int sv_replica_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error
         goto done;
     if (sv__inst_spawn(sv, in, err) != 0 || sv__inst_wait_ready(sv, in, err) != 0)
         goto done;
+    if (!wait_streaming(in, 10000))
+        log_at(LOG_WARN, "supervisor", "replica \"%s\" does not stream from \"%s\" yet", in->key, in->replica_of);
     log_at(LOG_INFO, "supervisor", "created replica \"%s\" of \"%s\" ms=%lld (copy %lld, start %lld)", in->key,
            in->replica_of, (long long)(sv__mono_ms() - t0), (long long)(t1 - t0), (long long)(sv__mono_ms() - t1));
     rc = 0;
