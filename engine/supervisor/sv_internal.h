@@ -333,6 +333,11 @@ void sv__standby_stop(sv_supervisor *sv, sv_inst *in, bool remove);
 bool sv__standby_failover_async(sv_supervisor *sv, sv_inst *in, const char *reason);
 /* sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
 void sv__standby_close(sv_supervisor *sv);
+/* ---- sv_replica.c ---- */
+/* Removes standby.signal and recovery.signal from a data dir copied from a read replica
+ * (a snapshot of one): the copy then starts as a standalone primary once its backup's WAL
+ * is replayed. Missing files are fine. */
+int sv__replica_unmark(const char *data_dir, rds_error *err);
 
 /* ---- sv_monitor.c ---- */
 void sv__push_event(sv_supervisor *sv, sv_event_kind kind, const char *key, const char *fmt, ...)

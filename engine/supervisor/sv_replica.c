@@ -14,6 +14,7 @@
  * record forgets its source so later conf writes carry no standby lines. Any thread. */
 #include "sv_internal.h"
 
+#include <errno.h>
 #include <libpq-fe.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -68,6 +69,25 @@ int sv__conf_replica(const sv_supervisor *csv, const sv_inst *in, strbuf *out, r
     return 0;
 }
 
+/* Polls (every 5 ms, up to timeout_ms) until the replica's WAL receiver streams, so a new
+ * replica is reported "replicating" from its first Describe. */
+static bool wait_streaming(const sv_inst *in, int timeout_ms)
+{
+    rds_error ignored = { 0 };
+    PGconn *c = sv__admin_conn(in, false, &ignored);
+    int64_t deadline = sv__mono_ms() + timeout_ms;
+    bool streaming = false;
+    while (c && !streaming && sv__mono_ms() < deadline) {
+        PGresult *r = PQexec(c, "SELECT count(*) FROM pg_stat_wal_receiver WHERE status = 'streaming'");
+        streaming = PQresultStatus(r) == PGRES_TUPLES_OK && strcmp(PQgetvalue(r, 0, 0), "1") == 0;
+        PQclear(r);
+        if (!streaming)
+            sv__sleep_ms(5);
+    }
+    PQfinish(c);
+    return streaming;
+}
+
 int sv_replica_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err)
 {
     if (sv__validate_spec(sv, spec, err) != 0)
@@ -105,6 +125,8 @@ int sv_replica_create(sv_supervisor *sv, const sv_instance_spec *spec, rds_error
         goto done;
     if (sv__inst_spawn(sv, in, err) != 0 || sv__inst_wait_ready(sv, in, err) != 0)
         goto done;
+    if (!wait_streaming(in, 10000))
+        log_at(LOG_WARN, "supervisor", "replica \"%s\" does not stream from \"%s\" yet", in->key, in->replica_of);
     log_at(LOG_INFO, "supervisor", "created replica \"%s\" of \"%s\" ms=%lld (copy %lld, start %lld)", in->key,
            in->replica_of, (long long)(sv__mono_ms() - t0), (long long)(t1 - t0), (long long)(sv__mono_ms() - t1));
     rc = 0;
@@ -112,6 +134,21 @@ done:
     if (src)
         sv__release_locked(sv, src);
     return sv__inst_end_new(sv, in, rc, made_dir);
+}
+
+int sv__replica_unmark(const char *data_dir, rds_error *err)
+{
+    static const char *const marks[] = { "standby.signal", "recovery.signal" };
+    for (size_t i = 0; i < sizeof marks / sizeof *marks; i++) {
+        char p[SV_PATH];
+        if (sv__path(p, sizeof p, err, "%s/%s", data_dir, marks[i]) != 0)
+            return -1;
+        if (unlink(p) != 0 && errno != ENOENT) {
+            rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not remove \"%s\"", p);
+            return rds_detail(err, "%s", strerror(errno));
+        }
+    }
+    return 0;
 }
 
 /* One row of one column as text into buf ("" for NULL); -1 with err on failure. */
@@ -175,14 +212,24 @@ int sv_replica_status(sv_supervisor *sv, const char *key, sv_replica_state *out,
 {
     memset(out, 0, sizeof *out);
     out->lag_ms = -1;
-    sv_inst *in = running_inst(sv, key, err);
+    /* A copy of the connection details, not the busy flag: a Describe must not wait for a
+     * snapshot or a restart of the replica to finish (a vanished server is an error). */
+    sv_inst copy = { 0 };
+    pthread_mutex_lock(&sv->mu);
+    sv_inst *in = sv__find(sv, key);
+    bool running = in && in->state == IS_RUNNING && in->pid > 0;
+    if (running)
+        copy = *in;
+    pthread_mutex_unlock(&sv->mu);
     if (!in)
+        return rds_fail(err, RDS_E_DB_INSTANCE_NOT_FOUND, "instance \"%s\" not found", key);
+    if (!running)
+        return rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "instance \"%s\" is not running", key);
+    char v[256];
+    PGconn *c = sv__admin_conn(&copy, false, err);
+    if (!c)
         return -1;
     int rc = -1;
-    char v[256];
-    PGconn *c = sv__admin_conn(in, false, err);
-    if (!c)
-        goto done;
     PGresult *r = PQexec(c,
         "SELECT pg_is_in_recovery(), "
         "       coalesce((SELECT status FROM pg_stat_wal_receiver), ''), "
@@ -194,20 +241,17 @@ int sv_replica_status(sv_supervisor *sv, const char *key, sv_replica_state *out,
     if (PQresultStatus(r) != PGRES_TUPLES_OK || PQntuples(r) != 1) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not read the replication state of \"%s\"", key);
         rds_detail(err, "%s", PQresultErrorMessage(r));
-        PQclear(r);
-        goto done;
+    } else {
+        out->in_recovery = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+        snprintf(v, sizeof v, "%s", PQgetvalue(r, 0, 1));
+        out->streaming = strcmp(v, "streaming") == 0;
+        out->lag_ms = PQgetisnull(r, 0, 2) ? -1 : atoll(PQgetvalue(r, 0, 2));
+        if (out->in_recovery && !out->streaming)
+            snprintf(out->detail, sizeof out->detail, "%.150s",
+                     v[0] ? v : "the replica is not connected to its source");
+        rc = 0;
     }
-    out->in_recovery = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-    snprintf(v, sizeof v, "%s", PQgetvalue(r, 0, 1));
-    out->streaming = strcmp(v, "streaming") == 0;
-    out->lag_ms = PQgetisnull(r, 0, 2) ? -1 : atoll(PQgetvalue(r, 0, 2));
-    if (out->in_recovery && !out->streaming)
-        snprintf(out->detail, sizeof out->detail, "%.150s",
-                 v[0] ? v : "the replica is not connected to its source");
     PQclear(r);
-    rc = 0;
-done:
     PQfinish(c);
-    sv__release_locked(sv, in);
     return rc;
 }

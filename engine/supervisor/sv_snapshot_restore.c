@@ -99,6 +99,8 @@ int sv__instance_restore_ex(sv_supervisor *sv, const sv_instance_spec *spec, con
         extract(sv, in, &s, err) != 0)
         goto done;
     sv__snap_source_close(&s);
+    if (sv__replica_unmark(in->data, err) != 0) /* a snapshot of a read replica restores standalone */
+        goto done;
     if (sv__path(pgv, sizeof pgv, err, "%s/PG_VERSION", in->data) != 0)
         goto done;
     if (sv__read_file(pgv, ver, sizeof ver) <= 0 || strncmp(ver, spec->major, strlen(spec->major)) != 0 ||

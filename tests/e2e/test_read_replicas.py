@@ -242,6 +242,20 @@ class ReadReplicaTest(tl.PgTestCase):
         self.sql(s, "insert into t values (700, 'to europe')", db="appdb")
         self.wait_count(r, "101")
 
+    def test_snapshot_of_a_replica_restores_standalone(self):
+        self.source()
+        self.replica("rep", "src")
+        self.rds.create_db_snapshot(DBSnapshotIdentifier="of-rep", DBInstanceIdentifier="rep")
+        self.rds.get_waiter("db_snapshot_available").wait(DBSnapshotIdentifier="of-rep",
+                                                          WaiterConfig={"Delay": 1, "MaxAttempts": 30})
+        self.rds.restore_db_instance_from_db_snapshot(DBInstanceIdentifier="copy", DBSnapshotIdentifier="of-rep")
+        c = tl.wait_status(self.rds, "copy", "available")
+        self.assertNotIn("ReadReplicaSourceDBInstanceIdentifier", c)
+        self.assertEqual(self.count(c), "100")
+        self.assertEqual(self.sql(c, "select pg_is_in_recovery()", db="appdb"), "f")
+        self.assertEqual(self.sql(c, "insert into t values (900, 'copy') returning n", db="appdb"), "900")
+        self.assertEqual(tl.describe_one(self.rds, "rep")["StatusInfos"][0]["Status"], "replicating")
+
     def test_deleting_the_source_promotes_its_replicas(self):
         self.source()
         self.replica("rep", "src")
