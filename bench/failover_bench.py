@@ -11,6 +11,7 @@ acknowledged id is in the table (lost must be 0). Then the idle memory (PSS summ
 /proc/<pid>/smaps_rollup over every postgres process of the instance) of a Multi-AZ and a
 single-AZ instance. Prints medians and maxima."""
 import os
+import re
 import signal
 import statistics
 import sys
@@ -116,6 +117,17 @@ def main():
         pm, ps = pss_kib(s.state_dir, m), pss_kib(s.state_dir, sgl)
         print("idle PSS: Multi-AZ (primary + standby) %.1f MiB, single-AZ %.1f MiB, ratio %.2f"
               % (pm / 1024, ps / 1024, pm / ps))
+        # rdslocal's own account of each failover (supervisor log): where the time goes
+        steps = {}
+        for m in re.finditer(r"failed over ms=(\d+) \(kill (\d+), promote (\d+), stop (\d+), start (\d+)\)",
+                             s.read_log()):
+            for k, v in zip(("total", "kill", "promote", "stop", "start"), m.groups()):
+                steps.setdefault(k, []).append(int(v))
+        if steps:
+            print("server side, all %d failovers (ms, median/max): " % len(steps["total"]) +
+                  ", ".join("%s %d/%d" % (k, statistics.median(v), max(v)) for k, v in steps.items()))
+        with open("/proc/loadavg") as f:
+            print("load average during the run: %s" % " ".join(f.read().split()[:3]))
     finally:
         s.cleanup()
 

@@ -40,7 +40,8 @@
 #define SB_APP "rdslocal_standby"    /* application_name of the standby's walreceiver */
 #define SB_TICK_MS 10                /* liveness checks (kill 0, /proc) */
 #define SB_PING_EVERY_MS 200         /* health check by connection */
-#define SB_PING_TIMEOUT_MS 300       /* no answer within this: a miss */
+#define SB_PING_TIMEOUT_MS 1000      /* no answer within this: a miss (a loaded 2-core box answers
+                                        well within it; a stopped server never does) */
 #define SB_HANG_MISSES 2             /* consecutive misses that mean "stopped answering" */
 #define SB_SYNC_WAIT_MS 30000        /* a new standby must stream within this */
 
@@ -92,6 +93,7 @@ int sv__conf_standby(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rd
             "wal_receiver_status_interval = 1s\n"
             "wal_retrieve_retry_interval = 100ms\n"
             "logging_collector = off\n" /* one process less; its log is D/standby-startup.log */
+            "shared_buffers = 8MB\n"    /* replay needs few; a promotion restarts it with the primary's */
             "cluster_name = '%s-standby'\n",
             in->key);
         if (in->sb_cut)
@@ -506,6 +508,7 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
     sv__kill_all_under(in->data);
     in->pid = 0;
     in->is_child = false;
+    int64_t t_killed = sv__mono_ms();
     /* 2: out of the way before anything is promoted */
     sv__remove_tree(old, NULL);
     if (rename(in->data, old) != 0) {
@@ -544,6 +547,7 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
     int64_t t_promoted = sv__mono_ms();
     /* 4-5: stop it and move it to D/data */
     sb_kill(in, false);
+    int64_t t_stopped = sv__mono_ms();
     if (rename(sbdata, in->data) != 0) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not fail over instance \"%s\"", in->key);
         return rds_detail(err, "rename %s: %s", sbdata, strerror(errno));
@@ -557,9 +561,11 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
     }
     sv__set_state(sv, in, IS_RUNNING);
     in->hang_misses = 0;
-    log_at(LOG_INFO, "supervisor", "instance \"%s\" failed over ms=%lld (promote %lld, restart %lld) pid=%d", in->key,
-           (long long)(sv__mono_ms() - t0), (long long)(t_promoted - t0), (long long)(sv__mono_ms() - t_promoted),
-           (int)in->pid);
+    int64_t t_end = sv__mono_ms();
+    log_at(LOG_INFO, "supervisor",
+           "instance \"%s\" failed over ms=%lld (kill %lld, promote %lld, stop %lld, start %lld) pid=%d", in->key,
+           (long long)(t_end - t0), (long long)(t_killed - t0), (long long)(t_promoted - t_killed),
+           (long long)(t_stopped - t_promoted), (long long)(t_end - t_stopped), (int)in->pid);
     return 0;
 }
 
@@ -673,7 +679,9 @@ static bool spawn_worker_locked(sv_supervisor *sv, sv_inst *in, bool failover, c
 
 bool sv__standby_failover_async(sv_supervisor *sv, sv_inst *in, const char *reason)
 {
-    if (in->busy || in->sb_pid <= 0 || sv->sb_closing)
+    /* Only to a synchronous standby: one that was cut off or is catching up may miss
+     * acknowledged commits. Without one, the primary is restarted in place (sv_monitor.c). */
+    if (in->busy || in->sb_pid <= 0 || !in->sb_sync || sv->sb_closing)
         return false;
     log_at(LOG_WARN, "supervisor", "instance \"%s\": automatic failover: %s", in->key, reason);
     return spawn_worker_locked(sv, in, true, reason);
@@ -687,6 +695,8 @@ int sv_instance_failover(sv_supervisor *sv, const char *key, rds_error *err)
     int rc;
     if (!in->multi_az || in->state != IS_RUNNING || in->pid <= 0) {
         rc = rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "instance \"%s\" is not a running Multi-AZ instance", key);
+    } else if (!in->sb_sync) { /* cut off or catching up: it may miss acknowledged commits */
+        rc = rds_fail(err, RDS_E_INVALID_DB_INSTANCE_STATE, "the standby of instance \"%s\" is not synchronous", key);
     } else {
         rc = failover_busy(sv, in, err);
         if (rc != 0 && in->state != IS_RUNNING)

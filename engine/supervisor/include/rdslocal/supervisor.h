@@ -274,8 +274,9 @@ int sv_snapshot_reconcile(sv_supervisor *sv, const char *const *keep, size_t n_k
  * (no TCP listener; its own 0700 socket dir). synchronous_standby_names is set on the
  * primary only while the standby streams and answers, so an acknowledged commit is on both
  * and the primary never blocks on a missing standby. A background thread health-checks
- * both nodes (liveness every 10 ms; a connection with a timeout every 200 ms) and fails
- * over by itself when the primary dies or stops answering (SV_EV_FAILOVER_*). A failover
+ * both nodes (liveness every 10 ms; a connection that must answer within 1 s every 200 ms)
+ * and fails over by itself when the primary dies or misses two checks in a row
+ * (SV_EV_FAILOVER_*), to a synchronous standby only (else the primary restarts in place). A failover
  * promotes the standby and restarts it on the instance's port and socket path (the
  * endpoint does not change); the old primary comes back as the new standby (pg_rewind,
  * else a fresh copy) in the background. */
@@ -292,7 +293,7 @@ int sv_instance_set_multi_az(sv_supervisor *sv, const sv_instance_spec *spec, rd
  * standby promoted and restarted on the same port and socket. Returns once the endpoint accepts writes; the old primary is rebuilt
  * as the standby afterwards, in the background. No SV_EV_FAILOVER_* events (the caller
  * records its own). Errors: DB_INSTANCE_NOT_FOUND, INVALID_DB_INSTANCE_STATE (no running
- * standby), INTERNAL_FAILURE. */
+ * standby, or it is not synchronous: cut off or catching up), INTERNAL_FAILURE. */
 int sv_instance_failover(sv_supervisor *sv, const char *key, rds_error *err);
 
 /* The standby's pids: its postmaster first, then its children. 0: no standby runs. */
