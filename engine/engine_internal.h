@@ -405,9 +405,9 @@ int engine__replica_check_stop(store *s, arena *a, const db_instance *d, rds_err
 void engine__replicas_orphaned(engine *e, const char *source_resource_id);
 /* ---- fault injection (faults/) ---- */
 
-/* Worker loop (every ~50 ms): ends faults whose time is up (or whose storage grew), starts
- * experiment steps that are due; the first call also turns instances a killed rdslocal
- * left in storage-full back to available. */
+/* Worker loop: starts (once) the faults timer thread, which ends faults whose time is up
+ * (or whose storage grew), starts experiment steps that are due and, first, turns instances
+ * a killed rdslocal left in storage-full back to available. Cheap after the first call. */
 void engine__faults_tick(engine *e);
 /* Ends every active fault and forgets faults and experiments (engine_reset). */
 void engine__faults_reset(engine *e);

@@ -242,7 +242,7 @@ void *engine__worker_main(void *arg)
                 handle_sv_event(e, &evs[i]);
         }
         engine__pitr_poll(e); /* pitr: WAL shipping, LatestRestorableTime */
-        engine__faults_tick(e); /* fault injection: ends and experiment steps (faults/) */
+        engine__faults_tick(e); /* fault injection: starts its timer thread once (faults/) */
         int64_t now = rds_real_now_ms();
         if (now - e->last_tick_ms >= TICK_EVERY_MS) {
             e->last_tick_ms = now;

@@ -18,20 +18,24 @@
  *                  storage-full until the fault ends (then available again)
  * Faults live in memory only: nothing survives a restart of rdslocal (the supervisor
  * SIGCONTs and lifts storage-full at sv_open; the first tick turns a storage-full status
- * left by a killed rdslocal back to available). Threads: HTTP (admin API), the worker
- * (tick), engine_reset/engine_close. */
+ * left by a killed rdslocal back to available).
+ * Threads: HTTP (admin API); the faults timer, a thread of this file that ticks every
+ * TICK_MS (ends, experiment steps) -- its own, so that slow process work (a cut standby
+ * catching up) never delays the worker's crash handling, and offsets are kept to ~20 ms;
+ * the worker only starts it; engine_reset/engine_close. */
 #include "faults/faults_internal.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 static const char *const KIND_NAMES[ENGINE_FAULT__COUNT] = {
     [ENGINE_FAULT_KILL_PRIMARY] = "kill-primary", [ENGINE_FAULT_KILL_STANDBY] = "kill-standby",
     [ENGINE_FAULT_HANG] = "hang",                 [ENGINE_FAULT_STORAGE_FULL] = "storage-full",
     [ENGINE_FAULT_CUT_STANDBY] = "cut-standby",
 };
-enum { DEFAULT_DURATION_MS = 30000, STORAGE_CHECK_EVERY_MS = 200, STANDBY_BACK_WAIT_MS = 120000 };
+enum { DEFAULT_DURATION_MS = 30000, STORAGE_CHECK_EVERY_MS = 200, STANDBY_BACK_WAIT_MS = 120000, TICK_MS = 20 };
 
 const char *engine_fault_kind_name(engine_fault_kind k)
 {
@@ -71,6 +75,7 @@ struct engine_faults *faults__get(engine *e)
             abort();
         pthread_mutex_init(&t->mu, NULL);
         pthread_mutex_init(&t->pub_mu, NULL);
+        pthread_cond_init(&t->cv, NULL);
         t->next_fault_id = t->next_experiment_id = 1;
         __atomic_store_n(&e->faults, t, __ATOMIC_RELEASE);
     }
@@ -454,7 +459,7 @@ static void reconcile_statuses(engine *e)
     arena_free(a);
 }
 
-void engine__faults_tick(engine *e)
+static void tick(engine *e)
 {
     struct engine_faults *t = faults__get(e);
     pthread_mutex_lock(&t->mu);
@@ -489,6 +494,45 @@ void engine__faults_tick(engine *e)
     faults__unlock(t);
 }
 
+static void *timer_main(void *arg)
+{
+    engine *e = arg;
+    struct engine_faults *t = e->faults;
+    for (;;) {
+        pthread_mutex_lock(&t->mu);
+        if (!t->stopping) {
+            struct timespec ts;
+            clock_gettime(CLOCK_REALTIME, &ts);
+            ts.tv_nsec += TICK_MS * 1000000L;
+            if (ts.tv_nsec >= 1000000000L) {
+                ts.tv_sec++;
+                ts.tv_nsec -= 1000000000L;
+            }
+            pthread_cond_timedwait(&t->cv, &t->mu, &ts);
+        }
+        bool stop = t->stopping;
+        pthread_mutex_unlock(&t->mu);
+        if (stop)
+            return NULL;
+        tick(e);
+    }
+}
+
+void engine__faults_tick(engine *e)
+{
+    struct engine_faults *t = faults__get(e);
+    if (__atomic_load_n(&t->thread_started, __ATOMIC_ACQUIRE))
+        return;
+    pthread_mutex_lock(&t->mu);
+    if (!t->thread_started && !t->stopping) {
+        if (pthread_create(&t->thread, NULL, timer_main, e) == 0)
+            __atomic_store_n(&t->thread_started, true, __ATOMIC_RELEASE);
+        else
+            log_at(LOG_ERROR, "faults", "could not start the faults timer thread");
+    }
+    pthread_mutex_unlock(&t->mu);
+}
+
 static void end_all(engine *e, const char *why)
 {
     struct engine_faults *t = faults__get(e);
@@ -510,13 +554,20 @@ void engine__faults_close(engine *e)
 {
     if (!e->faults)
         return;
-    end_all(e, "ended: rdslocal is stopping");
     struct engine_faults *t = e->faults;
+    pthread_mutex_lock(&t->mu);
+    t->stopping = true;
+    pthread_cond_signal(&t->cv);
+    pthread_mutex_unlock(&t->mu);
+    if (t->thread_started)
+        pthread_join(t->thread, NULL);
+    end_all(e, "ended: rdslocal is stopping");
     free(t->f);
     free(t->x);
     free(t->pub_f);
     free(t->pub_x);
     pthread_mutex_destroy(&t->pub_mu);
+    pthread_cond_destroy(&t->cv);
     pthread_mutex_destroy(&t->mu);
     free(t);
     e->faults = NULL;

@@ -37,6 +37,9 @@ struct engine_faults {
     bool reconciled;            /* storage-full statuses of an earlier run reset */
     int64_t last_storage_check_ms;
     bool dirty;                 /* changed since the last publish */
+    pthread_t thread;           /* the faults timer (faults.c), started by the worker's first call */
+    bool thread_started, stopping;
+    pthread_cond_t cv;          /* wakes the timer early (stop) */
     pthread_mutex_t pub_mu;     /* guards the published copies below */
     engine_fault_view *pub_f;
     size_t pub_n;

@@ -441,7 +441,7 @@ class Faults(t.PgTestCase):
         self.sql(d, "create table kept (v int); insert into kept values (1)")
         status, x = call(self.server, "POST", "/_rdslocal/experiments", {"faults": [
             {"kind": "kill-primary", "DBInstanceIdentifier": "f-mexp", "offset_ms": 1000},
-            {"kind": "hang", "DBInstanceIdentifier": "f-mexp", "offset_ms": 9000, "duration_ms": 3000},
+            {"kind": "hang", "DBInstanceIdentifier": "f-mexp", "offset_ms": 9000, "duration_ms": 6000},
         ]})
         self.assertEqual(status, 201, x)
 
