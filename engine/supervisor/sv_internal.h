@@ -283,8 +283,8 @@ int sv__snap_pipe(int fds[2], rds_error *err);
 /* waitpid(pid); INTERNAL_FAILURE "<what> failed" with the tail of logp unless it exited 0. */
 int sv__snap_wait_child(pid_t pid, const char *what, const char *logp, rds_error *err);
 
-/* ---- sv_standby.c ---- */
-/* Before sv__get_inst at reconcile: finishes or undoes a failover or standby rebuild that a
+/* ---- sv_standby.c, sv_failover.c (Multi-AZ) ---- */
+/* sv_failover.c. Before sv__get_inst at reconcile: finishes or undoes a failover or standby rebuild that a
  * killed rdslocal left half done (<dir>/data missing but <dir>/standby present: the standby
  * becomes the primary; <dir>/old and <dir>/standby.new are removed), never two primaries. */
 void sv__standby_fix_dirs(sv_supervisor *sv, const char *key);
@@ -293,10 +293,10 @@ void sv__standby_fix_dirs(sv_supervisor *sv, const char *key);
 int sv__standby_ensure(sv_supervisor *sv, sv_inst *in, rds_error *err);
 /* Stops the standby (fast shutdown) and, with remove, deletes its files (busy held). */
 void sv__standby_stop(sv_supervisor *sv, sv_inst *in, bool remove);
-/* Caller holds sv->mu; in's primary is dead or hung and in is not busy: if it has a
+/* sv_failover.c. Caller holds sv->mu; in's primary is dead or hung and in is not busy: if it has a
  * standby, marks in busy, starts an automatic failover thread and returns true. */
 bool sv__standby_failover_async(sv_supervisor *sv, sv_inst *in, const char *reason);
-/* sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
+/* sv_failover.c. sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
 void sv__standby_close(sv_supervisor *sv);
 
 /* ---- sv_monitor.c ---- */
