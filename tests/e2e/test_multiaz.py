@@ -307,6 +307,36 @@ class MultiAZTest(t.PgTestCase):
         self.assertEqual(pids - owned, set(), "orphan postgres processes")
         self.assertEqual(rid, r["DbiResourceId"])
 
+    def test_reboot_stop_start_and_rdslocal_restarts_keep_the_standby(self):
+        d = self.make("maz-life")
+        self.sql(d, "INSERT INTO t VALUES (1)")
+        sb = self.standby_pid(d)
+        # a plain reboot restarts the primary; the standby reconnects and is synchronous again
+        self.rds.reboot_db_instance(DBInstanceIdentifier="maz-life")
+        self.assertEqual(self.sync_state(d), "rdslocal_standby:sync")
+        self.assertEqual(self.standby_pid(d), sb)
+        self.assertEqual(self.events("maz-life").count("Multi-AZ instance failover started"), 0)
+        # stop: both servers go; start: both come back, synchronous
+        self.rds.stop_db_instance(DBInstanceIdentifier="maz-life")
+        t.wait_status(self.rds, "maz-life", "stopped", 60)
+        self.assertEqual(t.postgres_pids_under(self.idir(d)), [])
+        self.rds.start_db_instance(DBInstanceIdentifier="maz-life")
+        t.wait_status(self.rds, "maz-life", "available", 60)
+        self.assertEqual(self.sync_state(d), "rdslocal_standby:sync")
+        # kill -9 of rdslocal: both servers are adopted as they run
+        sb = self.standby_pid(d)
+        pm = t.postmaster_pid(self.server.state_dir, d["DbiResourceId"])
+        self.server.kill9()
+        self.server.start()
+        self.wait_sync(d)
+        self.assertEqual((self.standby_pid(d), t.postmaster_pid(self.server.state_dir, d["DbiResourceId"])), (sb, pm))
+        # SIGTERM: both stop; the next start brings both back
+        self.server.stop()
+        self.assertEqual(t.postgres_pids_under(self.idir(d)), [])
+        self.server.start()
+        self.wait_sync(d)
+        self.assertEqual(self.sql(d, "SELECT count(*) FROM t"), "1")
+
     def test_reset_leaves_nothing(self):
         d = self.make("maz-reset")
         self.assertIsNotNone(self.standby_pid(d))
