@@ -166,6 +166,22 @@ class MultiAZTest(t.PgTestCase):
         self.assertIn("Applying modification to convert to a standard (Single-AZ) DB instance", ev)
         self.assertIn("Finished applying modification to convert to a standard (Single-AZ) DB instance", ev)
 
+    def test_conversion_waits_for_the_maintenance_window(self):
+        d = self.create("maz-window", PreferredMaintenanceWindow="sun:05:00-sun:06:00",
+                        PreferredBackupWindow="02:00-02:30")
+        r = self.rds.modify_db_instance(DBInstanceIdentifier="maz-window", MultiAZ=True)["DBInstance"]
+        self.assertFalse(r["MultiAZ"])
+        self.assertEqual(r["PendingModifiedValues"].get("MultiAZ"), True)
+        self.assertIsNone(self.standby_pid(d))
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 8 * 86400})  # past a window
+        d = t.wait_for(lambda: (lambda x: x if x["MultiAZ"] else None)(t.describe_one(self.rds, "maz-window")),
+                       60, 0.1, "the conversion in the maintenance window")
+        self.assertEqual(d["PendingModifiedValues"], {})
+        self.assertIn("SecondaryAvailabilityZone", d)
+        self.assertIsNotNone(self.standby_pid(d))
+        self.assertEqual(self.sync_state(d), "rdslocal_standby:sync")
+        self.assertIn("Finished applying modification to convert to a Multi-AZ DB instance", self.events("maz-window"))
+
     def test_restore_from_snapshot_with_multi_az(self):
         d = self.make("maz-src")
         self.sql(d, "INSERT INTO t VALUES (7)")
