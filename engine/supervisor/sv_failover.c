@@ -1,8 +1,8 @@
 /* sv_failover.c: Multi-AZ failover (see sv_standby.c for the standby itself). A failover
- * kills the old primary, moves D/data to D/old BEFORE it promotes D/standby, then stops the
- * promoted server, moves it to D/data and starts it there with the instance's port and
- * socket, so the endpoint does not change and at any instant at most one directory can
- * hold a promoted server; sv__standby_fix_dirs finishes or undoes a failover that a killed
+ * kills the old primary, moves D/data to D/old, fast-stops the standby, moves D/standby to
+ * D/data, starts it there with the instance's port and socket (still a standby) and only
+ * then promotes it, so the endpoint does not change and at any instant at most one
+ * directory can hold a promoted server; sv__standby_fix_dirs finishes or undoes a failover that a killed
  * rdslocal left half done. The old primary then comes back as the standby (pg_rewind, else
  * a fresh copy) on a background thread. The keeper thread health-checks every Multi-AZ
  * instance: liveness every SB_TICK_MS, a connection with a deadline every
@@ -67,6 +67,16 @@ void sv__standby_fix_dirs(sv_supervisor *sv, const char *key)
         return;
     snprintf(data, sizeof data, "%s/data", dir);
     snprintf(sb, sizeof sb, "%s/standby", dir);
+    snprintf(p, sizeof p, "%s/old", dir);
+    bool interrupted = access(p, F_OK) == 0;
+    snprintf(p, sizeof p, "%s/standby.signal", data);
+    if (interrupted && access(p, F_OK) == 0) {
+        /* the standby was already in D/data but not promoted: it starts as the primary
+         * (crash recovery to the end of its WAL) and gets a fresh standby */
+        sv__kill_all_under(data);
+        unlink(p);
+        log_at(LOG_WARN, "supervisor", "instance \"%s\": finished an interrupted failover (standby in place)", key);
+    }
     const char *leftovers[] = { "old", "standby.new" };
     for (size_t i = 0; i < 2; i++) {
         snprintf(p, sizeof p, "%s/%s", dir, leftovers[i]);
@@ -88,13 +98,52 @@ void sv__standby_fix_dirs(sv_supervisor *sv, const char *key)
     }
 }
 
-/* Steps 1-6 of a failover (busy held): see the file comment. The old primary is killed,
- * on request too: a fast shutdown first waits for its checkpoint (about 100 ms measured),
- * and synchronous replication already has every acknowledged commit on the standby. */
+/* Writes the promote signal file into in->data and signals the postmaster (what pg_ctl
+ * promote does), then polls pg_is_in_recovery() every millisecond on one session
+ * (pg_promote(wait) would poll every 100 ms). */
+static int promote_running(sv_supervisor *sv, sv_inst *in, rds_error *err)
+{
+    char p[SV_PATH + 32];
+    snprintf(p, sizeof p, "%s/promote", in->data);
+    if (sv__write_file(p, "", 0600, own_uid(sv), sv->pg_gid, err) != 0)
+        return -1;
+    if (kill(in->pid, SIGUSR1) != 0)
+        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "the standby of instance \"%s\" exited", in->key);
+    bool answered;
+    PGconn *c = NULL;
+    int64_t deadline = sv__mono_ms() + 10000;
+    for (;;) {
+        char v[8] = "";
+        if (!c)
+            c = sv__sb_connect(in->sock, in->port, 500, &answered);
+        if (c && sv__sb_query(c, "SELECT pg_is_in_recovery()", 1000, v, sizeof v) != 0) {
+            PQfinish(c);
+            c = NULL;
+        }
+        if (strcmp(v, "f") == 0)
+            break;
+        if (sv__mono_ms() > deadline || !sv__pid_alive(in->pid)) {
+            PQfinish(c);
+            return rds_fail(err, RDS_E_INTERNAL_FAILURE, "the standby of instance \"%s\" was not promoted", in->key);
+        }
+        sv__sleep_ms(1);
+    }
+    PQfinish(c);
+    return 0;
+}
+
+/* A failover (busy held): see the file comment. The old primary is killed, on request
+ * too: a fast shutdown first waits for its checkpoint (about 100 ms measured), and
+ * synchronous replication already has every acknowledged commit flushed on the standby.
+ * The standby is fast-stopped and started on the instance's port and socket while it is
+ * STILL a standby, and only then promoted: a promoted server's shutdown would write a
+ * checkpoint first (~300 ms measured under load). Its restart reads every WAL
+ * record the walreceiver flushed, so it replays every acknowledged commit before the
+ * promotion ends recovery. */
 static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
 {
     int64_t t0 = sv__mono_ms();
-    char old[SV_PATH], sbdata[SV_PATH], p[SV_PATH + 32];
+    char old[SV_PATH], sbdata[SV_PATH];
     sv__sb_dir(in, "old", old, sizeof old);
     sv__sb_dir(in, "standby", sbdata, sizeof sbdata);
     if (in->sb_pid <= 0 || !sv__sb_alive(in))
@@ -111,53 +160,31 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
     in->pid = 0;
     in->is_child = false;
     int64_t t_killed = sv__mono_ms();
-    /* 2: out of the way before anything is promoted */
+    /* 2: out of the way before the standby takes its place */
     sv__remove_tree(old, NULL);
     if (rename(in->data, old) != 0) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not fail over instance \"%s\"", in->key);
         return rds_detail(err, "rename %s: %s", in->data, strerror(errno));
     }
-    /* 3: promote (pg_ctl promote's signal file + SIGUSR1), wait on one session */
-    char sbsock[SV_PATH];
-    sv__sb_sock(in, sbsock, sizeof sbsock);
-    bool answered;
-    PGconn *c = sv__sb_connect(sbsock, in->port, 5000, &answered);
-    snprintf(p, sizeof p, "%s/promote", sbdata);
-    if (sv__write_file(p, "", 0600, own_uid(sv), sv->pg_gid, err) != 0) {
-        PQfinish(c);
-        return -1;
-    }
-    kill(in->sb_pid, SIGUSR1);
-    int64_t deadline = sv__mono_ms() + 10000;
-    for (;;) {
-        char v[8] = "";
-        if (!c)
-            c = sv__sb_connect(sbsock, in->port, 500, &answered);
-        if (c && sv__sb_query(c, "SELECT pg_is_in_recovery()", 1000, v, sizeof v) != 0) {
-            PQfinish(c);
-            c = NULL;
-        }
-        if (strcmp(v, "f") == 0)
-            break;
-        if (sv__mono_ms() > deadline) {
-            PQfinish(c);
-            return rds_fail(err, RDS_E_INTERNAL_FAILURE, "the standby of instance \"%s\" was not promoted", in->key);
-        }
-        sv__sleep_ms(1);
-    }
-    PQfinish(c);
-    int64_t t_promoted = sv__mono_ms();
-    /* 4-5: stop it and move it to D/data */
-    sv__sb_kill(in, false);
+    /* 3: the standby stops (still a standby) and moves to D/data */
+    in->sb_sync = false;
+    sv__sb_kill(in, false); /* fast: see sv_standby.c, "The endpoint" */
     int64_t t_stopped = sv__mono_ms();
     if (rename(sbdata, in->data) != 0) {
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not fail over instance \"%s\"", in->key);
         return rds_detail(err, "rename %s: %s", sbdata, strerror(errno));
     }
-    /* 6: the endpoint: same port, same socket path */
+    /* 4: it starts on the endpoint (same port, same socket path) as a hot standby with no
+     * upstream (the instance's conf has no primary_conninfo; standby.signal is still there) */
     if (sv__inst_spawn(sv, in, err) != 0)
         return -1;
     if (sv__inst_wait_ready(sv, in, err) != 0) {
+        sv__inst_kill(sv, in, true);
+        return -1;
+    }
+    int64_t t_started = sv__mono_ms();
+    /* 5: promotion: a new timeline (PITR and pg_rewind need it) */
+    if (promote_running(sv, in, err) != 0) {
         sv__inst_kill(sv, in, true);
         return -1;
     }
@@ -165,9 +192,9 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
     in->hang_misses = 0;
     int64_t t_end = sv__mono_ms();
     log_at(LOG_INFO, "supervisor",
-           "instance \"%s\" failed over ms=%lld (kill %lld, promote %lld, stop %lld, start %lld) pid=%d", in->key,
-           (long long)(t_end - t0), (long long)(t_killed - t0), (long long)(t_promoted - t_killed),
-           (long long)(t_stopped - t_promoted), (long long)(t_end - t_stopped), (int)in->pid);
+           "instance \"%s\" failed over ms=%lld (kill %lld, stop %lld, start %lld, promote %lld) pid=%d", in->key,
+           (long long)(t_end - t0), (long long)(t_killed - t0), (long long)(t_stopped - t_killed),
+           (long long)(t_started - t_stopped), (long long)(t_end - t_started), (int)in->pid);
     return 0;
 }
 
