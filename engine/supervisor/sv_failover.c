@@ -2,13 +2,14 @@
  * kills the old primary, moves D/data to D/old, fast-stops the standby, moves D/standby to
  * D/data, starts it there with the instance's port and socket (still a standby) and only
  * then promotes it, so the endpoint does not change and at any instant at most one
- * directory can hold a promoted server; sv__standby_fix_dirs finishes or undoes a failover that a killed
- * rdslocal left half done. The old primary then comes back as the standby (pg_rewind, else
+ * directory can hold a promoted server; sv__standby_fix_dirs finishes or undoes a failover
+ * that a killed rdslocal left half done. The old primary then comes back as the standby (pg_rewind, else
  * a fresh copy) on a background thread. The keeper thread health-checks every Multi-AZ
  * instance: liveness every SB_TICK_MS, a connection with a deadline every
- * SB_PING_EVERY_MS; it fails over when the primary dies or misses SB_HANG_MISSES checks,
- * drops synchronous replication while the standby does not answer, restores it once it
- * streams again, and rebuilds a standby that died.
+ * SB_PING_EVERY_MS (on a short thread per check, so one hung server delays no other); it
+ * fails over when the primary dies or misses SB_HANG_MISSES checks, drops synchronous
+ * replication while the standby does not answer, restores it once it streams again, and
+ * rebuilds a standby that died.
  *
  * Threads: the keeper; detached failover/rebuild threads that own the instance's busy flag
  * (counted in restarts_in_flight so sv_close waits for them); request threads
@@ -343,16 +344,75 @@ int sv_instance_failover(sv_supervisor *sv, const char *key, rds_error *err)
 /* ---- the keeper thread ------------------------------------------------------------------- */
 
 typedef struct probe {
+    sv_supervisor *sv;
     char key[64], sock[SV_PATH], sbsock[SV_PATH];
     int port;
     pid_t pid, sb_pid;
     bool sb_sync, sb_cut;
+    uint64_t id;
 } probe;
 
-/* One health check of in (not busy, caller holds sv->mu on entry and exit; the lock is
- * dropped while connecting). */
+/* The connection part of a health check, on its own short thread so a hung server delays
+ * no other instance's check. The instance is found again by key afterwards (it may have
+ * been deleted or replaced meanwhile) and only acted on if nothing changed. */
+static void *ping_main(void *arg)
+{
+    probe *pr = arg;
+    sv_supervisor *sv = pr->sv;
+    bool answered = false, sb_answered = false, streams = false;
+    PGconn *c = sv__sb_connect(pr->sock, pr->port, SB_PING_TIMEOUT_MS, &answered);
+    PQfinish(c);
+    PGconn *sc = sv__sb_connect(pr->sbsock, pr->port, SB_PING_TIMEOUT_MS, &sb_answered);
+    PQfinish(sc);
+    if (answered && sb_answered && !pr->sb_sync && !pr->sb_cut) {
+        sv_inst *fake = calloc(1, sizeof *fake); /* sv__sb_streaming() reads sock and port only */
+        if (fake) {
+            snprintf(fake->sock, sizeof fake->sock, "%s", pr->sock);
+            fake->port = pr->port;
+            streams = sv__sb_streaming(fake);
+            free(fake);
+        }
+    }
+    pthread_mutex_lock(&sv->mu);
+    sv_inst *in = sv__find(sv, pr->key);
+    if (in && in->sb_ping_id == pr->id)
+        in->sb_pinging = false;
+    if (!in || in->busy || in->pid != pr->pid || in->sb_pid != pr->sb_pid || in->state != IS_RUNNING ||
+        sv->sb_closing)
+        goto out;
+    in->hang_misses = answered ? 0 : in->hang_misses + 1;
+    if (in->hang_misses >= SB_HANG_MISSES) {
+        sv__standby_failover_async(sv, in, "The RDS Multi-AZ primary instance is busy and unresponsive.");
+        goto out;
+    }
+    bool want_sync = sb_answered && !in->sb_cut && (in->sb_sync || streams);
+    if (want_sync == in->sb_sync || !answered)
+        goto out;
+    /* a short step under busy: the conf and a reload */
+    in->busy = true;
+    pthread_mutex_unlock(&sv->mu);
+    rds_error e = { 0 };
+    if (sv__sb_set_sync(sv, in, want_sync, &e) != 0)
+        log_at(LOG_WARN, "supervisor", "instance \"%s\": could not %s synchronous replication: %s", in->key,
+               want_sync ? "restore" : "drop", e.message);
+    else
+        log_at(LOG_INFO, "supervisor", "instance \"%s\": synchronous replication %s", in->key,
+               want_sync ? "restored" : "dropped (standby not answering)");
+    pthread_mutex_lock(&sv->mu);
+    sv__release(sv, in);
+out:
+    sv->restarts_in_flight--;
+    pthread_cond_broadcast(&sv->cv);
+    pthread_mutex_unlock(&sv->mu);
+    free(pr);
+    return NULL;
+}
+
+/* One health check of in (not busy, caller holds sv->mu): liveness inline (kill 0 and
+ * /proc: microseconds), the connections on a ping thread, at most one per instance. */
 static void check_instance(sv_supervisor *sv, sv_inst *in, int64_t now)
 {
+    static uint64_t ping_ids; /* under sv->mu */
     if (!sv__pid_alive(in->pid)) {
         sv__standby_failover_async(sv, in, "The primary host of the RDS Multi-AZ instance is unhealthy.");
         return;
@@ -369,55 +429,36 @@ static void check_instance(sv_supervisor *sv, sv_inst *in, int64_t now)
         }
         return;
     }
-    if (now < in->next_ping_ms)
+    if (now < in->next_ping_ms || in->sb_pinging)
         return;
     in->next_ping_ms = now + SB_PING_EVERY_MS;
-    probe pr;
-    snprintf(pr.key, sizeof pr.key, "%s", in->key);
-    snprintf(pr.sock, sizeof pr.sock, "%s", in->sock);
-    sv__sb_sock(in, pr.sbsock, sizeof pr.sbsock);
-    pr.port = in->port;
-    pr.pid = in->pid;
-    pr.sb_pid = in->sb_pid;
-    pr.sb_sync = in->sb_sync;
-    pr.sb_cut = in->sb_cut;
-    pthread_mutex_unlock(&sv->mu);
-    bool answered = false, sb_answered = false, streams = false;
-    PGconn *c = sv__sb_connect(pr.sock, pr.port, SB_PING_TIMEOUT_MS, &answered);
-    PQfinish(c);
-    PGconn *sc = sv__sb_connect(pr.sbsock, pr.port, SB_PING_TIMEOUT_MS, &sb_answered);
-    PQfinish(sc);
-    if (answered && sb_answered && !pr.sb_sync && !pr.sb_cut) {
-        probe tmp = pr;
-        sv_inst fake; /* sv__sb_streaming() reads sock and port only */
-        snprintf(fake.sock, sizeof fake.sock, "%s", tmp.sock);
-        fake.port = tmp.port;
-        streams = sv__sb_streaming(&fake);
+    probe *pr = calloc(1, sizeof *pr);
+    if (!pr)
+        return;
+    pr->sv = sv;
+    snprintf(pr->key, sizeof pr->key, "%s", in->key);
+    snprintf(pr->sock, sizeof pr->sock, "%s", in->sock);
+    sv__sb_sock(in, pr->sbsock, sizeof pr->sbsock);
+    pr->port = in->port;
+    pr->pid = in->pid;
+    pr->sb_pid = in->sb_pid;
+    pr->sb_sync = in->sb_sync;
+    pr->sb_cut = in->sb_cut;
+    pr->id = ++ping_ids;
+    pthread_t t;
+    pthread_attr_t attr;
+    pthread_attr_init(&attr);
+    pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
+    pthread_attr_setstacksize(&attr, 256 * 1024);
+    sv->restarts_in_flight++; /* sv_close waits for it */
+    if (pthread_create(&t, &attr, ping_main, pr) == 0) {
+        in->sb_pinging = true;
+        in->sb_ping_id = pr->id;
+    } else {
+        sv->restarts_in_flight--;
+        free(pr);
     }
-    pthread_mutex_lock(&sv->mu);
-    in = sv__find(sv, pr.key);
-    if (!in || in->busy || in->pid != pr.pid || in->sb_pid != pr.sb_pid || in->state != IS_RUNNING)
-        return;
-    in->hang_misses = answered ? 0 : in->hang_misses + 1;
-    if (in->hang_misses >= SB_HANG_MISSES) {
-        sv__standby_failover_async(sv, in, "The RDS Multi-AZ primary instance is busy and unresponsive.");
-        return;
-    }
-    bool want_sync = sb_answered && !in->sb_cut && (in->sb_sync || streams);
-    if (want_sync == in->sb_sync || !answered)
-        return;
-    /* a short step under busy: the conf and a reload */
-    in->busy = true;
-    pthread_mutex_unlock(&sv->mu);
-    rds_error e = { 0 };
-    if (sv__sb_set_sync(sv, in, want_sync, &e) != 0)
-        log_at(LOG_WARN, "supervisor", "instance \"%s\": could not %s synchronous replication: %s", in->key,
-               want_sync ? "restore" : "drop", e.message);
-    else
-        log_at(LOG_INFO, "supervisor", "instance \"%s\": synchronous replication %s", in->key,
-               want_sync ? "restored" : "dropped (standby not answering)");
-    pthread_mutex_lock(&sv->mu);
-    sv__release(sv, in);
+    pthread_attr_destroy(&attr);
 }
 
 static void *keeper_main(void *arg)
@@ -429,9 +470,7 @@ static void *keeper_main(void *arg)
         for (size_t i = 0; i < sv->ninsts; i++) {
             sv_inst *in = sv->insts[i];
             if (!in->busy && in->multi_az && in->state == IS_RUNNING && in->pid > 0) {
-                check_instance(sv, in, now); /* may drop and retake the lock: the table may change */
-                if (i >= sv->ninsts || sv->insts[i] != in)
-                    break;
+                check_instance(sv, in, now); /* never drops the lock */
             }
         }
         pthread_mutex_unlock(&sv->mu);

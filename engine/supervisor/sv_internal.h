@@ -59,6 +59,8 @@ typedef struct sv_inst {
     int hang_misses;      /* consecutive primary health checks without an answer */
     int64_t next_ping_ms; /* monotonic ms of the next health check */
     int64_t next_rebuild_ms; /* monotonic ms before which no new standby rebuild starts */
+    bool sb_pinging;      /* a health-check thread of this instance is in flight (sv_failover.c) */
+    uint64_t sb_ping_id;  /* which one: it clears sb_pinging only if this is still its id */
 } sv_inst;
 
 typedef struct sv_major {

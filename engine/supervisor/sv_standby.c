@@ -92,7 +92,12 @@ int sv__conf_standby(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rd
             "wal_receiver_status_interval = 1s\n"
             "wal_retrieve_retry_interval = 100ms\n"
             "logging_collector = off\n" /* one process less; its log is D/standby-startup.log */
-            "shared_buffers = 8MB\n"    /* replay needs few; a promotion restarts it with the primary's */
+            "shared_buffers = 1MB\n"    /* replay needs few (a promotion restarts it with the primary's); */
+            "wal_buffers = 64kB\n"
+            /* a hot standby runs no SERIALIZABLE transaction, and this one is not checked
+             * against the primary's (max_locks_per_transaction is): its preallocated hash
+             * tables are most of the shared memory the postmaster touches at start */
+            "max_pred_locks_per_transaction = 10\n"
             "cluster_name = '%s-standby'\n",
             in->key);
         if (in->sb_cut)
