@@ -119,9 +119,9 @@ def main():
               % (pm / 1024, ps / 1024, pm / ps))
         # rdslocal's own account of each failover (supervisor log): where the time goes
         steps = {}
-        for m in re.finditer(r"failed over ms=(\d+) \(kill (\d+), promote (\d+), stop (\d+), start (\d+)\)",
+        for m in re.finditer(r"failed over ms=(\d+) \(kill (\d+), stop (\d+), start (\d+), promote (\d+)\)",
                              s.read_log()):
-            for k, v in zip(("total", "kill", "promote", "stop", "start"), m.groups()):
+            for k, v in zip(("total", "kill", "stop", "start", "promote"), m.groups()):
                 steps.setdefault(k, []).append(int(v))
         if steps:
             print("server side, all %d failovers (ms, median/max): " % len(steps["total"]) +

@@ -72,6 +72,8 @@ typedef struct sv_inst {
     char replica_of[64]; /* source key; "" when not a replica */
     /* fault injection (sv_fault.c) */
     bool fault_storage_full; /* rdslocal_guard.storage_full = on in rdslocal.conf */
+    bool sb_pinging;      /* a health-check thread of this instance is in flight (sv_failover.c) */
+    uint64_t sb_ping_id;  /* which one: it clears sb_pinging only if this is still its id */
 } sv_inst;
 
 typedef struct sv_major {
@@ -318,8 +320,8 @@ int sv__instance_restore_ex(sv_supervisor *sv, const sv_instance_spec *spec, con
 #define SV_WAL_SEGSIZE_FILE "segment_size"
 /* <state>/backups/<key>/wal into buf (the key is validated). */
 int sv__wal_dir(sv_supervisor *sv, const char *key, char *buf, size_t n, rds_error *err);
-/* ---- sv_standby.c ---- */
-/* Before sv__get_inst at reconcile: finishes or undoes a failover or standby rebuild that a
+/* ---- sv_standby.c, sv_failover.c (Multi-AZ) ---- */
+/* sv_failover.c. Before sv__get_inst at reconcile: finishes or undoes a failover or standby rebuild that a
  * killed rdslocal left half done (<dir>/data missing but <dir>/standby present: the standby
  * becomes the primary; <dir>/old and <dir>/standby.new are removed), never two primaries. */
 void sv__standby_fix_dirs(sv_supervisor *sv, const char *key);
@@ -328,10 +330,10 @@ void sv__standby_fix_dirs(sv_supervisor *sv, const char *key);
 int sv__standby_ensure(sv_supervisor *sv, sv_inst *in, rds_error *err);
 /* Stops the standby (fast shutdown) and, with remove, deletes its files (busy held). */
 void sv__standby_stop(sv_supervisor *sv, sv_inst *in, bool remove);
-/* Caller holds sv->mu; in's primary is dead or hung and in is not busy: if it has a
+/* sv_failover.c. Caller holds sv->mu; in's primary is dead or hung and in is not busy: if it has a
  * standby, marks in busy, starts an automatic failover thread and returns true. */
 bool sv__standby_failover_async(sv_supervisor *sv, sv_inst *in, const char *reason);
-/* sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
+/* sv_failover.c. sv_close: stops the health-check thread, waits for failovers and rebuilds, stops standbys. */
 void sv__standby_close(sv_supervisor *sv);
 /* ---- sv_replica.c ---- */
 /* Removes standby.signal and recovery.signal from a data dir copied from a read replica

@@ -89,9 +89,11 @@ static void check_one(sv_supervisor *sv, sv_inst *in)
     char sbuf[64];
     sv__status_str(status, sbuf, sizeof sbuf);
     if (in->multi_az && in->sb_pid > 0) { /* Multi-AZ: fail over instead (sv_standby.c) */
-        in->pid = 0; /* reaped above */
+        pid_t reaped = in->pid;
+        in->pid = 0; /* reaped above: never signalled again */
         if (sv__standby_failover_async(sv, in, "The primary host of the RDS Multi-AZ instance is unhealthy."))
             return;
+        in->pid = reaped;
     }
     log_at(LOG_WARN, "supervisor", "postgres for instance \"%s\" exited unexpectedly pid=%d status=\"%s\"",
            in->key, (int)in->pid, sbuf);

@@ -166,6 +166,22 @@ class MultiAZTest(t.PgTestCase):
         self.assertIn("Applying modification to convert to a standard (Single-AZ) DB instance", ev)
         self.assertIn("Finished applying modification to convert to a standard (Single-AZ) DB instance", ev)
 
+    def test_conversion_waits_for_the_maintenance_window(self):
+        d = self.create("maz-window", PreferredMaintenanceWindow="sun:05:00-sun:06:00",
+                        PreferredBackupWindow="02:00-02:30")
+        r = self.rds.modify_db_instance(DBInstanceIdentifier="maz-window", MultiAZ=True)["DBInstance"]
+        self.assertFalse(r["MultiAZ"])
+        self.assertEqual(r["PendingModifiedValues"].get("MultiAZ"), True)
+        self.assertIsNone(self.standby_pid(d))
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 8 * 86400})  # past a window
+        d = t.wait_for(lambda: (lambda x: x if x["MultiAZ"] else None)(t.describe_one(self.rds, "maz-window")),
+                       60, 0.1, "the conversion in the maintenance window")
+        self.assertEqual(d["PendingModifiedValues"], {})
+        self.assertIn("SecondaryAvailabilityZone", d)
+        self.assertIsNotNone(self.standby_pid(d))
+        self.assertEqual(self.sync_state(d), "rdslocal_standby:sync")
+        self.assertIn("Finished applying modification to convert to a Multi-AZ DB instance", self.events("maz-window"))
+
     def test_restore_from_snapshot_with_multi_az(self):
         d = self.make("maz-src")
         self.sql(d, "INSERT INTO t VALUES (7)")
@@ -306,6 +322,36 @@ class MultiAZTest(t.PgTestCase):
             owned |= {pm} | {p for p in pids if _ppid(p) == pm}
         self.assertEqual(pids - owned, set(), "orphan postgres processes")
         self.assertEqual(rid, r["DbiResourceId"])
+
+    def test_reboot_stop_start_and_rdslocal_restarts_keep_the_standby(self):
+        d = self.make("maz-life")
+        self.sql(d, "INSERT INTO t VALUES (1)")
+        sb = self.standby_pid(d)
+        # a plain reboot restarts the primary; the standby reconnects and is synchronous again
+        self.rds.reboot_db_instance(DBInstanceIdentifier="maz-life")
+        self.assertEqual(self.sync_state(d), "rdslocal_standby:sync")
+        self.assertEqual(self.standby_pid(d), sb)
+        self.assertEqual(self.events("maz-life").count("Multi-AZ instance failover started"), 0)
+        # stop: both servers go; start: both come back, synchronous
+        self.rds.stop_db_instance(DBInstanceIdentifier="maz-life")
+        t.wait_status(self.rds, "maz-life", "stopped", 60)
+        self.assertEqual(t.postgres_pids_under(self.idir(d)), [])
+        self.rds.start_db_instance(DBInstanceIdentifier="maz-life")
+        t.wait_status(self.rds, "maz-life", "available", 60)
+        self.assertEqual(self.sync_state(d), "rdslocal_standby:sync")
+        # kill -9 of rdslocal: both servers are adopted as they run
+        sb = self.standby_pid(d)
+        pm = t.postmaster_pid(self.server.state_dir, d["DbiResourceId"])
+        self.server.kill9()
+        self.server.start()
+        self.wait_sync(d)
+        self.assertEqual((self.standby_pid(d), t.postmaster_pid(self.server.state_dir, d["DbiResourceId"])), (sb, pm))
+        # SIGTERM: both stop; the next start brings both back
+        self.server.stop()
+        self.assertEqual(t.postgres_pids_under(self.idir(d)), [])
+        self.server.start()
+        self.wait_sync(d)
+        self.assertEqual(self.sql(d, "SELECT count(*) FROM t"), "1")
 
     def test_reset_leaves_nothing(self):
         d = self.make("maz-reset")
