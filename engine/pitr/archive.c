@@ -263,6 +263,16 @@ int64_t engine__pitr_latest(engine *e, store *s, const db_instance *d)
         if (m > shown)
             shown = m;
     }
+    /* the newest automated backup is consistent on its own (its tar holds the WAL it needs):
+     * its instant is restorable even before the archive has caught up after it */
+    arena *a = arena_new();
+    db_snapshot **snaps;
+    size_t n = 0;
+    rds_error err = { 0 };
+    if (store_autobackup_snapshots(s, a, d->region, d->resource_id, false, &snaps, &n, &err) == 0 && n > 0 &&
+        snaps[n - 1]->consistent_ms > shown)
+        shown = snaps[n - 1]->consistent_ms;
+    arena_free(a);
     return shown;
 }
 
