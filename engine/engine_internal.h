@@ -35,6 +35,10 @@ struct engine {
     unsigned char kms_master[32]; /* <state_dir>/kms/master.key once loaded (kms/kms_crypto.c) */
     bool kms_master_loaded;
     bool kms_reconciled;        /* first tick checked instances of unusable keys (kms/kms.c) */
+    /* ---- automated backups (autobackup) ---- */
+    pthread_t autobackup_thread; /* takes the due backups off the worker thread (take.c) */
+    bool autobackup_started;     /* the thread exists (joined at close or before the next) */
+    bool autobackup_busy;        /* it has not finished yet (worker_mu) */
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -251,8 +255,13 @@ int engine__autobackup_base_for(engine_req *r, store *s, const char *resource_id
 /* RestoreWindow of a backup row (as engine__autobackup_find returns it), rdslocal clock. */
 int engine__autobackup_window(engine_req *r, store *s, const db_automated_backup *b, int64_t *earliest_ms,
                               int64_t *latest_ms, rds_error *err);
-/* The worker's pass (engine_tick): due backups are taken, expired ones removed. */
+/* The worker's pass (engine_tick): due backups are taken, expired ones removed. On the
+ * worker thread the backups run on a thread of their own (a long pg_basebackup must not hold
+ * up supervisor reports and WAL shipping); elsewhere (the admin clock advance) inline, so
+ * the advance returns once the backups it made due are taken. */
 void engine__autobackup_tick(engine *e, store *s, arena *a);
+/* engine_close: waits for a backup in progress. */
+void engine__autobackup_stop(engine *e);
 /* Status an instance view shows: with --realistic-timing, "backing-up" while its first
  * automated backup is due or running; else `shown`. */
 const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown);

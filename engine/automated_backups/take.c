@@ -309,7 +309,8 @@ static void remove_deleted_files(engine *e, store *s, arena *a)
     }
 }
 
-void engine__autobackup_tick(engine *e, store *s, arena *a)
+/* Takes every backup due now (store s of the calling thread). */
+static void take_due(engine *e, store *s, arena *a)
 {
     rds_error err = { 0 };
     int64_t now = rds_now_ms();
@@ -318,7 +319,66 @@ void engine__autobackup_tick(engine *e, store *s, arena *a)
     if (store_autobackup_due_instances(s, a, now, &due, &n, &err) == 0)
         for (size_t i = 0; i < n; i++)
             take_one(e, a, due[i], now);
-    rds_error_clear(&err);
+}
+
+static void *backup_thread(void *arg)
+{
+    engine *e = arg;
+    rds_error err = { 0 };
+    store *s = engine__store(e, &err); /* this thread's connection, closed at its exit */
+    if (s) {
+        arena *a = arena_new();
+        take_due(e, s, a);
+        arena_free(a);
+    }
+    pthread_mutex_lock(&e->worker_mu);
+    e->autobackup_busy = false;
+    pthread_mutex_unlock(&e->worker_mu);
+    return NULL;
+}
+
+/* From the worker thread: a backup thread for the due backups, unless one still runs. */
+static void start_backup_thread(engine *e, store *s, arena *a)
+{
+    rds_error err = { 0 };
+    db_instance **due;
+    size_t n;
+    if (store_autobackup_due_instances(s, a, rds_now_ms(), &due, &n, &err) || n == 0)
+        return;
+    pthread_mutex_lock(&e->worker_mu);
+    bool busy = e->autobackup_busy, joinable = e->autobackup_started && !busy;
+    pthread_mutex_unlock(&e->worker_mu);
+    if (busy)
+        return;
+    if (joinable) {
+        pthread_join(e->autobackup_thread, NULL);
+        e->autobackup_started = false;
+    }
+    e->autobackup_busy = true; /* no other thread starts one: only the worker does */
+    if (pthread_create(&e->autobackup_thread, NULL, backup_thread, e) != 0) {
+        e->autobackup_busy = false;
+        take_due(e, s, a); /* no thread: inline */
+        return;
+    }
+    e->autobackup_started = true;
+}
+
+void engine__autobackup_stop(engine *e)
+{
+    if (e->autobackup_started)
+        pthread_join(e->autobackup_thread, NULL);
+    e->autobackup_started = false;
+}
+
+void engine__autobackup_tick(engine *e, store *s, arena *a)
+{
+    rds_error err = { 0 };
+    int64_t now = rds_now_ms();
+    size_t n;
+    if (e->worker_started && pthread_equal(pthread_self(), e->worker))
+        start_backup_thread(e, s, a);
+    else
+        take_due(e, s, a);
     db_automated_backup **rows;
     if (store_autobackup_all(s, a, &rows, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {

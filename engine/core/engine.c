@@ -411,6 +411,7 @@ void engine_close(engine *e)
         pthread_mutex_unlock(&e->worker_mu);
         pthread_join(e->worker, NULL);
     }
+    engine__autobackup_stop(e); /* automated backups: a backup in progress finishes first */
     sv_close(e->sv);
     store *s = pthread_getspecific(e->store_key);
     store_close(s);
