@@ -263,7 +263,7 @@ void engine__autobackup_tick(engine *e, store *s, arena *a);
 /* engine_close: waits for a backup in progress. */
 void engine__autobackup_stop(engine *e);
 /* Status an instance view shows: with --realistic-timing, "backing-up" while its first
- * automated backup is due or running; else `shown`. */
+ * automated backup is due, and while any automated backup runs; else `shown`. */
 const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown);
 /* ModifyDBInstance changed the retention of `before` into d (inside its transaction):
  * 0 -> stops backups and deletes the automated ones; 0 -> N: the first backup is due now;

@@ -5,8 +5,10 @@ daily backups and expiry by advancing rdslocal's clock, BackupRetentionPeriod 0 
 DescribeDBInstanceAutomatedBackups (filters, pagination, RestoreWindow), retained backups
 after DeleteDBInstance DeleteAutomatedBackups=false and restores from them, the AWS
 errors, and restarts of rdslocal (SIGTERM, kill -9) losing nothing."""
+import datetime
 import re
 import signal
+import time
 
 from botocore.exceptions import ClientError
 
@@ -86,7 +88,10 @@ class AutoBackupTest(tl.PgTestCase):
         self.assertEqual(self.arns(DBInstanceAutomatedBackupsArn=b["DBInstanceAutomatedBackupsArn"]), one)
         self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["active"]}]), one)
         self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["retained"]}]), [])
-        self.assertLessEqual(b["RestoreWindow"]["EarliestTime"], b["RestoreWindow"]["LatestTime"])
+        # LatestTime shows once the WAL after the first base is archived (pitr), never before EarliestTime
+        w = tl.wait_for(lambda: self.backups(DBInstanceIdentifier="ab1")[0]["RestoreWindow"].get("LatestTime") and
+                        self.backups(DBInstanceIdentifier="ab1")[0]["RestoreWindow"], 30, 0.1, "LatestTime")
+        self.assertLessEqual(w["EarliestTime"], w["LatestTime"])
         # AWS's errors
         self.assert_error("InvalidDBSnapshotState", 400, self.rds.delete_db_snapshot,
                           DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
@@ -152,8 +157,10 @@ class AutoBackupTest(tl.PgTestCase):
         snaps = self.automated("ab4")
         self.assertEqual(len(snaps), 2)
         self.sql(d, "insert into kept values ('only in the WAL')")
-        before = tl.describe_one(self.rds, "ab4")["LatestRestorableTime"]
-        tl.wait_for(lambda: tl.describe_one(self.rds, "ab4")["LatestRestorableTime"] > before, 30, 0.2,
+        inserted = datetime.datetime.fromisoformat(
+            self.server.admin("GET", "/_rdslocal/clock")["now"].replace("Z", "+00:00"))
+        time.sleep(0.6)  # past pitr's next WAL poll
+        tl.wait_for(lambda: tl.describe_one(self.rds, "ab4")["LatestRestorableTime"] >= inserted, 30, 0.2,
                     "the insert archived")
         self.rds.delete_db_instance(DBInstanceIdentifier="ab4", SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
         [b] = self.backups(DBInstanceIdentifier="ab4")
