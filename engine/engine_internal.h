@@ -39,6 +39,7 @@ struct engine {
     pthread_t autobackup_thread; /* takes the due backups off the worker thread (take.c) */
     bool autobackup_started;     /* the thread exists (joined at close or before the next) */
     bool autobackup_busy;        /* it has not finished yet (worker_mu) */
+    bool autobackup_reconciled;  /* first tick: backups cut off by a kill are due again */
 };
 
 /* ---- connections and locks (core/op.c) ---- */

@@ -394,6 +394,13 @@ void engine__autobackup_tick(engine *e, store *s, arena *a)
     rds_error err = { 0 };
     int64_t now = rds_now_ms();
     size_t n;
+    if (!e->autobackup_reconciled) {
+        /* a backup cut off by a kill of rdslocal (its row says running) is due again now */
+        e->autobackup_reconciled = true;
+        if (store_begin(s, &err) == 0 && (store_autobackup_running_due(s, now, &err) || store_commit(s, &err)))
+            store_rollback(s);
+        rds_error_clear(&err);
+    }
     if (e->worker_started && pthread_equal(pthread_self(), e->worker))
         start_backup_thread(e, s, a);
     else

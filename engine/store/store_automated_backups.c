@@ -55,6 +55,17 @@ int store_autobackup_due_instances(store *s, arena *a, int64_t now_ms, db_instan
                               NULL, 0, tail, 2, (void ***)out, n_out, err);
 }
 
+int store_autobackup_running_due(store *s, int64_t now_ms, rds_error *err)
+{
+    sqlite3_stmt *st;
+    if (store__prepare(s, &st, "UPDATE db_instance SET autobackup_next_ms = ? WHERE autobackup_next_ms < 0", err))
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store__sql_fail(s, err, "autobackup running due");
+    store__release(s, st);
+    return rc;
+}
+
 int store_autobackup_snapshots(store *s, arena *a, const char *region, const char *resource_id, bool with_deleted,
                                db_snapshot ***out, size_t *n_out, rds_error *err)
 {

@@ -283,11 +283,34 @@ static void test_autobackup__delete_retained(void)
     CHECK_ERR(engine_delete_autobackup(&r, NULL, arn, &out, &err), &err, RDS_E_DB_INSTANCE_AUTOMATED_BACKUP_NOT_FOUND);
 }
 
+/* A backup cut off by a kill of rdslocal (its instance row says running) is taken again at
+ * the first tick after the restart, not only when its retry time comes. */
+static void test_autobackup__running_backup_resumes_after_restart(void)
+{
+    CHECK_INT(create_instance("cut", 1), 0);
+    store *s = engine__store(E, &err);
+    db_instance *d;
+    CHECK_INT(store_instance_get(s, A, "us-east-1", "cut", &d, &err), 0);
+    d->autobackup_next_ms = -(rds_now_ms() + 300000); /* as record_start leaves it */
+    CHECK_INT(store_begin(s, &err), 0);
+    CHECK_INT(store_instance_put(s, d, &err), 0);
+    CHECK_INT(store_commit(s, &err), 0);
+    engine_close(E);
+    E = temp_engine_reopen(state_dir);
+    engine_tick(E);
+    /* the worker's own first tick may have started it on the backup thread: wait for it */
+    for (int i = 0; i < 200 && automated("cut", NULL) == 0; i++)
+        usleep(10000);
+    CHECK_INT(automated("cut", NULL), 1);
+    CHECK_STR(status_of("cut"), "active");
+}
+
 static const check_case cases[] = {
     TEST(test_autobackup__first_backup_daily_and_expiry),
     TEST(test_autobackup__describe_paging_filters_errors),
     TEST(test_autobackup__retention_zero_and_back),
     TEST(test_autobackup__retained_find_delete_reopen),
     TEST(test_autobackup__delete_retained),
+    TEST(test_autobackup__running_backup_resumes_after_restart),
 };
 CHECK_MAIN(cases, setup, cleanup)
