@@ -129,7 +129,9 @@ def load(p, seconds, clients, samples_for=None):
     return lags, (tps[0] if tps else out[-300:])
 
 def marker_ids_until(p, t):
-    return int(psql(p, "select count(*) from marker where at <= '%s'" % t.isoformat()))
+    """Markers committed by rdslocal-clock instant t (their `at` is real time)."""
+    real = t - datetime.timedelta(milliseconds=admin("GET", "/_rdslocal/clock")["offset_ms"])
+    return int(psql(p, "select count(*) from marker where at <= '%s'" % real.isoformat()))
 
 def restore(src, target, when=None):
     t0 = time.time()
@@ -170,6 +172,7 @@ try:
     # ---- 3. API restore vs by hand
     api_s, rp = restore("big", "big-pitr", end_t)
     got = int(psql(rp, "select count(*) from marker"))
+    print("API restore to %s: %.1f s, %d markers (source %d)" % (end_t.isoformat(), api_s, got, want), flush=True)
     # the base of that restore: the snapshot files (plain tar), the same archive, by hand
     snapkey = [d for d in os.listdir(os.path.join(state, "snapshots")) if not d.startswith(".")]
     real_end = end_t - datetime.timedelta(milliseconds=admin("GET", "/_rdslocal/clock")["offset_ms"])
@@ -178,6 +181,10 @@ try:
     shutil.chown(hand, "postgres", "postgres")
     # newest automated snapshot dir = the base (pick by mtime)
     sd = max((os.path.join(state, "snapshots", k) for k in snapkey), key=lambda d: os.path.getmtime(d))
+    # the same archive, readable by the postgres user (rdslocal keeps its own 0700)
+    handwal = os.path.join(work, "handwal")
+    shutil.copytree(wal_dir, handwal)
+    subprocess.run(["chown", "-R", "postgres:postgres", handwal], check=True)
     h0 = time.time()
     subprocess.run(["tar", "-xf", os.path.join(sd, "base.tar"), "-C", hand], check=True)
     hport = free_port()
@@ -186,21 +193,25 @@ try:
                 "shared_preload_libraries = ''\nlogging_collector = off\narchive_mode = off\nhot_standby = off\n"
                 "restore_command = 'cp \"%s/%%f\" \"%%p\" && case %%f in *.*) ;; *) truncate -s %d \"%%p\";; esac'\n"
                 "recovery_target_time = '%s'\nrecovery_target_action = 'promote'\n"
-                % (hport, hand, wal_dir, segsize, real_end.strftime("%Y-%m-%d %H:%M:%S.%f+00")))
+                % (hport, hand, handwal, segsize, real_end.strftime("%Y-%m-%d %H:%M:%S.%f+00")))
     open(os.path.join(hand, "recovery.signal"), "w").close()
     subprocess.run(["chown", "-R", "postgres:postgres", hand], check=True)
-    os.chmod(os.path.dirname(wal_dir), 0o755); os.chmod(wal_dir, 0o755)  # bench only: the pg user reads it
-    for f in os.listdir(wal_dir):
-        os.chmod(os.path.join(wal_dir, f), 0o644)
-    os.chmod(os.path.join(state, "backups"), 0o755)
-    subprocess.run(["runuser", "-u", "postgres", "--", PGBIN + "/pg_ctl", "-D", hand, "-w", "-t", "900", "-l",
-                    os.path.join(work, "hand.log"), "start"], check=True, capture_output=True)
+    st = subprocess.run(["runuser", "-u", "postgres", "--", PGBIN + "/pg_ctl", "-D", hand, "-w", "-t", "900", "-l",
+                         os.path.join(hand, "pg.log"), "start"], capture_output=True, text=True)
+    if st.returncode != 0:
+        raise SystemExit("hand-run failed: %s\n%s" % (st.stderr, open(os.path.join(hand, "pg.log")).read()[-3000:]))
     hand_pg = hand
+    # pg_ctl -w returns while a server with hot_standby off still replays: wait until it takes queries
+    while subprocess.run([PGBIN + "/pg_isready", "-q", "-h", hand, "-p", str(hport)]).returncode != 0:
+        time.sleep(0.05)
     hand_s = time.time() - h0
     env = dict(os.environ, PGPASSWORD="S3cret-pass")
-    hand_got = int(subprocess.run([PGBIN + "/psql", "-h", "127.0.0.1", "-p", str(hport), "-U", "app", "-d", "bench",
-                                   "-Atc", "select count(*) from marker"], env=env, capture_output=True, text=True,
-                                  check=True).stdout)
+    q = subprocess.run(["runuser", "-u", "postgres", "--", PGBIN + "/psql", "-h", hand, "-p", str(hport), "-U",
+                        "rdsadmin", "-d", "bench", "-Atc", "select count(*) from marker"], capture_output=True,
+                       text=True)
+    if q.returncode != 0:
+        raise SystemExit("hand-run query failed: " + q.stderr)
+    hand_got = int(q.stdout)
     subprocess.run(["runuser", "-u", "postgres", "--", PGBIN + "/pg_ctl", "-D", hand, "-m", "fast", "stop"],
                    check=True, capture_output=True)
     hand_pg = None

@@ -224,7 +224,10 @@ void engine__pitr_poll(engine *e)
     size_t n;
     if (store_instance_all(s, a, &all, &n, &err) == 0)
         for (size_t i = 0; i < n; i++)
-            if (model_status_runs(all[i]->status))
+            /* not while being created or restored: the supervisor holds that server, and a
+             * reconfigure would wait for the whole replay */
+            if (model_status_runs(all[i]->status) && strcmp(all[i]->status, "creating") != 0 &&
+                strcmp(all[i]->status, "deleted") != 0)
                 poll_one(e, s, a, all[i]);
     arena_free(a);
 }
