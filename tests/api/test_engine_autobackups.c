@@ -305,6 +305,37 @@ static void test_autobackup__running_backup_resumes_after_restart(void)
     CHECK_STR(status_of("cut"), "active");
 }
 
+/* An encrypted instance's automated backup and snapshots carry its key (the AWS managed
+ * aws/rds key when none is named). */
+static void test_autobackup__encryption_fields(void)
+{
+    engine_req r = req();
+    create_instance_in in = { .id = "enc", .engine = "postgres", .instance_class = "db.t3.micro",
+                              .master_username = "admin1", .master_password = "secret-pass-1",
+                              .allocated_storage = { true, 20 }, .storage_encrypted = { true, true } };
+    instance_view iv;
+    CHECK_INT(engine_create_instance(&r, &in, &iv, &err), 0);
+    CHECK_INT(create_instance("plain", 1), 0);
+    engine_tick(E);
+    describe_autobackups_in q = { .instance_id = "enc" };
+    autobackup_view *v;
+    size_t n;
+    const char *next;
+    CHECK_INT(backups(&q, &v, &n, &next), 0);
+    CHECK_INT(n, 1);
+    CHECK(v[0].b->encrypted);
+    CHECK(v[0].b->kms_key_id && strncmp(v[0].b->kms_key_id, "arn:aws:kms:us-east-1:123456789012:key/", 39) == 0);
+    CHECK_STR(v[0].b->kms_key_id, iv.inst->kms_key_id);
+    snapshot_view *s;
+    CHECK_INT(automated("enc", &s), 1);
+    CHECK(s[0].snap->encrypted);
+    CHECK_STR(s[0].snap->kms_key_id, iv.inst->kms_key_id);
+    describe_autobackups_in p = { .instance_id = "plain" };
+    CHECK_INT(backups(&p, &v, &n, &next), 0);
+    CHECK(!v[0].b->encrypted);
+    CHECK(v[0].b->kms_key_id == NULL);
+}
+
 static const check_case cases[] = {
     TEST(test_autobackup__first_backup_daily_and_expiry),
     TEST(test_autobackup__describe_paging_filters_errors),
@@ -312,5 +343,6 @@ static const check_case cases[] = {
     TEST(test_autobackup__retained_find_delete_reopen),
     TEST(test_autobackup__delete_retained),
     TEST(test_autobackup__running_backup_resumes_after_restart),
+    TEST(test_autobackup__encryption_fields),
 };
 CHECK_MAIN(cases, setup, cleanup)
