@@ -16,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { RETRY_AFTER_FAILURE_MS = 5 * 60 * 1000 };
+enum { RETRY_AFTER_FAILURE_MS = 5 * 60 * 1000, DATED_AT_WINDOW_MS = 1500 };
 
 int64_t autobackup__next_window_start(const char *window, int64_t after_ms)
 {
@@ -77,7 +77,16 @@ static int take_decide(engine_op *op, rds_error *err)
     take_ctx *c = op->ctx;
     engine_req *r = op->r;
     db_instance *d = c->d;
-    const char *id = autobackup__snapshot_id(r->a, d->id, c->now);
+    /* A daily backup is dated at its window's start when that instant was (by the clock
+     * map, pitr) at most a moment ago in real time: the clock jumped over it, or the tick
+     * came right after it. The data of that instant is the data now (nothing ran in the
+     * skipped time), so the backup shows inside its window, as on AWS. Otherwise (the
+     * instance was stopped then, a retry): now. */
+    int64_t due = d->autobackup_next_ms, at = c->now;
+    if (due > 0 && due < c->now && engine__clock_real_of(r->e, op->s, due) >= rds_real_now_ms() - DATED_AT_WINDOW_MS)
+        at = due;
+    c->now = at;
+    const char *id = autobackup__snapshot_id(r->a, d->id, at);
     db_snapshot *existing;
     if (store_snapshot_get(op->s, r->a, r->region, id, &existing, err))
         return -1;

@@ -116,8 +116,10 @@ class AutoBackupTest(tl.PgTestCase):
         self.advance(DAY)
         snaps = self.automated("ab2")
         self.assertEqual(len(snaps), 2)
-        # the daily one is taken at (or, after a jump, right after) the window's start
+        # the daily one is dated at the start of the window (03:00-03:30) the clock jumped over
         self.assertRegex(snaps[1]["DBSnapshotIdentifier"], NAME.pattern % "ab2")
+        self.assertTrue(snaps[1]["DBSnapshotIdentifier"].endswith("-03-00"), snaps[1]["DBSnapshotIdentifier"])
+        self.assertEqual((snaps[1]["SnapshotCreateTime"].hour, snaps[1]["SnapshotCreateTime"].minute), (3, 0))
         self.assertNotEqual(snaps[1]["DBSnapshotIdentifier"], first)
         # the first is still the base of the oldest restorable instant (retention 1 day)
         self.assertEqual(snaps[0]["DBSnapshotIdentifier"], first)
