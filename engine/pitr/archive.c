@@ -5,10 +5,12 @@
  * instance's finished segments and turns the restorable real instant the supervisor
  * reports into LatestRestorableTime (model clock): kept in memory for views, and written
  * to the instance row when it moved by STORE_EVERY_MS or more (so a restart of rdslocal
- * keeps a recent value without a store write per poll). While the last poll found the
- * archive caught up (no WAL written since the last archived segment: an idle server),
- * views show the clock's now: exact when idle. A restore first ships until the archive
- * covers its target (pitr__ship_until), so a target up to the shown time is complete.
+ * keeps a recent value without a store write per poll), and when a burst of writes is fully
+ * archived (so the value a deletion freezes for retained backups is exact). While the
+ * last poll found the archive caught up (no WAL written since the last archived segment:
+ * an idle server), views show the time of that poll: an idle instance trails the clock
+ * by at most POLL_MS. A restore first ships until the archive covers its target
+ * (pitr__ship_until).
  *
  * A retention change made while the server runs (ModifyDBInstance 0 <-> N) is seen here:
  * the server's archive_command is switched by sv_instance_reconfigure (a reload) the
@@ -99,8 +101,10 @@ int pitr__archive_key(engine *e, store *s, arena *a, const char *resource_id, co
     return engine__kms_new_data_key(e, s, a, kms_key_id, plain, wrapped, wrapped_n, err);
 }
 
-/* One ship of d's archive; *restorable the real instant (or -1). */
-static int ship(engine *e, store *s, arena *a, const db_instance *d, int64_t *restorable, rds_error *err)
+/* One ship of d's archive; *restorable the real instant (or -1); *settled (may be NULL) true when
+ * the archive just caught up with the server (the end of a burst of writes). */
+static int ship(engine *e, store *s, arena *a, const db_instance *d, int64_t *restorable, bool *settled,
+                rds_error *err)
 {
     unsigned char key[32];
     sv_snapshot_crypt crypt = { 0 };
@@ -118,8 +122,11 @@ static int ship(engine *e, store *s, arena *a, const db_instance *d, int64_t *re
         pthread_mutex_lock(&mu);
         arch_state *st = state_of(d->resource_id, true);
         if (st) {
+            bool was = st->caught_up;
             st->polled_real = before;
             st->caught_up = *restorable >= before - 2;
+            if (settled)
+                *settled = st->caught_up && !was;
             if (*restorable > st->restorable_real)
                 st->restorable_real = *restorable;
         }
@@ -135,7 +142,7 @@ int64_t pitr__ship_until(engine *e, store *s, const db_instance *d, int64_t targ
     for (;;) {
         rds_error err = { 0 };
         int64_t r = -1;
-        if (ship(e, s, a, d, &r, &err))
+        if (ship(e, s, a, d, &r, NULL, &err))
             log_at(LOG_WARN, "pitr", "could not ship the WAL of \"%s\": %s (%s)", d->id, err.message, err.detail);
         if (r > best)
             best = r;
@@ -192,14 +199,17 @@ static void poll_one(engine *e, store *s, arena *a, db_instance *d)
     if (!want)
         return;
     int64_t r = -1;
-    if (ship(e, s, a, d, &r, &err)) {
+    bool settled = false;
+    if (ship(e, s, a, d, &r, &settled, &err)) {
         log_at(LOG_WARN, "pitr", "could not ship the WAL of \"%s\": %s (%s)", d->id, err.message, err.detail);
         return;
     }
     if (r < 0)
         return;
     int64_t model = engine__clock_model_of(e, s, r);
-    if (model < d->latest_restorable_ms + STORE_EVERY_MS)
+    /* at most once a second while writing, and once when a burst is fully archived (the
+     * value a deletion freezes for retained backups is then the exact one) */
+    if (model <= d->latest_restorable_ms || (model < d->latest_restorable_ms + STORE_EVERY_MS && !settled))
         return;
     engine_req req = { .e = e, .a = a, .region = d->region };
     lrt_ctx c = { .model_ms = model };
@@ -234,24 +244,35 @@ void engine__pitr_poll(engine *e)
 
 int64_t engine__pitr_latest(engine *e, store *s, const db_instance *d)
 {
-    int64_t shown = d->latest_restorable_ms, real = -1;
+    int64_t shown = d->latest_restorable_ms, real = -1, polled = -1;
     bool fresh_idle = false;
     pthread_mutex_lock(&mu);
     arch_state *st = state_of(d->resource_id, false);
     if (st) {
         real = st->restorable_real;
         fresh_idle = st->caught_up && rds_real_now_ms() - st->polled_real < FRESH_MS;
+        polled = st->polled_real;
     }
     pthread_mutex_unlock(&mu);
     if (!engine__pitr_archives(d))
         return shown;
-    if (fresh_idle)
-        return rds_now_ms() > shown ? rds_now_ms() : shown;
+    if (fresh_idle) /* caught up at the last poll (at most POLL_MS ago): restorable up to it */
+        real = polled;
     if (real >= 0) {
         int64_t m = engine__clock_model_of(e, s, real);
         if (m > shown)
             shown = m;
     }
+    /* the newest automated backup is consistent on its own (its tar holds the WAL it needs):
+     * its instant is restorable even before the archive has caught up after it */
+    arena *a = arena_new();
+    db_snapshot **snaps;
+    size_t n = 0;
+    rds_error err = { 0 };
+    if (store_autobackup_snapshots(s, a, d->region, d->resource_id, false, &snaps, &n, &err) == 0 && n > 0 &&
+        snaps[n - 1]->consistent_ms > shown)
+        shown = snaps[n - 1]->consistent_ms;
+    arena_free(a);
     return shown;
 }
 
