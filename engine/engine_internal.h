@@ -37,6 +37,11 @@ struct engine {
     bool kms_reconciled;        /* first tick checked instances of unusable keys (kms/kms.c) */
     /* fault injection (faults/) */
     struct engine_faults *faults; /* active faults and experiments; made on first use */
+    /* ---- automated backups (autobackup) ---- */
+    pthread_t autobackup_thread; /* takes the due backups off the worker thread (take.c) */
+    bool autobackup_started;     /* the thread exists (joined at close or before the next) */
+    bool autobackup_busy;        /* it has not finished yet (worker_mu) */
+    bool autobackup_reconciled;  /* first tick: backups cut off by a kill are due again */
 };
 
 /* ---- connections and locks (core/op.c) ---- */
@@ -338,10 +343,15 @@ int engine__autobackup_base_for(engine_req *r, store *s, const char *resource_id
 /* RestoreWindow of a backup row (as engine__autobackup_find returns it), rdslocal clock. */
 int engine__autobackup_window(engine_req *r, store *s, const db_automated_backup *b, int64_t *earliest_ms,
                               int64_t *latest_ms, rds_error *err);
-/* The worker's pass (engine_tick): due backups are taken, expired ones removed. */
+/* The worker's pass (engine_tick): due backups are taken, expired ones removed. On the
+ * worker thread the backups run on a thread of their own (a long pg_basebackup must not hold
+ * up supervisor reports and WAL shipping); elsewhere (the admin clock advance) inline, so
+ * the advance returns once the backups it made due are taken. */
 void engine__autobackup_tick(engine *e, store *s, arena *a);
+/* engine_close: waits for a backup in progress. */
+void engine__autobackup_stop(engine *e);
 /* Status an instance view shows: with --realistic-timing, "backing-up" while its first
- * automated backup is due or running; else `shown`. */
+ * automated backup is due, and while any automated backup runs; else `shown`. */
 const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown);
 /* ModifyDBInstance changed the retention of `before` into d (inside its transaction):
  * 0 -> stops backups and deletes the automated ones; 0 -> N: the first backup is due now;

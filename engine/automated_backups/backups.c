@@ -101,7 +101,7 @@ void autobackup__forget_wal(engine *e, const char *resource_id)
 const char *engine__autobackup_shown_status(const engine *e, const db_instance *d, const char *shown)
 {
     if (e->cfg.realistic_timing_ms > 0 && strcmp(shown, "available") == 0 && d->backup_retention_days > 0 &&
-        d->autobackup_next_ms == 0)
+        d->autobackup_next_ms <= 0)
         return "backing-up";
     return shown;
 }

@@ -4,8 +4,7 @@
  *      come (0: its first backup, right after create or retention 0 -> N) gets an automated
  *      snapshot now, then the next one is due at the next start of its PreferredBackupWindow
  *      (rdslocal's clock). A clock jump over several windows makes one backup, not one per
- *      day skipped. The backup holds the instance's lock while pg_basebackup runs, so an
- *      operation on that instance waits for it (the supervisor serialises them anyway).
+ *      day skipped. The copy (pg_basebackup) runs without the instance's lock (take_one).
  *   2. expiry: automated snapshots older than the retention period go, except the newest
  *      of those (the base the oldest restorable instant needs); the WAL archived before the
  *      oldest kept base goes with them (pitr). A retained backup whose whole window has
@@ -17,7 +16,7 @@
 #include <string.h>
 #include <time.h>
 
-enum { RETRY_AFTER_FAILURE_MS = 5 * 60 * 1000 };
+enum { RETRY_AFTER_FAILURE_MS = 5 * 60 * 1000, DATED_AT_WINDOW_MS = 1500 };
 
 int64_t autobackup__next_window_start(const char *window, int64_t after_ms)
 {
@@ -58,9 +57,9 @@ static int take_load(engine_op *op, rds_error *err)
     /* re-read under the lock: deleted, stopped, retention 0 or already done meanwhile; a
      * transitional status shown (creating, modifying, with --realistic-timing) comes first,
      * so a new instance shows creating, then backing-up, then available, as on AWS */
-    op->done = !c->d || strcmp(engine__shown_status(c->d, rds_now_ms()),
-                               "available") != 0 ||
-               c->d->backup_retention_days <= 0 || c->d->autobackup_next_ms > c->now;
+    int64_t next = c->d ? c->d->autobackup_next_ms : 0;
+    op->done = !c->d || strcmp(engine__shown_status(c->d, rds_now_ms()), "available") != 0 ||
+               c->d->backup_retention_days <= 0 || (next < 0 ? -next : next) > c->now;
     return 0;
 }
 
@@ -78,13 +77,21 @@ static int take_decide(engine_op *op, rds_error *err)
     take_ctx *c = op->ctx;
     engine_req *r = op->r;
     db_instance *d = c->d;
-    const char *id = autobackup__snapshot_id(r->a, d->id, c->now);
+    /* A daily backup is dated at its window's start when that instant was (by the clock
+     * map, pitr) at most a moment ago in real time: the clock jumped over it, or the tick
+     * came right after it. The data of that instant is the data now (nothing ran in the
+     * skipped time), so the backup shows inside its window, as on AWS. Otherwise (the
+     * instance was stopped then, a retry): now. */
+    int64_t due = d->autobackup_next_ms, at = c->now;
+    if (due > 0 && due < c->now && engine__clock_real_of(r->e, op->s, due) >= rds_real_now_ms() - DATED_AT_WINDOW_MS)
+        at = due;
+    c->now = at;
+    const char *id = autobackup__snapshot_id(r->a, d->id, at);
     db_snapshot *existing;
     if (store_snapshot_get(op->s, r->a, r->region, id, &existing, err))
         return -1;
     if (existing) {
         /* a backup of this minute exists already: nothing to take before the next window */
-        op->act = NULL;
         op->write = reschedule;
         return 0;
     }
@@ -111,8 +118,8 @@ static int take_decide(engine_op *op, rds_error *err)
     return 0;
 }
 
-/* Its own transaction, before the copy: the row (status creating while no snapshot is
- * there), "Backing up DB instance" and "Creating automated snapshot" at the real start. */
+/* Step 1's write (a transaction, under the instance's lock): the row (status creating while
+ * no snapshot is there), "Backing up DB instance" and "Creating automated snapshot". */
 static int record_start(engine_op *op, rds_error *err)
 {
     take_ctx *c = op->ctx;
@@ -122,11 +129,27 @@ static int record_start(engine_op *op, rds_error *err)
         return -1;
     if (!b && store_autobackup_put(op->s, autobackup__new_row(r, c->d), err))
         return -1;
-    return engine__event(r->e, op->s, c->d, RULES_EV_BACKUP_STARTED, NULL, err) ||
+    /* running: not due again while the copy runs, unless it never ends (a kill of rdslocal) */
+    c->d->autobackup_next_ms = -(c->now + RETRY_AFTER_FAILURE_MS);
+    return store_instance_put(op->s, c->d, err) ||
+                   engine__event(r->e, op->s, c->d, RULES_EV_BACKUP_STARTED, NULL, err) ||
                    engine__event_for(r->e, op->s, &engine__kind_snapshot, r->region, c->snap->id,
                                      RULES_EV_AUTO_SNAPSHOT_CREATING, NULL, err)
                ? -1
                : 0;
+}
+
+/* Steps 3 and 4 re-read the instance under its lock: the same instance (resource id),
+ * still with backups. Else the copy is dropped. */
+static int reload(engine_op *op, rds_error *err)
+{
+    take_ctx *c = op->ctx;
+    const char *rid = c->d->resource_id;
+    if (store_instance_get(op->s, op->r->a, op->r->region, op->name, &c->d, err))
+        return -1;
+    op->done = !c->d || strcmp(c->d->resource_id, rid) != 0 || c->d->backup_retention_days <= 0 ||
+               strcmp(c->d->status, "deleted") == 0;
+    return 0;
 }
 
 static int record_failure(engine_op *op, rds_error *err)
@@ -134,26 +157,6 @@ static int record_failure(engine_op *op, rds_error *err)
     take_ctx *c = op->ctx;
     c->d->autobackup_next_ms = c->now + RETRY_AFTER_FAILURE_MS;
     return store_instance_put(op->s, c->d, err);
-}
-
-static int take_act(engine_op *op, rds_error *err)
-{
-    take_ctx *c = op->ctx;
-    engine_req *r = op->r;
-    if (engine__tx(op, record_start, err))
-        return -1;
-    c->snap->started_real_ms = rds_real_now_ms();
-    if (engine__snapshot_files(r, op->s, c->d, &c->t, err)) {
-        log_at(LOG_ERROR, "engine", "automated backup of \"%s\" failed: %s (%s); retried in %d minutes", c->d->id,
-               err->message, err->detail, RETRY_AFTER_FAILURE_MS / 60000);
-        rds_error ignored = { 0 };
-        if (engine__tx(op, record_failure, &ignored))
-            log_at(LOG_ERROR, "engine", "automated backup of \"%s\": %s", c->d->id, ignored.detail);
-        return -1;
-    }
-    c->snap->consistent_real_ms = rds_real_now_ms();
-    c->snap->consistent_ms = rds_now_ms();
-    return 0;
 }
 
 static int take_write(engine_op *op, rds_error *err)
@@ -181,18 +184,43 @@ static int take_write(engine_op *op, rds_error *err)
                : 0;
 }
 
+/* One backup in four steps, the instance's lock held only for the short ones: 1. decide
+ * and record the start; 2. the copy (pg_basebackup), unlocked: operations on the instance
+ * and supervisor reports are not held up (the supervisor serialises its own work on the
+ * instance: a delete waits for the copy); 3. the snapshot row and the next due time, if
+ * the instance still exists with backups; else 4. (copy failed) the retry time. */
 static void take_one(engine *e, arena *a, const db_instance *due, int64_t now)
 {
     rds_error err = { 0 };
     engine_req r = { .e = e, .a = a, .region = due->region };
     take_ctx c = { .now = now };
-    engine_op op = { .r = &r, .kind = "db", .name = due->id, .ctx = &c, .load = take_load,
-                     .decide = take_decide, .act = take_act, .write = take_write };
-    if (engine__run(&op, &err) == 0)
+    engine_op start = { .r = &r, .kind = "db", .name = due->id, .ctx = &c, .load = take_load,
+                        .decide = take_decide, .write = record_start };
+    if (engine__run(&start, &err)) {
+        log_at(LOG_WARN, "engine", "automated backup of \"%s\" not started: %s", due->id, err.detail);
         return;
-    if (c.t.files_made)
-        engine__snapshot_discard_files(e, &c.t);
-    log_at(LOG_WARN, "engine", "automated backup of \"%s\" not recorded: %s", due->id, err.detail);
+    }
+    if (start.done || !c.snap || start.write != record_start)
+        return; /* nothing due any more, or rescheduled */
+    c.snap->started_real_ms = rds_real_now_ms();
+    if (engine__snapshot_files(&r, start.s, c.d, &c.t, &err)) {
+        log_at(LOG_ERROR, "engine", "automated backup of \"%s\" failed: %s (%s); retried in %d minutes", due->id,
+               err.message, err.detail, RETRY_AFTER_FAILURE_MS / 60000);
+        rds_error_clear(&err);
+        engine_op fail = { .r = &r, .kind = "db", .name = due->id, .ctx = &c, .load = reload,
+                           .write = record_failure };
+        if (engine__run(&fail, &err))
+            log_at(LOG_ERROR, "engine", "automated backup of \"%s\": %s", due->id, err.detail);
+        return;
+    }
+    c.snap->consistent_real_ms = rds_real_now_ms();
+    c.snap->consistent_ms = rds_now_ms();
+    engine_op finish = { .r = &r, .kind = "db", .name = due->id, .ctx = &c, .load = reload, .write = take_write };
+    if (engine__run(&finish, &err) == 0 && !finish.done)
+        return;
+    engine__snapshot_discard_files(e, &c.t);
+    if (err.code)
+        log_at(LOG_WARN, "engine", "automated backup of \"%s\" not recorded: %s", due->id, err.detail);
 }
 
 /* ---- 2. expiry: an engine_op on the automated backup ---- */
@@ -309,7 +337,8 @@ static void remove_deleted_files(engine *e, store *s, arena *a)
     }
 }
 
-void engine__autobackup_tick(engine *e, store *s, arena *a)
+/* Takes every backup due now (store s of the calling thread). */
+static void take_due(engine *e, store *s, arena *a)
 {
     rds_error err = { 0 };
     int64_t now = rds_now_ms();
@@ -318,7 +347,73 @@ void engine__autobackup_tick(engine *e, store *s, arena *a)
     if (store_autobackup_due_instances(s, a, now, &due, &n, &err) == 0)
         for (size_t i = 0; i < n; i++)
             take_one(e, a, due[i], now);
-    rds_error_clear(&err);
+}
+
+static void *backup_thread(void *arg)
+{
+    engine *e = arg;
+    rds_error err = { 0 };
+    store *s = engine__store(e, &err); /* this thread's connection, closed at its exit */
+    if (s) {
+        arena *a = arena_new();
+        take_due(e, s, a);
+        arena_free(a);
+    }
+    pthread_mutex_lock(&e->worker_mu);
+    e->autobackup_busy = false;
+    pthread_mutex_unlock(&e->worker_mu);
+    return NULL;
+}
+
+/* From the worker thread: a backup thread for the due backups, unless one still runs. */
+static void start_backup_thread(engine *e, store *s, arena *a)
+{
+    rds_error err = { 0 };
+    db_instance **due;
+    size_t n;
+    if (store_autobackup_due_instances(s, a, rds_now_ms(), &due, &n, &err) || n == 0)
+        return;
+    pthread_mutex_lock(&e->worker_mu);
+    bool busy = e->autobackup_busy, joinable = e->autobackup_started && !busy;
+    pthread_mutex_unlock(&e->worker_mu);
+    if (busy)
+        return;
+    if (joinable) {
+        pthread_join(e->autobackup_thread, NULL);
+        e->autobackup_started = false;
+    }
+    e->autobackup_busy = true; /* no other thread starts one: only the worker does */
+    if (pthread_create(&e->autobackup_thread, NULL, backup_thread, e) != 0) {
+        e->autobackup_busy = false;
+        take_due(e, s, a); /* no thread: inline */
+        return;
+    }
+    e->autobackup_started = true;
+}
+
+void engine__autobackup_stop(engine *e)
+{
+    if (e->autobackup_started)
+        pthread_join(e->autobackup_thread, NULL);
+    e->autobackup_started = false;
+}
+
+void engine__autobackup_tick(engine *e, store *s, arena *a)
+{
+    rds_error err = { 0 };
+    int64_t now = rds_now_ms();
+    size_t n;
+    if (!e->autobackup_reconciled) {
+        /* a backup cut off by a kill of rdslocal (its row says running) is due again now */
+        e->autobackup_reconciled = true;
+        if (store_begin(s, &err) == 0 && (store_autobackup_running_due(s, now, &err) || store_commit(s, &err)))
+            store_rollback(s);
+        rds_error_clear(&err);
+    }
+    if (e->worker_started && pthread_equal(pthread_self(), e->worker))
+        start_backup_thread(e, s, a);
+    else
+        take_due(e, s, a);
     db_automated_backup **rows;
     if (store_autobackup_all(s, a, &rows, &n, &err) == 0) {
         for (size_t i = 0; i < n; i++) {

@@ -413,6 +413,7 @@ void engine_close(engine *e)
         pthread_join(e->worker, NULL);
     }
     engine__faults_close(e); /* fault injection: no stopped postgres, no storage-full left */
+    engine__autobackup_stop(e); /* automated backups: a backup in progress finishes first */
     sv_close(e->sv);
     store *s = pthread_getspecific(e->store_key);
     store_close(s);

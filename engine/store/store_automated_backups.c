@@ -45,12 +45,25 @@ int store_autobackup_due_instances(store *s, arena *a, int64_t now_ms, db_instan
                                    rds_error *err)
 {
     table_def t = store__table(ST_INSTANCE);
-    const int64_t tail[] = { now_ms };
-    /* NULL reads as 0 (a column added by a later schema): such an instance is due now */
+    const int64_t tail[] = { now_ms, now_ms };
+    /* NULL reads as 0 (a column added by a later schema): such an instance is due now; a
+     * negative value is a backup running since, due again at its absolute value */
     return store__select_rows(s, a, &t,
                               "WHERE status = 'available' AND ifnull(backup_retention_days, 0) > 0 "
-                              "AND ifnull(autobackup_next_ms, 0) <= ? ORDER BY region, id",
-                              NULL, 0, tail, 1, (void ***)out, n_out, err);
+                              "AND ((ifnull(autobackup_next_ms, 0) >= 0 AND ifnull(autobackup_next_ms, 0) <= ?) "
+                              "OR (autobackup_next_ms < 0 AND -autobackup_next_ms <= ?)) ORDER BY region, id",
+                              NULL, 0, tail, 2, (void ***)out, n_out, err);
+}
+
+int store_autobackup_running_due(store *s, int64_t now_ms, rds_error *err)
+{
+    sqlite3_stmt *st;
+    if (store__prepare(s, &st, "UPDATE db_instance SET autobackup_next_ms = ? WHERE autobackup_next_ms < 0", err))
+        return -1;
+    sqlite3_bind_int64(st, 1, now_ms);
+    int rc = sqlite3_step(st) == SQLITE_DONE ? 0 : store__sql_fail(s, err, "autobackup running due");
+    store__release(s, st);
+    return rc;
 }
 
 int store_autobackup_snapshots(store *s, arena *a, const char *region, const char *resource_id, bool with_deleted,

@@ -16,7 +16,8 @@ static void render_backup(res_out *x, const autobackup_view *v)
     res_struct(x, "RestoreWindow");
     if (v->earliest_ms)
         res_time(x, "EarliestTime", v->earliest_ms);
-    if (v->earliest_ms && v->latest_ms)
+    /* a window that is not open yet (the WAL after the first base not archived so far) has no end */
+    if (v->earliest_ms && v->latest_ms >= v->earliest_ms)
         res_time(x, "LatestTime", v->latest_ms);
     res_close(x);
     res_int(x, "AllocatedStorage", b->allocated_storage_gib);

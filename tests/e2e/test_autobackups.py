@@ -5,8 +5,10 @@ daily backups and expiry by advancing rdslocal's clock, BackupRetentionPeriod 0 
 DescribeDBInstanceAutomatedBackups (filters, pagination, RestoreWindow), retained backups
 after DeleteDBInstance DeleteAutomatedBackups=false and restores from them, the AWS
 errors, and restarts of rdslocal (SIGTERM, kill -9) losing nothing."""
+import datetime
 import re
 import signal
+import time
 
 from botocore.exceptions import ClientError
 
@@ -86,7 +88,10 @@ class AutoBackupTest(tl.PgTestCase):
         self.assertEqual(self.arns(DBInstanceAutomatedBackupsArn=b["DBInstanceAutomatedBackupsArn"]), one)
         self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["active"]}]), one)
         self.assertEqual(self.arns(Filters=[{"Name": "status", "Values": ["retained"]}]), [])
-        self.assertLessEqual(b["RestoreWindow"]["EarliestTime"], b["RestoreWindow"]["LatestTime"])
+        # LatestTime shows once the WAL after the first base is archived (pitr), never before EarliestTime
+        w = tl.wait_for(lambda: self.backups(DBInstanceIdentifier="ab1")[0]["RestoreWindow"].get("LatestTime") and
+                        self.backups(DBInstanceIdentifier="ab1")[0]["RestoreWindow"], 30, 0.1, "LatestTime")
+        self.assertLessEqual(w["EarliestTime"], w["LatestTime"])
         # AWS's errors
         self.assert_error("InvalidDBSnapshotState", 400, self.rds.delete_db_snapshot,
                           DBSnapshotIdentifier=snap["DBSnapshotIdentifier"])
@@ -111,8 +116,10 @@ class AutoBackupTest(tl.PgTestCase):
         self.advance(DAY)
         snaps = self.automated("ab2")
         self.assertEqual(len(snaps), 2)
-        # the daily one is taken at (or, after a jump, right after) the window's start
+        # the daily one is dated at the start of the window (03:00-03:30) the clock jumped over
         self.assertRegex(snaps[1]["DBSnapshotIdentifier"], NAME.pattern % "ab2")
+        self.assertTrue(snaps[1]["DBSnapshotIdentifier"].endswith("-03-00"), snaps[1]["DBSnapshotIdentifier"])
+        self.assertEqual((snaps[1]["SnapshotCreateTime"].hour, snaps[1]["SnapshotCreateTime"].minute), (3, 0))
         self.assertNotEqual(snaps[1]["DBSnapshotIdentifier"], first)
         # the first is still the base of the oldest restorable instant (retention 1 day)
         self.assertEqual(snaps[0]["DBSnapshotIdentifier"], first)
@@ -152,8 +159,10 @@ class AutoBackupTest(tl.PgTestCase):
         snaps = self.automated("ab4")
         self.assertEqual(len(snaps), 2)
         self.sql(d, "insert into kept values ('only in the WAL')")
-        before = tl.describe_one(self.rds, "ab4")["LatestRestorableTime"]
-        tl.wait_for(lambda: tl.describe_one(self.rds, "ab4")["LatestRestorableTime"] > before, 30, 0.2,
+        inserted = datetime.datetime.fromisoformat(
+            self.server.admin("GET", "/_rdslocal/clock")["now"].replace("Z", "+00:00"))
+        time.sleep(0.6)  # past pitr's next WAL poll
+        tl.wait_for(lambda: tl.describe_one(self.rds, "ab4")["LatestRestorableTime"] >= inserted, 30, 0.2,
                     "the insert archived")
         self.rds.delete_db_instance(DBInstanceIdentifier="ab4", SkipFinalSnapshot=True, DeleteAutomatedBackups=False)
         [b] = self.backups(DBInstanceIdentifier="ab4")

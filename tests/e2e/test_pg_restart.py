@@ -86,9 +86,10 @@ class PgRestart(t.PgTestCase):
                              what="adopted postmaster restarted after a crash")
         self.assertEqual(outcome, "ok", "rdslocal log:\n" + self.server.read_log()[-2500:])
         self.assertEqual(t.wait_status(self.rds, "rs-adopt2", "available")["Endpoint"]["Port"], port)
-        msgs = [e["Message"] for e in self.rds.describe_events(
-            SourceIdentifier="rs-adopt2", SourceType="db-instance", Duration=60)["Events"]]
-        self.assertIn("Recovery of the DB instance is complete", msgs)
+        # the supervisor's report is recorded by the worker shortly after the server is back
+        t.wait_for(lambda: "Recovery of the DB instance is complete" in [e["Message"] for e in self.rds.describe_events(
+            SourceIdentifier="rs-adopt2", SourceType="db-instance", Duration=60)["Events"]], 10, 0.1,
+            "the recovery-complete event")
 
     def test_kill9_rdslocal_then_postmaster_restart_starts_it_again(self):
         a = self.make("rs-dead")

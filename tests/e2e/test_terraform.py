@@ -189,12 +189,11 @@ class Terraform(unittest.TestCase):
         self.assertEqual(s["TagList"], [{"Key": "Purpose", "Value": "lesson"}])
         a = rds.describe_db_snapshot_attributes(DBSnapshotIdentifier="tf-snap")["DBSnapshotAttributesResult"]
         self.assertEqual(a["DBSnapshotAttributes"][0]["AttributeValues"], ["123456789012"])
-        # Files for every snapshot the API lists (the manual one and the instances' automated
-        # backups), and for nothing else.
         snaps = os.path.join(self.server.state_dir, "snapshots")
-        listed = rds.describe_db_snapshots()["DBSnapshots"]
-        self.assertIn("manual", [x["SnapshotType"] for x in listed])
-        self.assertEqual(len([e for e in os.listdir(snaps) if not e.startswith(".")]), len(listed))
+        # one dir per snapshot: the manual one and the automated ones of the instances (issue 9)
+        self.assertEqual(len(rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]), 1)
+        t.wait_for(lambda: len([e for e in os.listdir(snaps) if not e.startswith(".")]) ==
+                   len(rds.describe_db_snapshots()["DBSnapshots"]), 30, 0.2, "one dir per snapshot")
 
         # No drift: exit code 0 means "no changes" (2 would mean a diff).
         p = self.tf("plan", "-detailed-exitcode", "-input=false", ok=(0, 2))
@@ -207,7 +206,9 @@ class Terraform(unittest.TestCase):
             rds.describe_db_instances(DBInstanceIdentifier="tf-enc")
         with self.assertRaises(rds.exceptions.DBSnapshotNotFoundFault):
             rds.describe_db_snapshots(DBSnapshotIdentifier="tf-snap")
-        self.assertEqual([e for e in os.listdir(snaps) if not e.startswith(".")], [])
+        # the automated snapshots went with their instances; the worker removes their files
+        t.wait_for(lambda: [e for e in os.listdir(snaps) if not e.startswith(".")] == [], 10, 0.2,
+                   "snapshot files removed")
         self.assertEqual(kms.list_aliases()["Aliases"], [])
         self.assertEqual(kms.describe_key(KeyId=out["key_arn"])["KeyMetadata"]["KeyState"],
                          "PendingDeletion")

@@ -68,8 +68,18 @@ static void test_api_model_def__subnet_group_and_event(void)
         check_wire(ev, rds_event_fields[i].wire);
 }
 
+/* automated backups (autobackup) */
+static void test_api_model_def__automated_backup(void)
+{
+    const api_shape *b = output_member("DescribeDBInstanceAutomatedBackups", "DBInstanceAutomatedBackups");
+    CHECK(b != NULL);
+    for (size_t i = 0; b && i < db_automated_backup_field_count; i++)
+        check_wire(b, db_automated_backup_fields[i].wire);
+}
+
 static const check_case cases[] = {
     TEST(test_api_model_def__db_instance),
     TEST(test_api_model_def__subnet_group_and_event),
+    TEST(test_api_model_def__automated_backup),
 };
 CHECK_MAIN(cases, NULL, NULL)

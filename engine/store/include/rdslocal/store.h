@@ -119,6 +119,9 @@ int store_autobackup_delete(store *s, const char *region, const char *resource_i
  * autobackup_next_ms <= now_ms (0: the first one). */
 int store_autobackup_due_instances(store *s, arena *a, int64_t now_ms, db_instance ***out, size_t *n_out,
                                    rds_error *err);
+/* Backups marked running (autobackup_next_ms < 0) by a process that is gone: due now
+ * (in a transaction of the caller's). */
+int store_autobackup_running_due(store *s, int64_t now_ms, rds_error *err);
 /* Automated snapshots of one instance (resource id) in region, oldest first; with_deleted:
  * also rows marked "deleted" (files still to remove). */
 int store_autobackup_snapshots(store *s, arena *a, const char *region, const char *resource_id, bool with_deleted,
