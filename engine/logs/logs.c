@@ -5,7 +5,7 @@
  * postgres writes, never is.
  *
  * Names as RDS shows them: "error/postgresql.log.YYYY-MM-DD-HH" (the hour is postgres's,
- * real UTC). LastWritten is the file's modification time (real clock, see model_of): an
+ * real UTC). LastWritten is the file's modification time as rdslocal's clock showed it (model_of): an
  * advance of rdslocal's clock ages every file by that much, which the retention rule
  * acts on.
  *
@@ -27,10 +27,10 @@
 #define DEFAULT_RETENTION_MIN 4320
 #define PRUNE_EVERY_MS 60000
 
-/* A real instant as rdslocal's clock shows it. The clock's offset only grows (admin
- * advance); a file written before an advance is treated as written at its real time, so
- * an advance ages it by that much (which is what the retention rule needs). */
-static int64_t model_of(int64_t real_ms) { return real_ms; }
+/* A real instant as rdslocal's clock showed it then (pitr's clock map: every advance is
+ * recorded), so a file written after an advance is not aged by it, and an advance ages
+ * every file written before it by that much (which is what the retention rule needs). */
+static int64_t model_of(engine *e, store *s, int64_t real_ms) { return engine__clock_model_of(e, s, real_ms); }
 
 static int load_instance(engine_req *r, store *s, const char *id, db_instance **d, rds_error *err)
 {
@@ -75,7 +75,7 @@ int engine_describe_log_files(engine_req *r, const describe_log_files_in *in, lo
     size_t k = 0, matched = 0;
     for (size_t i = 0; i < n; i++) {
         const char *name = arena_printf(r->a, LOG_DIR_PREFIX "%s", files[i].name);
-        int64_t written = model_of(files[i].mtime_ms);
+        int64_t written = model_of(r->e, s, files[i].mtime_ms);
         if (in->filename_contains && !strstr(name, in->filename_contains))
             continue;
         if (in->file_last_written.set && written < in->file_last_written.v)
@@ -227,7 +227,7 @@ void engine__logs_tick(engine *e, store *s, arena *a)
         }
         /* sorted by name = by hour: the last one is the file postgres writes now */
         for (size_t k = 0; k + 1 < nf; k++) {
-            if (now - model_of(files[k].mtime_ms) <= minutes * 60000)
+            if (now - model_of(e, s, files[k].mtime_ms) <= minutes * 60000)
                 continue;
             if (sv_logs_remove(e->sv, d->resource_id, files[k].name, &err) == 0)
                 log_at(LOG_INFO, "engine", "log file %s of %s removed after %lld minutes of retention",

@@ -77,7 +77,8 @@ static void state_drop(const char *rid)
 
 bool engine__pitr_archives(const db_instance *d)
 {
-    return d->backup_retention_days > 0;
+    /* a read replica keeps no archive of its own (a server in recovery never archives) */
+    return d->backup_retention_days > 0 && !(d->replica_source_resource_id && d->replica_source_resource_id[0]);
 }
 
 int pitr__archive_key(engine *e, store *s, arena *a, const char *resource_id, const char *kms_key_id, bool create,

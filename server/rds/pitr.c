@@ -11,7 +11,8 @@ ACTION(RestoreDBInstanceToPointInTime)
 {
     pitr_restore_in c = {
         .target = { ACT_INSTANCE_INPUTS(rq, in),
-                    .dedicated_log_volume = act_opt_bool(in, RDS_M_DedicatedLogVolume) },
+                    .dedicated_log_volume = act_opt_bool(in, RDS_M_DedicatedLogVolume),
+                    .master_secret_kms_key_id = param_str(in, RDS_M_MasterUserSecretKmsKeyId) },
         .source_id = param_str(in, RDS_M_SourceDBInstanceIdentifier),
         .source_resource_id = param_str(in, RDS_M_SourceDbiResourceId),
         .source_ab_arn = param_str(in, RDS_M_SourceDBInstanceAutomatedBackupsArn),

@@ -185,6 +185,12 @@ class LogFiles(t.PgTestCase):
         self.assertEqual(names(), ["error/" + cur])
         self.log_lines(d, 1)
         self.assertEqual(names(), ["error/" + cur])
+        # a file written after those advances is as old as rdslocal's clock has seen it
+        # (minutes), not as old as the clock's lead over real time (3 days): kept
+        newer = self.old_file(d, "postgresql.log.2020-01-01-01", "newer line\n", age_s=0)
+        self.server.admin("POST", "/_rdslocal/clock", {"advance_seconds": 120})
+        self.assertTrue(os.path.exists(newer))
+        self.assertEqual(names(), ["error/postgresql.log.2020-01-01-01", "error/" + cur])
 
 
 if __name__ == "__main__":
