@@ -14,7 +14,7 @@ static const char *PW = "params-pw-1";
 
 static int next_port(void)
 {
-    static int p = 15700;
+    static int p = 15700; /* a range of its own: the supervisor tests run in parallel */
     return sv_test_next_port(&p, 15700, 15799);
 }
 

@@ -16,8 +16,8 @@ static const char *PW = "replica pw 1";
 
 static int next_port(void)
 {
-    static int p = 15700;
-    return sv_test_next_port(&p, 15700, 15799);
+    static int p = 15900; /* a range of its own: the supervisor tests run in parallel */
+    return sv_test_next_port(&p, 15900, 15999);
 }
 
 static PGconn *conn(int port) { return sv_test_conn(port, MASTER, PW, "appdb"); }
