@@ -61,6 +61,7 @@ typedef struct sv_inst {
     int64_t next_rebuild_ms; /* monotonic ms before which no new standby rebuild starts */
     bool sb_pinging;      /* a health-check thread of this instance is in flight (sv_failover.c) */
     uint64_t sb_ping_id;  /* which one: it clears sb_pinging only if this is still its id */
+    bool sb_promoting;    /* the next conf written is the failover start's (sv_failover.c) */
 } sv_inst;
 
 typedef struct sv_major {

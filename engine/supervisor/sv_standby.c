@@ -18,11 +18,13 @@
  * it does not block after a promotion.
  *
  * The endpoint: no two servers can listen on one port and socket path, so a failover
- * fast-stops the standby (a restartpoint of at most 8 MB of buffers), starts it again as
- * D/data with the instance's port and socket while it is still a standby, then promotes it
- * (new timeline: PITR and pg_rewind need it). Promoting first and restarting after costs a
- * shutdown checkpoint (~300 ms); an immediate stop costs a replay from the last
- * restartpoint plus an fsync of the data dir at start (1-2 s). Measured in
+ * fast-stops the standby (a restartpoint of at most 1 MB of buffers) and starts it again as
+ * D/data with the instance's port and socket, still with standby.signal, with
+ * hot_standby = off and an existing promote_trigger_file: it replays all the WAL it has,
+ * finds no more, promotes itself (a new timeline: PITR and pg_rewind need it) and only then
+ * accepts connections, so no client ever sees it read-only. Promoting first and restarting
+ * after costs a shutdown checkpoint (~300 ms); an immediate stop costs a replay from the
+ * last restartpoint plus an fsync of the data dir at start (1-2 s). Measured in
  * bench/failover_bench.sh.
  *
  * Threads: the keeper thread (health checks, one per supervisor, started with the first
@@ -109,6 +111,9 @@ int sv__conf_standby(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rd
     }
     if (!in->multi_az)
         return 0;
+    if (in->sb_promoting) /* the failover start: see sv_failover.c */
+        strbuf_printf(out, "# Multi-AZ failover start (sv_failover.c)\nhot_standby = off\n"
+                      "promote_trigger_file = '%s/" SB_TRIGGER "'\n", in->data);
     /* the standby may lag for a while (a cut, a rebuild): keep the WAL it still needs */
     strbuf_printf(out, "# Multi-AZ primary (sv_standby.c)\nwal_keep_size = 64MB\nsynchronous_standby_names = '%s'\n",
                   in->sb_sync ? SB_APP : "");
