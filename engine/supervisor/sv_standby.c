@@ -301,7 +301,9 @@ static bool sb_adopt(sv_inst *in)
 /* ---- synchronous replication on the primary ------------------------------------------ */
 
 /* Rewrites the primary's conf with sb_sync = on and reloads it; waits (up to 2 s) until a
- * new session sees it. Busy held. */
+ * new session sees it and, when turning it on, until the walsender itself has reloaded
+ * (pg_stat_replication says "sync": before that its priority is 0 and it shows "async").
+ * Busy held. */
 int sv__sb_set_sync(sv_supervisor *sv, sv_inst *in, bool on, rds_error *err)
 {
     in->sb_sync = on;
@@ -312,8 +314,12 @@ int sv__sb_set_sync(sv_supervisor *sv, sv_inst *in, bool on, rds_error *err)
     int64_t deadline = sv__mono_ms() + 2000;
     char v[128];
     while (sv__mono_ms() < deadline) {
-        if (sv__sb_ask(in->sock, in->port, "SHOW synchronous_standby_names", 500, v, sizeof v) == 0 &&
-            strcmp(v, on ? SB_APP : "") == 0)
+        if (on ? sv__sb_ask(in->sock, in->port,
+                            "SELECT current_setting('synchronous_standby_names') || ':' || coalesce((SELECT "
+                            "sync_state FROM pg_stat_replication WHERE application_name = '" SB_APP "' LIMIT 1), '')",
+                            500, v, sizeof v) == 0 && strcmp(v, SB_APP ":sync") == 0
+               : sv__sb_ask(in->sock, in->port, "SHOW synchronous_standby_names", 500, v, sizeof v) == 0 &&
+                     strcmp(v, "") == 0)
             return 0;
         sv__sleep_ms(2);
     }
