@@ -12,7 +12,8 @@
  * rebuilds a standby that died.
  *
  * Threads: the keeper; detached failover/rebuild threads that own the instance's busy flag
- * (counted in restarts_in_flight so sv_close waits for them); request threads
+ * and detached ping threads (one at a time per instance, sb_pinging) that do not (both
+ * counted in restarts_in_flight so sv_close waits for them); request threads
  * (sv_instance_failover); sv_poll's check_one (sv__standby_failover_async, under sv->mu). */
 #include "sv_standby.h"
 
