@@ -25,7 +25,8 @@
  * accepts connections, so no client ever sees it read-only. Promoting first and restarting
  * after costs a shutdown checkpoint (~300 ms); an immediate stop costs a replay from the
  * last restartpoint plus an fsync of the data dir at start (1-2 s). Measured in
- * bench/failover_bench.sh.
+ * bench/failover_bench.sh. promote_trigger_file exists up to PostgreSQL 15 (16 removed
+ * it: a 16+ major would need the promote signal file and SIGUSR1 once it runs).
  *
  * Threads: the keeper thread (health checks, one per supervisor, started with the first
  * standby); detached failover/rebuild threads that own the instance's busy flag (counted
