@@ -1,10 +1,10 @@
 /* sv_failover.c: Multi-AZ failover (see sv_standby.c for the standby itself). A failover
  * kills the old primary, moves D/data to D/old, fast-stops the standby, moves D/standby to
- * D/data, starts it there with the instance's port and socket (still a standby) and only
- * then promotes it, so the endpoint does not change and at any instant at most one
- * directory can hold a promoted server; sv__standby_fix_dirs finishes or undoes a failover
- * that a killed rdslocal left half done. The old primary then comes back as the standby (pg_rewind, else
- * a fresh copy) on a background thread. The keeper thread health-checks every Multi-AZ
+ * D/data, starts it there with the instance's port and socket (still a standby) where it
+ * promotes itself, so the endpoint does not change and at any instant at most one
+ * directory can hold a promoted server; sv__standby_fix_dirs finishes or undoes a
+ * failover that a killed rdslocal left half done. The old primary then comes back as the
+ * standby (pg_rewind, else a fresh copy) on a background thread. The keeper thread health-checks every Multi-AZ
  * instance: liveness every SB_TICK_MS, a connection with a deadline every
  * SB_PING_EVERY_MS (on a short thread per check, so one hung server delays no other); it
  * fails over when the primary dies or misses SB_HANG_MISSES checks, drops synchronous
@@ -12,7 +12,8 @@
  * rebuilds a standby that died.
  *
  * Threads: the keeper; detached failover/rebuild threads that own the instance's busy flag
- * (counted in restarts_in_flight so sv_close waits for them); request threads
+ * and detached ping threads (one at a time per instance, sb_pinging) that do not (both
+ * counted in restarts_in_flight so sv_close waits for them); request threads
  * (sv_instance_failover); sv_poll's check_one (sv__standby_failover_async, under sv->mu). */
 #include "sv_standby.h"
 
@@ -99,48 +100,14 @@ void sv__standby_fix_dirs(sv_supervisor *sv, const char *key)
     }
 }
 
-/* Writes the promote signal file into in->data and signals the postmaster (what pg_ctl
- * promote does), then polls pg_is_in_recovery() every millisecond on one session
- * (pg_promote(wait) would poll every 100 ms). */
-static int promote_running(sv_supervisor *sv, sv_inst *in, rds_error *err)
-{
-    char p[SV_PATH + 32];
-    snprintf(p, sizeof p, "%s/promote", in->data);
-    if (sv__write_file(p, "", 0600, own_uid(sv), sv->pg_gid, err) != 0)
-        return -1;
-    if (kill(in->pid, SIGUSR1) != 0)
-        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "the standby of instance \"%s\" exited", in->key);
-    bool answered;
-    PGconn *c = NULL;
-    int64_t deadline = sv__mono_ms() + 10000;
-    for (;;) {
-        char v[8] = "";
-        if (!c)
-            c = sv__sb_connect(in->sock, in->port, 500, &answered);
-        if (c && sv__sb_query(c, "SELECT pg_is_in_recovery()", 1000, v, sizeof v) != 0) {
-            PQfinish(c);
-            c = NULL;
-        }
-        if (strcmp(v, "f") == 0)
-            break;
-        if (sv__mono_ms() > deadline || !sv__pid_alive(in->pid)) {
-            PQfinish(c);
-            return rds_fail(err, RDS_E_INTERNAL_FAILURE, "the standby of instance \"%s\" was not promoted", in->key);
-        }
-        sv__sleep_ms(1);
-    }
-    PQfinish(c);
-    return 0;
-}
-
 /* A failover (busy held): see the file comment. The old primary is killed, on request
  * too: a fast shutdown first waits for its checkpoint (about 100 ms measured), and
  * synchronous replication already has every acknowledged commit flushed on the standby.
  * The standby is fast-stopped and started on the instance's port and socket while it is
- * STILL a standby, and only then promoted: a promoted server's shutdown would write a
- * checkpoint first (~300 ms measured under load). Its restart reads every WAL
- * record the walreceiver flushed, so it replays every acknowledged commit before the
- * promotion ends recovery. */
+ * STILL a standby, and promotes itself there (sv_standby.c, "The endpoint"): a promoted
+ * server's shutdown would write a checkpoint first (~300 ms measured under load). Its
+ * restart reads every WAL record the walreceiver flushed (a trigger file only acts once
+ * pg_wal has no more), so it replays every acknowledged commit before it promotes. */
 static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
 {
     int64_t t0 = sv__mono_ms();
@@ -175,26 +142,37 @@ static int failover_busy(sv_supervisor *sv, sv_inst *in, rds_error *err)
         rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not fail over instance \"%s\"", in->key);
         return rds_detail(err, "rename %s: %s", sbdata, strerror(errno));
     }
-    /* 4: it starts on the endpoint (same port, same socket path) as a hot standby with no
-     * upstream (the instance's conf has no primary_conninfo; standby.signal is still there) */
-    if (sv__inst_spawn(sv, in, err) != 0)
+    /* 4: it starts on the endpoint (same port, same socket path) with no upstream (the
+     * instance's conf has no primary_conninfo), replays every WAL record it has, finds the
+     * trigger file and promotes itself; it accepts connections (hot_standby = off) only as
+     * the new primary, so "ready" means "takes writes" */
+    char trig[SV_PATH + 32];
+    snprintf(trig, sizeof trig, "%s/" SB_TRIGGER, in->data);
+    if (sv__write_file(trig, "", 0600, own_uid(sv), sv->pg_gid, err) != 0)
+        return -1;
+    in->sb_promoting = true;
+    int rc = sv__inst_spawn(sv, in, err);
+    in->sb_promoting = false; /* the next conf written (a reload, a start) is the usual one */
+    if (rc != 0)
         return -1;
     if (sv__inst_wait_ready(sv, in, err) != 0) {
         sv__inst_kill(sv, in, true);
         return -1;
     }
     int64_t t_started = sv__mono_ms();
-    /* 5: promotion: a new timeline (PITR and pg_rewind need it) */
-    if (promote_running(sv, in, err) != 0) {
+    char v[8] = "";
+    if (sv__sb_ask(in->sock, in->port, "SELECT pg_is_in_recovery()", 5000, v, sizeof v) != 0 || strcmp(v, "f") != 0) {
         sv__inst_kill(sv, in, true);
-        return -1;
+        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "the standby of instance \"%s\" was not promoted", in->key);
     }
+    rds_error ignored = { 0 };
+    sv__write_conf(sv, in, &ignored); /* without the failover-start lines */
     sv__set_state(sv, in, IS_RUNNING);
     in->hang_misses = 0;
     int64_t t_end = sv__mono_ms();
     log_at(LOG_INFO, "supervisor",
-           "instance \"%s\" failed over ms=%lld (kill %lld, stop %lld, start %lld, promote %lld) pid=%d", in->key,
-           (long long)(t_end - t0), (long long)(t_killed - t0), (long long)(t_stopped - t_killed),
+           "instance \"%s\" failed over ms=%lld (kill %lld, stop %lld, start+promote %lld, check %lld) pid=%d",
+           in->key, (long long)(t_end - t0), (long long)(t_killed - t0), (long long)(t_stopped - t_killed),
            (long long)(t_started - t_stopped), (long long)(t_end - t_started), (int)in->pid);
     return 0;
 }

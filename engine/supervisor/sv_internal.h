@@ -74,6 +74,7 @@ typedef struct sv_inst {
     bool fault_storage_full; /* rdslocal_guard.storage_full = on in rdslocal.conf */
     bool sb_pinging;      /* a health-check thread of this instance is in flight (sv_failover.c) */
     uint64_t sb_ping_id;  /* which one: it clears sb_pinging only if this is still its id */
+    bool sb_promoting;    /* the next conf written is the failover start's (sv_failover.c) */
 } sv_inst;
 
 typedef struct sv_major {

@@ -18,12 +18,15 @@
  * it does not block after a promotion.
  *
  * The endpoint: no two servers can listen on one port and socket path, so a failover
- * fast-stops the standby (a restartpoint of at most 8 MB of buffers), starts it again as
- * D/data with the instance's port and socket while it is still a standby, then promotes it
- * (new timeline: PITR and pg_rewind need it). Promoting first and restarting after costs a
- * shutdown checkpoint (~300 ms); an immediate stop costs a replay from the last
- * restartpoint plus an fsync of the data dir at start (1-2 s). Measured in
- * bench/failover_bench.sh.
+ * fast-stops the standby (a restartpoint of at most 1 MB of buffers) and starts it again as
+ * D/data with the instance's port and socket, still with standby.signal, with
+ * hot_standby = off and an existing promote_trigger_file: it replays all the WAL it has,
+ * finds no more, promotes itself (a new timeline: PITR and pg_rewind need it) and only then
+ * accepts connections, so no client ever sees it read-only. Promoting first and restarting
+ * after costs a shutdown checkpoint (~300 ms); an immediate stop costs a replay from the
+ * last restartpoint plus an fsync of the data dir at start (1-2 s). Measured in
+ * bench/failover_bench.sh. promote_trigger_file exists up to PostgreSQL 15 (16 removed
+ * it: a 16+ major would need the promote signal file and SIGUSR1 once it runs).
  *
  * Threads: the keeper thread (health checks, one per supervisor, started with the first
  * standby); detached failover/rebuild threads that own the instance's busy flag (counted
@@ -109,6 +112,9 @@ int sv__conf_standby(const sv_supervisor *sv, const sv_inst *in, strbuf *out, rd
     }
     if (!in->multi_az)
         return 0;
+    if (in->sb_promoting) /* the failover start: see sv_failover.c */
+        strbuf_printf(out, "# Multi-AZ failover start (sv_failover.c)\nhot_standby = off\n"
+                      "promote_trigger_file = '%s/" SB_TRIGGER "'\n", in->data);
     /* the standby may lag for a while (a cut, a rebuild): keep the WAL it still needs */
     strbuf_printf(out, "# Multi-AZ primary (sv_standby.c)\nwal_keep_size = 64MB\nsynchronous_standby_names = '%s'\n",
                   in->sb_sync ? SB_APP : "");
@@ -296,7 +302,9 @@ static bool sb_adopt(sv_inst *in)
 /* ---- synchronous replication on the primary ------------------------------------------ */
 
 /* Rewrites the primary's conf with sb_sync = on and reloads it; waits (up to 2 s) until a
- * new session sees it. Busy held. */
+ * new session sees it and, when turning it on, until the walsender itself has reloaded
+ * (pg_stat_replication says "sync": before that its priority is 0 and it shows "async").
+ * Busy held. */
 int sv__sb_set_sync(sv_supervisor *sv, sv_inst *in, bool on, rds_error *err)
 {
     in->sb_sync = on;
@@ -307,8 +315,12 @@ int sv__sb_set_sync(sv_supervisor *sv, sv_inst *in, bool on, rds_error *err)
     int64_t deadline = sv__mono_ms() + 2000;
     char v[128];
     while (sv__mono_ms() < deadline) {
-        if (sv__sb_ask(in->sock, in->port, "SHOW synchronous_standby_names", 500, v, sizeof v) == 0 &&
-            strcmp(v, on ? SB_APP : "") == 0)
+        if (on ? sv__sb_ask(in->sock, in->port,
+                            "SELECT current_setting('synchronous_standby_names') || ':' || coalesce((SELECT "
+                            "sync_state FROM pg_stat_replication WHERE application_name = '" SB_APP "' LIMIT 1), '')",
+                            500, v, sizeof v) == 0 && strcmp(v, SB_APP ":sync") == 0
+               : sv__sb_ask(in->sock, in->port, "SHOW synchronous_standby_names", 500, v, sizeof v) == 0 &&
+                     strcmp(v, "") == 0)
             return 0;
         sv__sleep_ms(2);
     }

@@ -15,6 +15,7 @@
                                         well within it; a stopped server never does) */
 #define SB_HANG_MISSES 2             /* consecutive misses that mean "stopped answering" */
 #define SB_SYNC_WAIT_MS 30000        /* a new standby must stream within this */
+#define SB_TRIGGER "promote.trigger" /* promote_trigger_file of a failover start, in D/data */
 
 /* <instance dir>/<name> into buf ("" if it does not fit). */
 void sv__sb_dir(const sv_inst *in, const char *name, char *buf, size_t n);

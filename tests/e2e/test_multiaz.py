@@ -323,6 +323,29 @@ class MultiAZTest(t.PgTestCase):
         self.assertEqual(pids - owned, set(), "orphan postgres processes")
         self.assertEqual(rid, r["DbiResourceId"])
 
+    def test_kill9_of_rdslocal_with_the_standby_placed_but_not_promoted(self):
+        # the state a failover is in between moving the stopped standby to D/data and its
+        # self-promotion there (sv_failover.c, step 4), made by hand so it is exact: rdslocal
+        # and every postgres of the instance killed, D/data -> D/old, D/standby -> D/data
+        d = self.make("maz-placed")
+        self.sql(d, "INSERT INTO t VALUES (1)")
+        self.server.kill9()
+        idir = self.idir(d)
+        for pid in t.postgres_pids_under(idir):
+            _ignore(lambda: os.kill(pid, signal.SIGKILL))
+        t.wait_for(lambda: not t.postgres_pids_under(idir), 10, what="the instance's postgres to exit")
+        os.rename(os.path.join(idir, "data"), os.path.join(idir, "old"))
+        os.rename(os.path.join(idir, "standby"), os.path.join(idir, "data"))
+        self.assertTrue(os.path.exists(os.path.join(idir, "data", "standby.signal")))
+        self.server.start()
+        r = t.wait_status(self.rds, "maz-placed", "available", 60)
+        # the standby came up as the writable primary with every committed row
+        self.sql(r, "INSERT INTO t VALUES (2)")
+        self.assertEqual(self.sql(r, "SELECT pg_is_in_recovery(); SELECT count(*) FROM t").split(), ["f", "2"])
+        self.wait_sync(r)
+        self.assertFalse(os.path.exists(os.path.join(idir, "old")))
+        self.assertFalse(os.path.exists(os.path.join(idir, "data", "standby.signal")))
+
     def test_reboot_stop_start_and_rdslocal_restarts_keep_the_standby(self):
         d = self.make("maz-life")
         self.sql(d, "INSERT INTO t VALUES (1)")
