@@ -60,7 +60,15 @@ static int base_conf(const sv_supervisor *sv, const sv_inst *in, strbuf *out)
         "log_truncate_on_rotation = off\n"
         "log_timezone = 'UTC'\n"
         "log_line_prefix = '%%t:%%r:%%u@%%d:[%%p]:'\n"
-        "shared_preload_libraries = '%s'\n",
+        "shared_preload_libraries = '%s'\n"
+        /* Keep 16 MiB of WAL for a replica that reconnects (sv_replica.c uses no slot).
+         * archive_mode is always on (sv_wal.c), and with it postgres switches to a new
+         * segment at shutdown, so the shutdown checkpoint's redo lies in a later segment
+         * and, with 1 MiB segments (sv_template.c) and no retention, the checkpoint
+         * removes the segment a replica stopped just before still needs: after a restart
+         * the replica asks for a removed segment forever. A feature may raise it later
+         * in the file (Multi-AZ: 64MB; a parameter group). */
+        "wal_keep_size = 16MB\n",
         in->port, in->sock, mc, senders, sb, in->key, in->dir, sv->guard_lib);
     return 0;
 }
