@@ -27,6 +27,7 @@ import datetime
 import glob
 import json
 import os
+import re
 import shutil
 import subprocess
 import tempfile
@@ -58,10 +59,10 @@ def readme_provider_block(endpoint):
 
 
 def provider_block(endpoint):
-    """The README's block with the `secretsmanager` endpoint docs/readme/secrets.md adds."""
+    """The README's block: it must name every service this configuration uses."""
     block = readme_provider_block(endpoint)
-    if "secretsmanager" not in block:
-        block = block.replace("endpoints {", 'endpoints {\n    secretsmanager = "%s"' % endpoint, 1)
+    for service in ("rds", "kms", "secretsmanager"):
+        assert re.search(r"^\s*%s\s*=" % service, block, re.M), "README's provider block lacks " + service
     return block
 
 
