@@ -397,7 +397,8 @@ class Faults(t.PgTestCase):
             return None
 
     def replication(self, d):
-        return psql_quick(d, "select state || '/' || sync_state from pg_stat_replication")[1]
+        return psql_quick(d, "select state || '/' || sync_state from pg_stat_replication"
+                           " where application_name = 'rdslocal_standby'")[1]
 
     def test_multi_az_cut_standby_then_kill_standby(self):
         d = self.create("f-maz", MultiAZ=True)

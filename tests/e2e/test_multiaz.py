@@ -106,7 +106,9 @@ class MultiAZTest(t.PgTestCase):
             return None
 
     def sync_state(self, d):
-        return self.sql(d, "SELECT application_name || ':' || sync_state FROM pg_stat_replication")
+        # the standby's row only: an automated backup's pg_basebackup may be streaming too
+        return self.sql(d, "SELECT application_name || ':' || sync_state FROM pg_stat_replication"
+                           " WHERE application_name <> 'pg_basebackup'")
 
     def events(self, ident):
         return [e["Message"] for e in self.rds.describe_events(SourceIdentifier=ident,
