@@ -24,6 +24,7 @@
  * catching up) never delays the worker's crash handling, and offsets are kept to ~20 ms;
  * the worker only starts it; engine_reset/engine_close. */
 #include "faults/faults_internal.h"
+#include "core/timed_wait.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -500,16 +501,8 @@ static void *timer_main(void *arg)
     struct engine_faults *t = e->faults;
     for (;;) {
         pthread_mutex_lock(&t->mu);
-        if (!t->stopping) {
-            struct timespec ts;
-            clock_gettime(CLOCK_REALTIME, &ts);
-            ts.tv_nsec += TICK_MS * 1000000L;
-            if (ts.tv_nsec >= 1000000000L) {
-                ts.tv_sec++;
-                ts.tv_nsec -= 1000000000L;
-            }
-            pthread_cond_timedwait(&t->cv, &t->mu, &ts);
-        }
+        if (!t->stopping)
+            engine__cond_wait_ms(&t->cv, &t->mu, TICK_MS);
         bool stop = t->stopping;
         pthread_mutex_unlock(&t->mu);
         if (stop)

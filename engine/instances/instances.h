@@ -49,6 +49,9 @@ bool instances__promote_pending(arena *a, db_instance *d, bool *class_changed);
 /* DBInstanceAlreadyExists if a row of id is there (deleted rows kept for realistic timing
  * count: the identifier is not free yet). */
 int instances__id_free(engine_req *r, store *s, const char *id, rds_error *err);
+/* The AvailabilityZone a new instance asks for: none with MultiAZ (InvalidParameterCombination),
+ * else one of the region's. */
+int instances__check_az_request(engine_req *r, bool multi_az, const char *az, rds_error *err);
 /* The subnet group a request names (NULL or "default": *out NULL, the default group);
  * DBSubnetGroupNotFoundFault for one that does not exist. */
 int instances__load_subnet_group(engine_req *r, store *s, const char *name, db_subnet_group **out,

@@ -1,7 +1,8 @@
 /* newrow.c: the steps CreateDBInstance (create.c) and RestoreDBInstanceFromDBSnapshot
  * (snapshots/restore.c) share to make a new instance: its subnet group, the row's starting
  * fields, default windows, the AZ, claiming port and identifier with the tags, and taking
- * the row back when the server could not be made. Each operation keeps its own rules for
+ * the row back when the server could not be made (the AZ request check too, which
+ * CreateDBInstanceReadReplica shares). Each operation keeps its own rules for
  * the rest (defaults from the request vs from the snapshot). */
 #include "instances/instances.h"
 
@@ -16,6 +17,14 @@ int instances__id_free(engine_req *r, store *s, const char *id, rds_error *err)
     if (existing)
         return rds_fail(err, RDS_E_DB_INSTANCE_ALREADY_EXISTS, "DB instance already exists");
     return 0;
+}
+
+int instances__check_az_request(engine_req *r, bool multi_az, const char *az, rds_error *err)
+{
+    if (multi_az && az)
+        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
+                        "Requesting a specific availability zone is not valid for Multi-AZ instances.");
+    return az && instances__check_az(r, az, err) ? -1 : 0;
 }
 
 int instances__load_subnet_group(engine_req *r, store *s, const char *name, db_subnet_group **out,

@@ -67,10 +67,7 @@ static int check_input(engine_op *op, rds_error *err)
                         in->source_region, in->source);
     if (in->storage_type && rules_storage_type(in->storage_type, err))
         return -1;
-    if (in->multi_az.set && in->multi_az.v && in->availability_zone)
-        return rds_fail(err, RDS_E_INVALID_PARAMETER_COMBINATION,
-                        "Requesting a specific availability zone is not valid for Multi-AZ instances.");
-    if (in->availability_zone && instances__check_az(r, in->availability_zone, err))
+    if (instances__check_az_request(r, in->multi_az.set && in->multi_az.v, in->availability_zone, err))
         return -1;
     if (in->port.set && rules_port((int)in->port.v, err))
         return -1;

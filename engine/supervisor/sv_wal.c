@@ -533,52 +533,55 @@ int sv_wal_delete_all(sv_supervisor *sv, const char *key, rds_error *err)
     return rc;
 }
 
-int sv_wal_reconcile(sv_supervisor *sv, rds_error *err)
+/* Calls fn on each instance's WAL directory (<state>/backups/<key>/wal); wal_mu held. */
+static int each_wal_dir(sv_supervisor *sv, void (*fn)(const char *wal_dir), rds_error *err)
 {
     char root[SV_PATH];
     if (sv__path(root, sizeof root, err, "%s/backups", sv->state_dir) != 0)
         return -1;
-    pthread_mutex_lock(&wal_mu);
     DIR *d = opendir(root);
     struct dirent *de;
     while (d && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
         char dir[SV_PATH];
-        if (sv__path(dir, sizeof dir, NULL, "%s/%s/wal", root, de->d_name) != 0)
-            continue;
-        DIR *w = opendir(dir);
-        struct dirent *f;
-        while (w && (f = readdir(w)) != NULL) {
-            char p[SV_PATH];
-            /* a copy cut short by a crash: its outbox file is still there and ships again */
-            if (strncmp(f->d_name, ".tmp-", 5) == 0 && sv__path(p, sizeof p, NULL, "%s/%s", dir, f->d_name) == 0)
-                unlink(p);
-        }
-        if (w)
-            closedir(w);
+        if (de->d_name[0] != '.' && sv__path(dir, sizeof dir, NULL, "%s/%s/wal", root, de->d_name) == 0)
+            fn(dir);
     }
     if (d)
         closedir(d);
-    pthread_mutex_unlock(&wal_mu);
     return 0;
+}
+
+/* a copy cut short by a crash: its outbox file is still there and ships again */
+static void drop_partial_copies(const char *dir)
+{
+    DIR *w = opendir(dir);
+    struct dirent *f;
+    while (w && (f = readdir(w)) != NULL) {
+        char p[SV_PATH];
+        if (strncmp(f->d_name, ".tmp-", 5) == 0 && sv__path(p, sizeof p, NULL, "%s/%s", dir, f->d_name) == 0)
+            unlink(p);
+    }
+    if (w)
+        closedir(w);
+}
+
+static void remove_wal_dir(const char *dir) { sv__remove_tree(dir, NULL); }
+
+int sv_wal_reconcile(sv_supervisor *sv, rds_error *err)
+{
+    pthread_mutex_lock(&wal_mu);
+    int rc = each_wal_dir(sv, drop_partial_copies, err);
+    pthread_mutex_unlock(&wal_mu);
+    return rc;
 }
 
 int sv_wal_delete_every(sv_supervisor *sv, rds_error *err)
 {
-    char root[SV_PATH];
-    if (sv__path(root, sizeof root, err, "%s/backups", sv->state_dir) != 0)
-        return -1;
     pthread_mutex_lock(&wal_mu);
-    DIR *d = opendir(root);
-    struct dirent *de;
-    while (d && (de = readdir(d)) != NULL) {
-        char p[SV_PATH];
-        if (de->d_name[0] != '.' && sv__path(p, sizeof p, NULL, "%s/%s/wal", root, de->d_name) == 0)
-            sv__remove_tree(p, NULL);
+    if (each_wal_dir(sv, remove_wal_dir, err) != 0) {
+        pthread_mutex_unlock(&wal_mu);
+        return -1;
     }
-    if (d)
-        closedir(d);
     for (size_t i = 0; i < nstates; i++)
         free(states[i]);
     nstates = 0;

@@ -25,10 +25,7 @@ ACTION(RestoreDBInstanceToPointInTime)
     instance_view v;
     if (engine_restore_instance_to_point_in_time(&rq->er, &c, &v, err))
         return -1;
-    res_struct(x, "DBInstance");
-    act_render_instance(x, rq, &v);
-    res_close(x);
-    return 0;
+    return act_return_instance(x, rq, &v);
 }
 
 static const action_def rows[] = {

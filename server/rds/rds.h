@@ -33,35 +33,48 @@ int act_filters(req_ctx *rq, const param *in, const act_filter_field *fields, si
 /* The inputs CreateDBInstance and RestoreDBInstanceFromDBSnapshot both take, as designated
  * initializers: create_instance_in and restore_instance_in name these members alike, so one
  * list reads them for both (each handler adds its own members after it). */
-#define ACT_INSTANCE_INPUTS(rq, in)                                                                    \
-    .id = param_str(in, RDS_M_DBInstanceIdentifier), .engine = param_str(in, RDS_M_Engine),          \
-    .instance_class = param_str(in, RDS_M_DBInstanceClass), .db_name = param_str(in, RDS_M_DBName),  \
+/* The placement and storage inputs CreateDBInstanceReadReplica shares with them
+ * (create_replica_in names these members alike too). */
+#define ACT_INSTANCE_PLACEMENT_INPUTS(rq, in)                                                          \
+    .id = param_str(in, RDS_M_DBInstanceIdentifier), .instance_class = param_str(in, RDS_M_DBInstanceClass), \
     .availability_zone = param_str(in, RDS_M_AvailabilityZone),                                      \
     .subnet_group = param_str(in, RDS_M_DBSubnetGroupName),                                          \
     .parameter_group = param_str(in, RDS_M_DBParameterGroupName),                                    \
     .option_group = param_str(in, RDS_M_OptionGroupName),                                            \
-    .backup_window = param_str(in, RDS_M_PreferredBackupWindow),                                     \
     .storage_type = param_str(in, RDS_M_StorageType),                                                \
     .ca_certificate_id = param_str(in, RDS_M_CACertificateIdentifier),                               \
-    .license_model = param_str(in, RDS_M_LicenseModel), .network_type = param_str(in, RDS_M_NetworkType), \
+    .network_type = param_str(in, RDS_M_NetworkType),                                                \
     .allocated_storage = act_opt_int(in, RDS_M_AllocatedStorage), .port = act_opt_int(in, RDS_M_Port), \
-    .backup_retention = act_opt_int(in, RDS_M_BackupRetentionPeriod), .iops = act_opt_int(in, RDS_M_Iops), \
-    .storage_throughput = act_opt_int(in, RDS_M_StorageThroughput),                                  \
+    .iops = act_opt_int(in, RDS_M_Iops), .storage_throughput = act_opt_int(in, RDS_M_StorageThroughput), \
     .multi_az = act_opt_bool(in, RDS_M_MultiAZ),                                                     \
     .publicly_accessible = act_opt_bool(in, RDS_M_PubliclyAccessible),                               \
     .auto_minor_version_upgrade = act_opt_bool(in, RDS_M_AutoMinorVersionUpgrade),                   \
     .deletion_protection = act_opt_bool(in, RDS_M_DeletionProtection),                               \
     .copy_tags_to_snapshot = act_opt_bool(in, RDS_M_CopyTagsToSnapshot),                             \
     .iam_auth = act_opt_bool(in, RDS_M_EnableIAMDatabaseAuthentication),                             \
-    .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword),                      \
     .vpc_security_group_ids = act_str_list(rq, in, RDS_M_VpcSecurityGroupIds),                       \
     .tags = act_tags(rq, in, RDS_M_Tags)
+#define ACT_INSTANCE_INPUTS(rq, in)                                                                    \
+    ACT_INSTANCE_PLACEMENT_INPUTS(rq, in), .engine = param_str(in, RDS_M_Engine),                    \
+    .db_name = param_str(in, RDS_M_DBName), .backup_window = param_str(in, RDS_M_PreferredBackupWindow), \
+    .license_model = param_str(in, RDS_M_LicenseModel),                                              \
+    .backup_retention = act_opt_int(in, RDS_M_BackupRetentionPeriod),                                \
+    .manage_master_password = act_opt_bool(in, RDS_M_ManageMasterUserPassword)
 
 /* Renderers (inside an open parent structure). */
 void act_render_instance(res_out *x, req_ctx *rq, const instance_view *v);
 void act_render_subnet_group(res_out *x, const subnet_group_view *v);
 void act_render_subnets(res_out *x, const default_subnet *subnets, size_t n); /* <Subnets> */
 void act_render_tags(res_out *x, const char *element, const rds_tag *tags, size_t n);
+/* The result of the actions that answer one DB instance (<DBInstance>); returns 0, so a
+ * handler ends with `return act_return_instance(x, rq, &v);`. */
+static inline int act_return_instance(res_out *x, req_ctx *rq, const instance_view *v)
+{
+    res_struct(x, "DBInstance");
+    act_render_instance(x, rq, v);
+    res_close(x);
+    return 0;
+}
 
 /* Handlers write through res_out only: calling a wire encoder from a family file does not
  * compile. */

@@ -106,19 +106,29 @@ static void test_sv_tls__cas_bundle_and_kept(void)
     sv_close(sv);
 }
 
-static void test_sv_tls__instance_verify_full_and_ca_change(void)
+/* A supervisor and the spec of an instance served with `ca`'s certificate for "localhost";
+ * bundle: the CA bundle's path. NULL (a failed check) when the supervisor did not open. */
+static sv_supervisor *open_tls(sv_instance_spec *s, const char *ca, char *bundle, size_t n, rds_error *err)
 {
     sv_supervisor *sv = sv_test_open(0);
     CHECK(sv != NULL);
     if (!sv)
-        return;
+        return NULL;
+    CHECK(sv_tls_bundle_path(sv, bundle, n, err) != NULL);
+    s->ca_id = ca;
+    s->tls_host = "localhost";
+    return sv;
+}
+
+static void test_sv_tls__instance_verify_full_and_ca_change(void)
+{
     rds_error err = { 0 };
     char bundle[1024], v[16];
-    CHECK(sv_tls_bundle_path(sv, bundle, sizeof bundle, &err) != NULL);
     int port = next_port();
     sv_instance_spec s = sv_test_spec("tls1", port, MASTER, PW);
-    s.ca_id = "rds-ca-rsa2048-g1";
-    s.tls_host = "localhost";
+    sv_supervisor *sv = open_tls(&s, "rds-ca-rsa2048-g1", bundle, sizeof bundle, &err);
+    if (!sv)
+        return;
     CHECK_INT(sv_instance_create(sv, &s, &err), 0);
     CHECK_STR(ssl_query(port, "localhost", NULL, "verify-full", bundle, v, sizeof v), "t");
     CHECK_STR(ssl_query(port, "127.0.0.1", NULL, "verify-full", bundle, v, sizeof v), "t");
@@ -165,17 +175,13 @@ static void test_sv_tls__instance_verify_full_and_ca_change(void)
  * log in over TCP still passes (it uses sslmode=prefer), plain TCP is refused. */
 static void test_sv_tls__force_ssl_create(void)
 {
-    sv_supervisor *sv = sv_test_open(0);
-    CHECK(sv != NULL);
-    if (!sv)
-        return;
     rds_error err = { 0 };
     char bundle[1024], v[16];
-    CHECK(sv_tls_bundle_path(sv, bundle, sizeof bundle, &err) != NULL);
     int port = next_port();
     sv_instance_spec s = sv_test_spec("tls2", port, MASTER, PW);
-    s.ca_id = "rds-ca-ecc384-g1";
-    s.tls_host = "localhost";
+    sv_supervisor *sv = open_tls(&s, "rds-ca-ecc384-g1", bundle, sizeof bundle, &err);
+    if (!sv)
+        return;
     s.force_ssl = true;
     CHECK_INT(sv_instance_create(sv, &s, &err), 0);
     if (err.code)
