@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define STORAGE_FULL_LINE "rdslocal_guard.storage_full = on"
 enum { FAULT_MAX_PIDS = 256 };
@@ -152,9 +153,41 @@ static void load_time(const sv_inst *in, char *buf, size_t n)
     PQfinish(c);
 }
 
+/* The instance record for a storage-full switch. The instance's operations are serialised
+ * (busy), but a frozen server (hang fault) stalls whatever holds it (an automated backup's
+ * pg_basebackup waits for the SIGCONT): then the switch goes ahead beside it, as it only
+ * rewrites rdslocal.conf (atomically) and queues a SIGHUP the server acts on once it runs
+ * again. *owned: busy was taken (release it). */
+static sv_inst *inst_for_switch(sv_supervisor *sv, const char *key, bool *owned, rds_error *err)
+{
+    pthread_mutex_lock(&sv->mu);
+    for (;;) {
+        sv_inst *in = sv__find(sv, key);
+        if (!in || !in->busy)
+            break;
+        if (in->pid > 0 && proc_stopped(in->pid)) {
+            *owned = false;
+            pthread_mutex_unlock(&sv->mu);
+            return in;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        ts.tv_nsec += 50 * 1000000L;
+        if (ts.tv_nsec >= 1000000000L) {
+            ts.tv_sec++;
+            ts.tv_nsec -= 1000000000L;
+        }
+        pthread_cond_timedwait(&sv->cv, &sv->mu, &ts);
+    }
+    pthread_mutex_unlock(&sv->mu);
+    *owned = true;
+    return sv__get_inst(sv, key, err);
+}
+
 int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_error *err)
 {
-    sv_inst *in = sv__get_inst(sv, key, err);
+    bool owned = true;
+    sv_inst *in = inst_for_switch(sv, key, &owned, err);
     if (!in)
         return -1;
     int rc = 0;
@@ -189,7 +222,8 @@ int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_err
     }
     log_at(LOG_INFO, "supervisor", "fault: instance \"%s\" storage_full=%d", key, (int)full);
 out:
-    sv__release_locked(sv, in);
+    if (owned)
+        sv__release_locked(sv, in);
     return rc;
 }
 
