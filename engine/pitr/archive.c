@@ -177,29 +177,6 @@ static int lrt_write(engine_op *op, rds_error *err)
     return store_instance_put(op->s, c->d, err);
 }
 
-/* Switching the server's archive_command rewrites its whole conf: the spec must come from
- * the row read again under the instance's lock, or a parameter-group change applied
- * meanwhile (a reboot, a modify) would be undone by this poll's older copy of the row. */
-typedef struct reconf_ctx {
-    db_instance *d;
-} reconf_ctx;
-
-static int reconf_load(engine_op *op, rds_error *err)
-{
-    reconf_ctx *c = op->ctx;
-    if (store_instance_get(op->s, op->r->a, op->r->region, op->name, &c->d, err))
-        return -1;
-    op->done = !c->d || !model_status_runs(c->d->status) || strcmp(c->d->status, "deleted") == 0;
-    return 0;
-}
-
-static int reconf_act(engine_op *op, rds_error *err)
-{
-    reconf_ctx *c = op->ctx;
-    sv_instance_spec spec = engine__spec(op->r->a, c->d);
-    return sv_instance_reconfigure(op->r->e->sv, &spec, err);
-}
-
 static void poll_one(engine *e, store *s, arena *a, db_instance *d)
 {
     rds_error err = { 0 };
@@ -211,10 +188,9 @@ static void poll_one(engine *e, store *s, arena *a, db_instance *d)
         st->archiving = want;
     pthread_mutex_unlock(&mu);
     if (reconf) {
-        engine_req req = { .e = e, .a = a, .region = d->region };
-        reconf_ctx rc = { 0 };
-        engine_op op = { .r = &req, .kind = "db", .name = d->id, .ctx = &rc, .load = reconf_load, .act = reconf_act };
-        if (engine__run(&op, &err))
+        /* only the archive switch: the rest of the server's settings stay the supervisor's
+         * latest (this poll's copy of the row may be older than a reboot or modify) */
+        if (sv_instance_set_archive_wal(e->sv, d->resource_id, want, &err))
             log_at(LOG_WARN, "pitr", "could not switch WAL archiving of \"%s\": %s", d->id, err.message);
         if (!want) { /* what the archiver handed over before the switch */
             sv_wal_delete_all(e->sv, d->resource_id, &err);

@@ -142,6 +142,35 @@ static void conf_load_time(const sv_inst *in, char *buf, size_t n)
     PQfinish(c);
 }
 
+/* Rewrites in's files from its record and, if it runs, reloads it and waits until the
+ * postmaster has read them. Caller holds in busy. */
+static int rewrite_and_reload(sv_supervisor *sv, sv_inst *in, rds_error *err)
+{
+    bool running = in->pid > 0 && in->state == IS_RUNNING && sv__pid_alive(in->pid);
+    char before[64];
+    if (running)
+        conf_load_time(in, before, sizeof before);
+    if (sv__write_conf(sv, in, err) != 0)
+        return -1;
+    if (!running)
+        return 0;
+    if (kill(in->pid, SIGHUP) != 0)
+        return rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not signal postgres of instance \"%s\"", in->key);
+    /* The postmaster reloads asynchronously; a connection made after its load time moved
+     * sees the new settings (backends already connected pick them up at their next
+     * command). */
+    for (int64_t deadline = sv__mono_ms() + 5000;;) {
+        char now[64];
+        conf_load_time(in, now, sizeof now);
+        if (now[0] && strcmp(now, before) != 0)
+            return 0;
+        if (sv__mono_ms() > deadline)
+            return rds_fail(err, RDS_E_INTERNAL_FAILURE, "postgres of instance \"%s\" did not reload its settings",
+                            in->key);
+        sv__sleep_ms(5);
+    }
+}
+
 int sv_instance_reconfigure(sv_supervisor *sv, const sv_instance_spec *spec, rds_error *err)
 {
     if (sv__validate_spec(sv, spec, err) != 0)
@@ -149,40 +178,25 @@ int sv_instance_reconfigure(sv_supervisor *sv, const sv_instance_spec *spec, rds
     sv_inst *in = sv__get_inst(sv, spec->key, err);
     if (!in)
         return -1;
-    int rc = 0;
+    int rc;
     if (spec->port != in->port) {
         rc = rds_fail(err, RDS_E_INVALID_PARAMETER_VALUE,
                       "a port change needs a restart (instance \"%s\")", spec->key);
-        goto out;
+    } else {
+        sv__apply_spec(in, spec);
+        rc = rewrite_and_reload(sv, in, err);
     }
-    sv__apply_spec(in, spec);
-    bool running = in->pid > 0 && in->state == IS_RUNNING && sv__pid_alive(in->pid);
-    char before[64];
-    if (running)
-        conf_load_time(in, before, sizeof before);
-    if ((rc = sv__write_conf(sv, in, err)) != 0 || !running)
-        goto out;
-    if (kill(in->pid, SIGHUP) != 0) {
-        rc = rds_fail(err, RDS_E_INTERNAL_FAILURE, "could not signal postgres of instance \"%s\"", spec->key);
-        goto out;
-    }
-    /* The postmaster reloads asynchronously; a connection made after its load time moved
-     * sees the new settings (backends already connected pick them up at their next
-     * command). */
-    int64_t deadline = sv__mono_ms() + 5000;
-    for (;;) {
-        char now[64];
-        conf_load_time(in, now, sizeof now);
-        if (now[0] && strcmp(now, before) != 0)
-            break;
-        if (sv__mono_ms() > deadline) {
-            rc = rds_fail(err, RDS_E_INTERNAL_FAILURE, "postgres of instance \"%s\" did not reload its settings",
-                          spec->key);
-            break;
-        }
-        sv__sleep_ms(5);
-    }
-out:
+    sv__release_locked(sv, in);
+    return rc;
+}
+
+int sv_instance_set_archive_wal(sv_supervisor *sv, const char *key, bool on, rds_error *err)
+{
+    sv_inst *in = sv__get_inst(sv, key, err);
+    if (!in)
+        return -1;
+    in->archive_wal = on;
+    int rc = rewrite_and_reload(sv, in, err);
     sv__release_locked(sv, in);
     return rc;
 }

@@ -347,6 +347,12 @@ bool sv_setting_reserved(const char *name);
  * after a failover the new primary archives to the same place (a new timeline and its
  * .history file). Archive keys: as instance keys. */
 
+/* Turns archiving of a known instance on or off (its archive_command) and reloads it,
+ * changing nothing else of its settings: the other settings stay those of the last spec
+ * the supervisor applied (a caller's older copy of the instance cannot undo a change made
+ * meanwhile). Errors: DB_INSTANCE_NOT_FOUND, INTERNAL_FAILURE (no reload within 5 s). */
+int sv_instance_set_archive_wal(sv_supervisor *sv, const char *key, bool on, rds_error *err);
+
 /* Moves the segments the archiver finished into the archive (encrypted with crypt->key
  * when it is non-NULL; crypt->wrapped is written as datakey.kms before the first one) and
  * reports in *restorable_real_ms the newest REAL instant (ms) up to which every commit is
