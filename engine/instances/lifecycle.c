@@ -187,8 +187,9 @@ static int lc_act(engine_op *op, rds_error *err)
 {
     lifecycle_ctx *c = op->ctx;
     engine *e = op->r->e;
-    /* params: a reboot restarts the server with the group's held (static) settings */
-    if (c->kind == LC_REBOOT)
+    /* params: a reboot restarts the server with the group's held (static) settings; a
+     * reboot with failover (Multi-AZ) promotes the standby instead, below */
+    if (c->kind == LC_REBOOT && !c->failover)
         return engine__params_reboot(op->r, op->s, c->d, err);
     if (e->cfg.no_engine || !e->sv)
         return 0;
