@@ -55,7 +55,8 @@ class JsEncryptionLesson(tl.PgTestCase):
         self.assertEqual(out["copyWithDisabledKey"], "KMSKeyNotAccessibleFault")
         self.assertEqual(out["createWithDisabledKey"], "KMSKeyNotAccessibleFault")
         # The refusals changed nothing.
-        ids = [s["DBSnapshotIdentifier"] for s in self.rds.describe_db_snapshots()["DBSnapshots"]]
+        ids = [s["DBSnapshotIdentifier"]
+               for s in self.rds.describe_db_snapshots(SnapshotType="manual")["DBSnapshots"]]
         self.assertEqual(sorted(ids), ["jsplain-enc", "jsplain-plain"])
         self.assertEqual(sorted(i["DBInstanceIdentifier"] for i in self.rds.describe_db_instances()["DBInstances"]),
                          ["jsenc", "jsplain"])

@@ -87,6 +87,21 @@ class LoadClient:
         self.thread.join(30)
 
 
+def describe_pids(pids):
+    """pid: parent, cwd and command line of each (for a failure message)."""
+    out = []
+    for pid in sorted(pids):
+        try:
+            with open("/proc/%d/cmdline" % pid, "rb") as f:
+                cmd = f.read().replace(b"\0", b" ").decode(errors="replace").strip()
+            with open("/proc/%d/stat" % pid) as f:
+                ppid = f.read().rsplit(")", 1)[1].split()[1]
+            out.append("%d (ppid %s, cwd %s): %s" % (pid, ppid, os.readlink("/proc/%d/cwd" % pid), cmd))
+        except OSError:
+            out.append("%d (gone)" % pid)
+    return "; ".join(out)
+
+
 class MultiAZTest(t.PgTestCase):
     def make(self, ident, **kw):
         d = self.create(ident, MultiAZ=True, **kw)
@@ -316,13 +331,21 @@ class MultiAZTest(t.PgTestCase):
             primaries.append(os.path.exists(os.path.join(self.idir(d), node, "standby.signal")))
         self.assertEqual(primaries, [False, True])
         self.assertEqual(sorted(n for n in os.listdir(self.idir(d)) if n in ("old", "standby.new")), [])
-        pids = set(t.postgres_pids_under(self.idir(d)))
-        owned = set()
-        for node in ("data", "standby"):
-            with open(os.path.join(self.idir(d), node, "postmaster.pid")) as f:
-                pm = int(f.readline())
-            owned |= {pm} | {p for p in pids if _ppid(p) == pm}
-        self.assertEqual(pids - owned, set(), "orphan postgres processes")
+        def orphans():
+            pids = set(t.postgres_pids_under(self.idir(d)))
+            owned = set()
+            for node in ("data", "standby"):
+                with open(os.path.join(self.idir(d), node, "postmaster.pid")) as f:
+                    pm = int(f.readline())
+                owned |= {pm} | {p for p in pids if _ppid(p) == pm}
+            # a backend that exited between the listing and its parent's lookup is no orphan
+            return {p for p in pids - owned if t.pid_alive(p)}
+        left = orphans()
+        deadline = time.time() + 5
+        while left and time.time() < deadline:  # a process of the killed primary still dying
+            time.sleep(0.2)
+            left = orphans()
+        self.assertEqual(left, set(), "orphan postgres processes: %s" % describe_pids(left))
         self.assertEqual(rid, r["DbiResourceId"])
 
     def test_kill9_of_rdslocal_with_the_standby_placed_but_not_promoted(self):
