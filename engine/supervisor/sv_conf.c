@@ -127,8 +127,7 @@ int sv__write_conf(sv_supervisor *sv, sv_inst *in, rds_error *err)
     return write_text(sv, in, "pg_hba.conf", hba_text, err);
 }
 
-/* pg_conf_load_time() of the running server, as text ("" when it cannot be read). */
-static void conf_load_time(const sv_inst *in, char *buf, size_t n)
+void sv__conf_load_time(const sv_inst *in, char *buf, size_t n)
 {
     buf[0] = '\0';
     rds_error e = { 0 };
@@ -149,7 +148,7 @@ static int rewrite_and_reload(sv_supervisor *sv, sv_inst *in, rds_error *err)
     bool running = in->pid > 0 && in->state == IS_RUNNING && sv__pid_alive(in->pid);
     char before[64];
     if (running)
-        conf_load_time(in, before, sizeof before);
+        sv__conf_load_time(in, before, sizeof before);
     if (sv__write_conf(sv, in, err) != 0)
         return -1;
     if (!running)
@@ -161,7 +160,7 @@ static int rewrite_and_reload(sv_supervisor *sv, sv_inst *in, rds_error *err)
      * command). */
     for (int64_t deadline = sv__mono_ms() + 5000;;) {
         char now[64];
-        conf_load_time(in, now, sizeof now);
+        sv__conf_load_time(in, now, sizeof now);
         if (now[0] && strcmp(now, before) != 0)
             return 0;
         if (sv__mono_ms() > deadline)

@@ -138,21 +138,6 @@ int sv_fault_freeze(sv_supervisor *sv, const char *key, sv_fault_node node, bool
     return 0;
 }
 
-/* pg_conf_load_time() of the running server ("" when it cannot be asked). */
-static void load_time(const sv_inst *in, char *buf, size_t n)
-{
-    buf[0] = '\0';
-    rds_error e = { 0 };
-    PGconn *c = sv__admin_conn(in, false, &e);
-    if (!c)
-        return;
-    PGresult *res = PQexec(c, "SELECT pg_conf_load_time()::text");
-    if (PQresultStatus(res) == PGRES_TUPLES_OK && PQntuples(res) == 1)
-        snprintf(buf, n, "%s", PQgetvalue(res, 0, 0));
-    PQclear(res);
-    PQfinish(c);
-}
-
 /* The instance record for a storage-full switch. The instance's operations are serialised
  * (busy), but a frozen server (hang fault) stalls whatever holds it (an automated backup's
  * pg_basebackup waits for the SIGCONT): then the switch goes ahead beside it, as it only
@@ -197,7 +182,7 @@ int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_err
     bool frozen = running && proc_stopped(in->pid);
     char before[64] = "";
     if (running && !frozen)
-        load_time(in, before, sizeof before);
+        sv__conf_load_time(in, before, sizeof before);
     if ((rc = sv__write_conf(sv, in, err)) != 0 || !running)
         goto out;
     if (kill(in->pid, SIGHUP) != 0) {
@@ -210,7 +195,7 @@ int sv_fault_storage_full(sv_supervisor *sv, const char *key, bool full, rds_err
      * connected backends apply it before their next command. */
     for (int64_t deadline = sv__mono_ms() + 5000;;) {
         char now[64];
-        load_time(in, now, sizeof now);
+        sv__conf_load_time(in, now, sizeof now);
         if (now[0] && strcmp(now, before) != 0)
             break;
         if (sv__mono_ms() > deadline) {

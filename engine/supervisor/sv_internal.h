@@ -158,6 +158,9 @@ int64_t sv__mono_ms(void);
 /* Writes <data>/rdslocal.conf and <data>/pg_hba.conf from in (base + the fragments of
  * conf_fragments.def). Called before every start. */
 int sv__write_conf(sv_supervisor *sv, sv_inst *in, rds_error *err);
+/* pg_conf_load_time() of the running server, as text ("" when it cannot be asked): a
+ * reload has been read once it moves. */
+void sv__conf_load_time(const sv_inst *in, char *buf, size_t n);
 /* The base pg_hba.conf lines: rdsadmin over the private socket, then everyone over TCP
  * with scram-sha-256 (the template is built with the same lines). */
 extern const char sv__hba_admin_lines[];
