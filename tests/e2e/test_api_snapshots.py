@@ -153,7 +153,8 @@ class SnapshotApiTest(ApiTestCase):
                 break
         self.assertEqual((got, pages), (want, 3))
         pag = self.rds.get_paginator("describe_db_snapshots")
-        self.assertEqual(sum(len(p["DBSnapshots"]) for p in pag.paginate(PaginationConfig={"PageSize": 20})), 45)
+        self.assertEqual(sum(len(p["DBSnapshots"]) for p in pag.paginate(SnapshotType="manual",
+                                                                   PaginationConfig={"PageSize": 20})), 45)
         self.assertError(self.rds.describe_db_snapshots, "InvalidParameterValue", 400,
                          "Invalid value 10 for MaxRecords. Must be between 20 and 100", MaxRecords=10)
         self.assertError(self.rds.describe_db_snapshots, "InvalidParameterValue", 400, MaxRecords=101)
