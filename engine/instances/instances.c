@@ -77,7 +77,8 @@ sv_instance_spec engine__spec(arena *a, const db_instance *d)
     spec.param_conf = engine__params_spec_conf(a, d);                 /* params */
     spec.force_ssl = engine__params_spec_force_ssl(d, &spec);        /* params */
     spec.archive_wal = engine__pitr_archives(d); /* pitr */
-    spec.multi_az = d->multi_az; /* Multi-AZ: a standby (instances/multiaz.c) */
+    /* Multi-AZ: a standby (instances/multiaz.c); a read replica's MultiAZ is only recorded */
+    spec.multi_az = d->multi_az && !(d->replica_source_resource_id && d->replica_source_resource_id[0]);
     spec.replica_of = d->replica_source_resource_id; /* read replicas: NULL when not one */
     return spec;
 }

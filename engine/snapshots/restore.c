@@ -232,8 +232,13 @@ static int restore_after(engine_op *op, rds_error *err)
 {
     restore_ctx *c = op->ctx;
     engine_req *r = op->r;
-    if (restore_server(op, err) || engine__mmp_new_server(op, c->d, &c->mmp, err) ||
-        instances__multi_az_setup(r, c->d, err)) {
+    bool made = restore_server(op, err) == 0;
+    if (!made || engine__mmp_new_server(op, c->d, &c->mmp, err) || instances__multi_az_setup(r, c->d, err)) {
+        /* a server made before a later step failed goes too: no row owns it any more */
+        if (made && r->e->sv && !r->e->cfg.no_engine) {
+            rds_error ignored = { 0 };
+            sv_instance_delete(r->e->sv, c->d->resource_id, &ignored);
+        }
         engine__mmp_new_undo(op, c->d);
         return instances__undo_new_row(op, "restore", err);
     }

@@ -257,6 +257,7 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
         if (!should_run[i]) {
             sv__set_state(sv, in, IS_STOPPED);
             sv__inst_kill(sv, in, false);
+            sv__standby_stop(sv, in, false); /* a Multi-AZ standby left running stops too */
             sv__release_locked(sv, in);
             continue;
         }
@@ -289,6 +290,7 @@ int sv_reconcile(sv_supervisor *sv, const sv_instance_spec *specs, const bool *s
         if (sv__inst_wait_ready(sv, in, &e) != 0) {
             keep_first(err, &failed, &e);
             sv__inst_kill(sv, in, true);
+            sv__standby_stop(sv, in, false);
         } else {
             sv__set_state(sv, in, IS_RUNNING);
             if (sv__standby_ensure(sv, in, &e) != 0)

@@ -26,7 +26,7 @@ static bool is_owned(const char *name, size_t n);
  * reads it), TLS files, WAL archiving and replication. */
 static const char *const owned[] = {
     "archive_", "cluster_name", "config_file", "data_directory", "dynamic_library_path",
-    "dynamic_shared_memory_type", "external_pid_file", "hba_file", "ident_file", "include",
+    "dynamic_shared_memory_type", "external_pid_file", "hba_file", "ident_file", "include", "include_",
     "jit_provider", "listen_addresses", "local_preload_libraries", "log_destination", "log_directory",
     "log_file_mode", "log_filename", "log_line_prefix", "log_rotation_", "log_truncate_on_rotation",
     "logging_collector", "max_wal_senders", "port", "primary_", "promote_trigger_file", "recovery_",
@@ -36,7 +36,8 @@ static const char *const owned[] = {
 
 bool sv_setting_reserved(const char *name)
 {
-    return is_owned(name, strlen(name));
+    /* the guard module's own settings (storage-full of fault injection) are rdslocal's too */
+    return is_owned(name, strlen(name)) || strncmp(name, "rdslocal_guard.", 15) == 0;
 }
 
 static bool is_owned(const char *name, size_t n)

@@ -110,6 +110,15 @@ class Params(t.PgTestCase):
                     text += fh.read()
             return text if "statement: create table logged_by_group" in text else None
         self.assertNotIn("not_logged_select", t.wait_for(logged, 10, what="the DDL in the server log"))
+        # a master password change is DDL too, but its verifier never reaches that log
+        # (DownloadDBLogFilePortion serves it to anyone with the API)
+        self.rds.modify_db_instance(DBInstanceIdentifier="pd-inst", MasterUserPassword="N3w-secret-pass",
+                                    ApplyImmediately=True)
+        self.sql(d, "create table after_password_change (v int)", password="N3w-secret-pass")
+        text = t.wait_for(lambda: (lambda x: x if "after_password_change" in x else None)(logged()), 10,
+                          what="the DDL after the password change in the server log")
+        self.assertNotIn("SCRAM-SHA-256$", text)
+        self.assertNotIn("ALTER ROLE", text.upper())
 
     def test_static_value_the_host_cannot_honour(self):
         """A reboot with a static value the server cannot start with (8 TB of shared_buffers)
