@@ -113,7 +113,16 @@ class Server:
     def stop(self, sig=signal.SIGTERM, timeout=30.0):
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
-            self.proc.wait(timeout)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                # a server that does not stop is killed, so a failing test leaves nothing
+                # running; the caller still gets the failure
+                self.proc.kill()
+                self.proc.wait(10)
+                self.log.close()
+                self.proc = None
+                raise
         if self.proc:
             self.log.close()
         rc = self.proc.returncode if self.proc else None
@@ -127,16 +136,20 @@ class Server:
         self.proc = None
 
     def cleanup(self):
-        """Stops the server; asserts no postgres process of this state dir is left."""
-        self.stop()
-        left = postgres_pids_under(self.state_dir)
-        for pid in left:
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except OSError:
-                pass
-        if self.own_dir:
-            shutil.rmtree(self.state_dir, ignore_errors=True)
+        """Stops the server; asserts no postgres process of this state dir is left. Even
+        when the stop fails, nothing of the state dir is left running."""
+        left = []
+        try:
+            self.stop()
+        finally:
+            left = postgres_pids_under(self.state_dir)
+            for pid in left:
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+            if self.own_dir:
+                shutil.rmtree(self.state_dir, ignore_errors=True)
         if left:
             raise AssertionError("postgres processes left after stop: %s" % left)
 
